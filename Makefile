@@ -1,0 +1,33 @@
+# Two entry points: `make demo` (set up, build the sample index, run the main job) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CWG := $(VENV)/bin/cwg
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: demo test venv sample-index clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+sample-index: $(STAMP)
+	$(CWG) ingest examples/cwg-cop-20 --manifest examples/cwg-cop-20/manifest.csv --index cwg-index
+
+demo: sample-index
+	$(PY) examples/demo.py --index cwg-index
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) cwg-index
