@@ -1,0 +1,237 @@
+"""Loaders: bytes of one file → `LoadedDocument` (blocks of text with 1-based page numbers)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+import yaml
+
+from ingest.errors import LoadError
+from ingest.formats import detect_format
+from ingest.records import Block, LoadedDocument
+from ingest.textclean import lines_to_blocks, normalize_text, repeated_margin_lines, strip_margins
+
+MIN_PAGE_CHARS = 16  # fewer extractable characters than this: the page has no text layer
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(---|\.\.\.)[ \t]*(\r?\n|\Z)", re.DOTALL)
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+def load_file(path: Path, data: bytes | None = None) -> LoadedDocument:
+    """Read `path` (or the given bytes) with the loader its content calls for."""
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+    fmt = detect_format(path, data)
+    loader = {"pdf": load_pdf, "docx": load_docx, "html": load_html,
+              "text": load_text, "markdown": load_text}[fmt]
+    doc = loader(data)
+    if fmt == "markdown":
+        doc.format = "markdown"
+    if not any(b.text.strip() for b in doc.blocks):
+        raise LoadError("no text found in the file (empty document)")
+    return doc
+
+
+def page_ranges(pages: list[int]) -> str:
+    """[3,4,5,9] → "3–5, 9"."""
+    out: list[str] = []
+    start = prev = None
+    for p in pages + [None]:  # type: ignore[list-item]
+        if start is None:
+            start = prev = p
+        elif p is not None and prev is not None and p == prev + 1:
+            prev = p
+        else:
+            out.append(f"{start}" if start == prev else f"{start}–{prev}")
+            start = prev = p
+    return ", ".join(out)
+
+
+def load_pdf(data: bytes) -> LoadedDocument:
+    import pypdf
+    from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception as exc:  # missing AES support raises DependencyError
+                raise LoadError(f"encrypted PDF could not be opened: {exc}") from exc
+            if not ok:
+                raise LoadError("encrypted PDF: it needs a password; save an unprotected copy")
+        raw_pages = []
+        for page in reader.pages:
+            try:
+                raw_pages.append(page.extract_text() or "")
+            except Exception:  # one broken page must not lose the others
+                raw_pages.append("")
+        info = reader.metadata or {}
+        title = str(info.get("/Title") or "").strip() or None
+    except LoadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
+        raise LoadError(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+    if not raw_pages:
+        raise LoadError("PDF has no pages")
+    page_lines = [text.splitlines() for text in raw_pages]
+    repeated = repeated_margin_lines(page_lines)
+    blocks: list[Block] = []
+    empty: list[int] = []
+    for number, lines in enumerate(page_lines, start=1):
+        if len(normalize_text("".join(lines)).strip()) < MIN_PAGE_CHARS:
+            empty.append(number)
+            continue
+        blocks.extend(lines_to_blocks(strip_margins(lines, repeated), number))
+    warnings = []
+    if len(empty) == len(raw_pages):
+        raise LoadError(f"no text layer on any of its {len(raw_pages)} pages (scanned? run OCR first)")
+    if empty:
+        warnings.append(f"no text layer on pages {page_ranges(empty)} (scanned?)")
+    return LoadedDocument("pdf", blocks, page_count=len(raw_pages), title=title, warnings=warnings)
+
+
+def load_docx(data: bytes) -> LoadedDocument:
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises several types for a broken package
+        raise LoadError(f"not a readable Word document ({type(exc).__name__}: {exc})") from exc
+    blocks: list[Block] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            text = normalize_text(item.text).strip()
+            if not text:
+                continue
+            style = (item.style.name if item.style is not None else "") or ""
+            level = _docx_heading_level(style)
+            blocks.append(Block("heading", text, None, level) if level else Block("paragraph", text))
+        elif isinstance(item, Table):
+            rows = []
+            for row in item.rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    value = normalize_text(cell.text).strip()
+                    if value and (not cells or cells[-1] != value):  # merged cells repeat
+                        cells.append(value)
+                if cells:
+                    rows.append(" | ".join(cells))
+            if rows:
+                blocks.append(Block("table", "\n".join(rows)))
+    title = (document.core_properties.title or "").strip() or None
+    return LoadedDocument("docx", blocks, title=title)
+
+
+def _docx_heading_level(style: str) -> int:
+    if style == "Title":
+        return 1
+    match = re.match(r"Heading (\d)", style)
+    return int(match.group(1)) if match else 0
+
+
+def decode_text(data: bytes) -> tuple[str, str | None]:
+    """UTF-8 (with or without BOM) or UTF-16 with BOM; otherwise a confident detection, or refuse."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"declares UTF-16 but does not decode: {exc}") from exc
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise LoadError("text is not UTF-8 and its encoding could not be detected: save it as UTF-8")
+    text = str(best)
+    bad = sum(1 for c in text if c == "\ufffd" or (ord(c) < 32 and c not in "\r\n\t"))
+    if bad > max(3, len(text) // 200):
+        raise LoadError(f"text is not UTF-8 and does not decode cleanly as {best.encoding}: save it as UTF-8")
+    return text, f"not UTF-8: decoded as {best.encoding}"
+
+
+def load_text(data: bytes) -> LoadedDocument:
+    """Plain text or Markdown; YAML front matter becomes metadata."""
+    text, note = decode_text(data)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    metadata: dict[str, str] = {}
+    warnings = [note] if note else []
+    match = _FRONT_MATTER.match(text)
+    if match:
+        try:
+            parsed = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as exc:
+            parsed = None
+            warnings.append(f"front matter is not valid YAML, ignored ({str(exc).splitlines()[0]})")
+        if isinstance(parsed, dict):
+            metadata = {str(k).strip().lower(): str(v).strip() for k, v in parsed.items() if v is not None}
+            text = text[match.end():]
+    is_markdown = bool(re.search(r"^#{1,6}\s", text, re.MULTILINE))
+    blocks: list[Block] = []
+    for para in re.split(r"\n[ \t]*\n", text):
+        lines = [ln for ln in para.split("\n") if ln.strip()]
+        if not lines:
+            continue
+        buf: list[str] = []
+        for line in lines:
+            heading = _MD_HEADING.match(line.strip()) if is_markdown else None
+            if heading:
+                if buf:
+                    blocks.append(Block("paragraph", normalize_text(" ".join(s.strip() for s in buf))))
+                    buf = []
+                blocks.append(Block("heading", normalize_text(heading.group(2)), None, len(heading.group(1))))
+            else:
+                buf.append(line)
+        if buf:
+            joined = normalize_text(" ".join(s.strip() for s in buf)).strip()
+            if joined:
+                blocks.append(Block("paragraph", joined))
+    fmt = "markdown" if is_markdown or metadata else "text"
+    return LoadedDocument(fmt, blocks, metadata=metadata, warnings=warnings)
+
+
+_HTML_DROP = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "head")
+_HTML_BLOCKS = ("p", "li", "td", "th", "dd", "dt", "blockquote", "pre", "figcaption", "caption")
+
+
+def load_html(data: bytes) -> LoadedDocument:
+    """Visible text only: scripts, styles and hidden elements are dropped."""
+    from bs4 import BeautifulSoup
+
+    text, note = decode_text(data) if not data.lstrip().lower().startswith(b"<?xml") else (
+        data.decode("utf-8", "replace"), None)
+    soup = BeautifulSoup(text, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    for tag in soup(list(_HTML_DROP)):
+        tag.decompose()
+    for tag in soup.select('[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"]'):
+        tag.decompose()
+    blocks: list[Block] = []
+    for el in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", *_HTML_BLOCKS]):
+        if el.find_parent(_HTML_BLOCKS) is not None:
+            continue  # nested in a block already taken whole
+        value = normalize_text(el.get_text(" ", strip=True)).strip()
+        if not value:
+            continue
+        if el.name and el.name[0] == "h" and el.name[1:].isdigit():
+            blocks.append(Block("heading", value, None, int(el.name[1])))
+        else:
+            blocks.append(Block("paragraph", value))
+    if not blocks:  # text directly in <body> or <div>s
+        body = soup.body or soup
+        for line in body.get_text("\n", strip=True).split("\n"):
+            value = normalize_text(line).strip()
+            if value:
+                blocks.append(Block("paragraph", value))
+    return LoadedDocument("html", blocks, title=title or None, warnings=[note] if note else [])

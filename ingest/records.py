@@ -1,0 +1,78 @@
+"""Typed records passed from the ingest layer to the index layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+BlockKind = Literal["heading", "paragraph", "table"]
+DOC_TYPES: tuple[str, ...] = ("contribution", "information", "report", "other")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A unit of document structure: a heading, a paragraph or a (flattened) table.
+
+    `page` is 1-based for paged formats (PDF) and None otherwise.
+    """
+
+    kind: BlockKind
+    text: str
+    page: int | None = None
+    level: int = 0
+
+
+@dataclass
+class LoadedDocument:
+    """What a loader extracted from one file, before metadata is merged."""
+
+    format: str  # "pdf" | "docx" | "text" | "markdown" | "html"
+    blocks: list[Block]
+    page_count: int | None = None
+    title: str | None = None  # from the file itself (PDF info, DOCX core properties, <title>)
+    metadata: dict[str, str] = field(default_factory=dict)  # e.g. YAML front matter
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DocumentMeta:
+    """Descriptive metadata of a document (manifest > front matter > inference)."""
+
+    title: str = ""
+    source: str = ""
+    country: str = ""
+    region: str = ""
+    doc_type: str = "other"
+    meeting: str = ""
+    date: str = ""
+    language: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage: an exact slice `text == document_text[char_start:char_end]`."""
+
+    ordinal: int
+    text: str
+    section: str
+    page_start: int | None
+    page_end: int | None
+    char_start: int
+    char_end: int
+    content_hash: str
+
+
+@dataclass
+class PreparedDocument:
+    """A document ready to be embedded and stored."""
+
+    path: str
+    file_name: str
+    file_hash: str
+    format: str
+    meta: DocumentMeta
+    text: str
+    page_count: int | None
+    chunks: list[Chunk]
+    warnings: list[str] = field(default_factory=list)
