@@ -1,0 +1,50 @@
+"""One file → `PreparedDocument`: load, merge metadata, chunk. No model, no storage."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ingest.chunking import chunk_blocks
+from ingest.errors import LoadError
+from ingest.loaders import load_file
+from ingest.metadata import build_meta
+from ingest.records import PreparedDocument
+
+
+def file_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def prepare_document(
+    path: Path,
+    data: bytes | None = None,
+    entry: dict[str, str] | None = None,
+    *,
+    file_name: str | None = None,
+    min_words: int = 150,
+    max_words: int = 250,
+) -> PreparedDocument:
+    """Read and chunk one file. Raises `LoadError` (with the reason) for a file we cannot use."""
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+    name = file_name or path.name
+    loaded = load_file(path if file_name is None else Path(name), data)
+    text, chunks = chunk_blocks(loaded.blocks, min_words=min_words, max_words=max_words)
+    if not chunks:
+        raise LoadError("no text found in the file (empty document)")
+    meta = build_meta(loaded, name, text, entry)
+    return PreparedDocument(
+        path=str(path),
+        file_name=name,
+        file_hash=file_sha256(data),
+        format=loaded.format,
+        meta=meta,
+        text=text,
+        page_count=loaded.page_count,
+        chunks=chunks,
+        warnings=list(loaded.warnings),
+    )
