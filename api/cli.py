@@ -1,0 +1,97 @@
+"""The `cwg` command line: the front door that reads settings and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from api.settings import Settings
+from ingest.errors import CwgError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cwg", description="Search and synthesis over CWG-COP contributions.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def with_index(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--index", type=Path, help="index folder (default: $CWG_INDEX or ./cwg-index)")
+        return p
+
+    p = with_index(sub.add_parser("ingest", help="add or update files and folders (recursive)"))
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--manifest", type=Path, help="CSV/TSV/JSONL with a 'path' column and metadata columns")
+    p.add_argument("--model", choices=("default", "multilingual"), help="encoder set of a new index")
+    p.add_argument("--dtype", choices=("bfloat16", "float32"), help="encoder precision (default bfloat16)")
+
+    p = with_index(sub.add_parser("search", help="hybrid search with citations"))
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("-k", type=int, default=10, help="number of passages (default 10)")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
+                   help="filter, repeatable: source, country, region, doc_type, meeting, language, "
+                        "date_from, date_to, theme, risk, audience, initiative_type")
+    p.add_argument("--per-source", type=int, metavar="N", help="at most N passages per source")
+    p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    p.add_argument("--json", action="store_true")
+
+    p = with_index(sub.add_parser("similar", help="similar initiatives from other sources"))
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--document", metavar="DOC_ID")
+    group.add_argument("--text", metavar="TEXT")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE")
+    p.add_argument("--json", action="store_true")
+
+    p = with_index(sub.add_parser("documents", help="list indexed documents"))
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE")
+    p.add_argument("--json", action="store_true")
+
+    p = with_index(sub.add_parser("remove", help="delete a document from every part of the index"))
+    p.add_argument("document_id", metavar="DOC_ID", nargs="+")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    if getattr(args, "index", None) is None:
+        args.index = settings.index
+    from api import commands
+
+    handler = getattr(commands, f"cmd_{args.command}")
+    try:
+        return int(handler(args, settings))
+    except UsageError as exc:
+        print(f"cwg {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CwgError as exc:
+        print(f"cwg {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE if exc.__class__.__name__ in ("QueryError", "ManifestError") else EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted: files already reported are committed", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

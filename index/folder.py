@@ -1,0 +1,115 @@
+"""An index folder: manifest + SQLite store + derived FAISS indexes + stored original files."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from index.embedders import SPACE_MODEL_IDS, Embedder, make_embedder, spaces_for_model
+from index.manifest import MANIFEST_NAME, IndexManifest
+from index.store import Store
+from index.vectors import VectorIndex
+from ingest.errors import IndexOpenError
+
+STORE_NAME = "store.sqlite"
+FILES_DIR = "files"
+
+
+class IndexFolder:
+    """Opened once per process (CLI run or API lifespan) and passed down as a value."""
+
+    def __init__(self, path: Path, manifest: IndexManifest, store: Store,
+                 embedders: dict[str, Embedder] | None = None) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.store = store
+        self._embedders: dict[str, Embedder] = dict(embedders or {})
+        self._vectors: dict[str, tuple[int, VectorIndex]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: Path, *, model: str | None = None, create: bool = False,
+             embedders: dict[str, Embedder] | None = None, dtype: str = "bfloat16") -> IndexFolder:
+        """Open (or, with `create`, make) the index at `path`, checking its format and model."""
+        path = Path(path)
+        if not (path / MANIFEST_NAME).exists():
+            if not create:
+                raise IndexOpenError(f"no index at {path}: build one with `cwg ingest FILES --index {path}`")
+            if path.exists() and not path.is_dir():
+                raise IndexOpenError(f"{path} exists and is not a folder: choose another --index")
+            path.mkdir(parents=True, exist_ok=True)
+            if any(p for p in path.iterdir() if p.name != FILES_DIR):
+                raise IndexOpenError(f"{path} is a non-empty folder without an index: choose another --index")
+            chosen = model or "default"
+            spaces = spaces_for_model(chosen)
+            manifest = IndexManifest(model=chosen, dtype=dtype,
+                                     spaces={s: _space_info(s, embedders) for s in spaces})
+            (path / FILES_DIR).mkdir(exist_ok=True)
+            store = Store(path / STORE_NAME)
+            manifest.write(path)
+        else:
+            manifest = IndexManifest.read(path)
+            if model is not None and model != manifest.model:
+                raise IndexOpenError(
+                    f"index {path} was built with model '{manifest.model}', you asked for '{model}': "
+                    f"leave out --model to use it as built, or convert it with "
+                    f"`cwg reindex --model {model} --index {path}`"
+                )
+            store = Store(path / STORE_NAME)
+        for space, embedder in (embedders or {}).items():
+            expected = manifest.spaces.get(space, {}).get("model_id")
+            if expected != embedder.model_id:
+                raise IndexOpenError(
+                    f"index {path} stores '{space}' vectors from {expected}, but the encoder given is "
+                    f"{embedder.model_id}: use the same model or rebuild the index"
+                )
+        return cls(path, manifest, store, embedders)
+
+    @property
+    def files_dir(self) -> Path:
+        return self.path / FILES_DIR
+
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        return tuple(self.manifest.spaces)
+
+    def dimension(self, space: str) -> int:
+        return int(self.manifest.spaces[space]["dimension"])  # type: ignore[call-overload]
+
+    def embedder(self, space: str) -> Embedder:
+        with self._lock:
+            if space not in self._embedders:
+                self._embedders[space] = make_embedder(space, self.manifest.dtype)
+            return self._embedders[space]
+
+    def vector_index(self, space: str) -> VectorIndex:
+        """The FAISS index of `space` for the store's current generation (memory, disk cache, rebuild)."""
+        generation = self.store.generation()
+        with self._lock:
+            cached = self._vectors.get(space)
+            if cached and cached[0] == generation:
+                return cached[1]
+            index = VectorIndex.load(self.path, space, generation)
+            if index is None:
+                ids, matrix = self.store.all_vectors(space, self.dimension(space))
+                index = VectorIndex.build(ids, matrix)
+                try:
+                    index.save(self.path, space, generation)
+                except OSError:
+                    pass  # a read-only index folder still answers; it only rebuilds on each start
+            self._vectors[space] = (generation, index)
+            return index
+
+    def refresh_vectors(self) -> None:
+        for space in self.spaces:
+            self.vector_index(space)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _space_info(space: str, embedders: dict[str, Embedder] | None) -> dict[str, object]:
+    given = (embedders or {}).get(space)
+    if given is not None:
+        return {"model_id": given.model_id, "dimension": given.dimension}
+    return {"model_id": SPACE_MODEL_IDS[space], "dimension": {"minilm": 384, "use": 512}[space]}

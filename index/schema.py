@@ -1,0 +1,83 @@
+"""SQLite schema, versioned by numbered migrations applied on open."""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: documents, chunks, vectors and the lexical index
+    """
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        file_hash TEXT NOT NULL,
+        stored_file TEXT,
+        format TEXT NOT NULL,
+        title TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        country TEXT NOT NULL DEFAULT '',
+        region TEXT NOT NULL DEFAULT '',
+        doc_type TEXT NOT NULL DEFAULT 'other',
+        meeting TEXT NOT NULL DEFAULT '',
+        date TEXT NOT NULL DEFAULT '',
+        language TEXT NOT NULL DEFAULT '',
+        pages INTEGER,
+        extra TEXT NOT NULL DEFAULT '{}',
+        warnings TEXT NOT NULL DEFAULT '[]',
+        entry TEXT NOT NULL DEFAULT '{}',
+        text TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    );
+    CREATE INDEX documents_path ON documents(path);
+    CREATE INDEX documents_hash ON documents(file_hash);
+    CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY,
+        document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        section TEXT NOT NULL DEFAULT '',
+        page_start INTEGER,
+        page_end INTEGER,
+        char_start INTEGER NOT NULL,
+        char_end INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        embed_hash TEXT NOT NULL
+    );
+    CREATE INDEX chunks_document ON chunks(document_id, ordinal);
+    CREATE TABLE vectors (
+        space TEXT NOT NULL,
+        chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (space, chunk_id)
+    ) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        title, section, text, tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO state VALUES ('generation', '0');
+    """,
+    # 2: characterization labels (taxonomy facets) per document, with score and evidence
+    """
+    CREATE TABLE labels (
+        document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        facet TEXT NOT NULL,
+        label TEXT NOT NULL,
+        score REAL NOT NULL,
+        evidence_chunk_id INTEGER,
+        PRIMARY KEY (document_id, facet, label)
+    );
+    CREATE INDEX labels_facet ON labels(facet, label);
+    """,
+]
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations this database has not seen yet (`PRAGMA user_version` counts them)."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.executescript("BEGIN;" + script + f"PRAGMA user_version = {number}; COMMIT;")
+
+
+def schema_version() -> int:
+    return len(MIGRATIONS)

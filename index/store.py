@@ -1,0 +1,257 @@
+"""The SQLite store: the truth from which everything else (FAISS, caches) is derived."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from index.filters import Filters
+from index.schema import migrate
+from ingest.errors import NotFound
+from ingest.records import PreparedDocument
+
+DOCUMENT_COLUMNS = ("id", "path", "file_name", "file_hash", "stored_file", "format", "title", "source",
+                    "country", "region", "doc_type", "meeting", "date", "language", "pages", "extra",
+                    "warnings", "entry", "added_at")
+
+
+@dataclass
+class DocumentRecord:
+    id: str
+    path: str
+    file_name: str
+    file_hash: str
+    stored_file: str | None
+    format: str
+    title: str
+    source: str
+    country: str
+    region: str
+    doc_type: str
+    meeting: str
+    date: str
+    language: str
+    pages: int | None
+    extra: dict[str, str]
+    warnings: list[str]
+    entry: dict[str, str]
+    added_at: str
+    chunks: int = 0
+
+    @property
+    def source_key(self) -> str:
+        """What `--per-source` groups by: the source, or the document itself when none is known."""
+        return self.source.lower() or f"doc:{self.id}"
+
+
+@dataclass
+class ChunkRecord:
+    id: int
+    document_id: str
+    ordinal: int
+    text: str
+    section: str
+    page_start: int | None
+    page_end: int | None
+    char_start: int
+    char_end: int
+    content_hash: str
+    embed_hash: str
+
+
+def _document(row: sqlite3.Row) -> DocumentRecord:
+    values = dict(row)
+    chunks = values.pop("chunks", 0) or 0
+    for key in ("extra", "entry"):
+        values[key] = json.loads(values[key])
+    values["warnings"] = json.loads(values["warnings"])
+    return DocumentRecord(**values, chunks=chunks)
+
+
+class Store:
+    """One SQLite file, WAL mode. Every write is one transaction: a crash keeps the previous state."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        migrate(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("UPDATE state SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+            self.conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same committed state."""
+        with self._lock:
+            self.conn.execute("BEGIN")
+            try:
+                yield self.conn
+            finally:
+                self.conn.execute("COMMIT")
+
+    def generation(self) -> int:
+        return int(self.conn.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()[0])
+
+    # --- documents -------------------------------------------------------------------------------
+    def _select_documents(self, where: str = "1", params: tuple | list = ()) -> list[DocumentRecord]:
+        cols = ", ".join(f"d.{c}" for c in DOCUMENT_COLUMNS)
+        rows = self.conn.execute(
+            f"SELECT {cols}, (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id) AS chunks "
+            f"FROM documents d WHERE {where} ORDER BY d.meeting, d.source, d.title, d.id", params
+        ).fetchall()
+        return [_document(r) for r in rows]
+
+    def documents(self, filters: Filters | None = None) -> list[DocumentRecord]:
+        where, params = (filters or Filters()).to_sql("d")
+        return self._select_documents(where, params)
+
+    def document(self, document_id: str) -> DocumentRecord:
+        found = self._select_documents("d.id = ?", (document_id,))
+        if not found:
+            raise NotFound(f"no document {document_id!r} in this index (see `cwg documents`)")
+        return found[0]
+
+    def find_by_path(self, path: str) -> DocumentRecord | None:
+        found = self._select_documents("d.path = ?", (path,))
+        return found[0] if found else None
+
+    def find_by_hash(self, file_hash: str) -> DocumentRecord | None:
+        found = self._select_documents("d.file_hash = ?", (file_hash,))
+        return found[0] if found else None
+
+    def document_text(self, document_id: str) -> str:
+        row = self.conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no document {document_id!r} in this index")
+        return str(row[0])
+
+    def free_document_id(self, base: str) -> str:
+        candidate, n = base, 1
+        while self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (candidate,)).fetchone():
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
+    def write_document(self, doc_id: str, prepared: PreparedDocument, embed_hashes: list[str],
+                       vectors: dict[str, np.ndarray], stored_file: str | None,
+                       entry: dict[str, str]) -> None:
+        """Replace document `doc_id` (if any) with `prepared`, its chunks, vectors and lexical rows."""
+        m = prepared.meta
+        with self.transaction() as conn:
+            self._delete(conn, doc_id)
+            conn.execute(
+                f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}, text) VALUES "
+                f"({', '.join('?' * (len(DOCUMENT_COLUMNS) + 1))})",
+                (doc_id, prepared.path, prepared.file_name, prepared.file_hash, stored_file, prepared.format,
+                 m.title, m.source, m.country, m.region, m.doc_type, m.meeting, m.date, m.language,
+                 prepared.page_count, json.dumps(m.extra, ensure_ascii=False),
+                 json.dumps(prepared.warnings, ensure_ascii=False), json.dumps(entry, ensure_ascii=False),
+                 datetime.now(timezone.utc).isoformat(timespec="seconds"), prepared.text),
+            )
+            for chunk, embed_hash in zip(prepared.chunks, embed_hashes):
+                cur = conn.execute(
+                    "INSERT INTO chunks (document_id, ordinal, text, section, page_start, page_end, "
+                    "char_start, char_end, content_hash, embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (doc_id, chunk.ordinal, chunk.text, chunk.section, chunk.page_start, chunk.page_end,
+                     chunk.char_start, chunk.char_end, chunk.content_hash, embed_hash),
+                )
+                chunk_id = cur.lastrowid
+                conn.execute("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?,?,?,?)",
+                             (chunk_id, m.title, chunk.section, chunk.text))
+                for space, matrix in vectors.items():
+                    conn.execute("INSERT INTO vectors (space, chunk_id, vector) VALUES (?,?,?)",
+                                 (space, chunk_id, matrix[chunk.ordinal].astype(np.float32).tobytes()))
+
+    def remove_document(self, document_id: str) -> DocumentRecord:
+        record = self.document(document_id)
+        with self.transaction() as conn:
+            self._delete(conn, document_id)
+        return record
+
+    @staticmethod
+    def _delete(conn: sqlite3.Connection, doc_id: str) -> None:
+        conn.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE document_id = ?)",
+                     (doc_id,))
+        conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))  # cascades to chunks, vectors, labels
+
+    # --- chunks and vectors ------------------------------------------------------------------------
+    def chunks_of(self, document_id: str) -> list[ChunkRecord]:
+        rows = self.conn.execute(
+            "SELECT * FROM chunks WHERE document_id = ? ORDER BY ordinal", (document_id,)).fetchall()
+        return [ChunkRecord(**dict(r)) for r in rows]
+
+    def chunks_by_id(self, ids: list[int]) -> dict[int, ChunkRecord]:
+        out: dict[int, ChunkRecord] = {}
+        for start in range(0, len(ids), 900):
+            part = ids[start:start + 900]
+            rows = self.conn.execute(
+                f"SELECT * FROM chunks WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+            out.update((r["id"], ChunkRecord(**dict(r))) for r in rows)
+        return out
+
+    def cached_vectors(self, document_id: str, space: str) -> dict[str, np.ndarray]:
+        """embed_hash → vector for the chunks a document has now (reused when it is re-ingested)."""
+        rows = self.conn.execute(
+            "SELECT c.embed_hash, v.vector FROM chunks c JOIN vectors v ON v.chunk_id = c.id "
+            "WHERE c.document_id = ? AND v.space = ?", (document_id, space)).fetchall()
+        return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in rows}
+
+    def all_vectors(self, space: str, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids ascending, matrix) of one vector space."""
+        count = self.conn.execute("SELECT COUNT(*) FROM vectors WHERE space = ?", (space,)).fetchone()[0]
+        ids = np.empty(count, dtype=np.int64)
+        matrix = np.empty((count, dimension), dtype=np.float32)
+        cursor = self.conn.execute("SELECT chunk_id, vector FROM vectors WHERE space = ? ORDER BY chunk_id",
+                                   (space,))
+        for i, (chunk_id, blob) in enumerate(cursor):
+            ids[i] = chunk_id
+            matrix[i] = np.frombuffer(blob, dtype=np.float32)
+        return ids, matrix
+
+    def vectors_for(self, space: str, chunk_ids: list[int], dimension: int) -> np.ndarray:
+        out = np.zeros((len(chunk_ids), dimension), dtype=np.float32)
+        pos = {cid: i for i, cid in enumerate(chunk_ids)}
+        for start in range(0, len(chunk_ids), 900):
+            part = chunk_ids[start:start + 900]
+            rows = self.conn.execute(
+                f"SELECT chunk_id, vector FROM vectors WHERE space = ? AND chunk_id IN ({','.join('?' * len(part))})",
+                [space, *part]).fetchall()
+            for cid, blob in rows:
+                out[pos[cid]] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def chunk_ids(self, filters: Filters) -> np.ndarray:
+        """Ids (ascending) of the chunks whose document passes `filters`."""
+        where, params = filters.to_sql("d")
+        rows = self.conn.execute(
+            f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where} ORDER BY c.id",
+            params).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def chunk_count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])

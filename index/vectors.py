@@ -1,0 +1,113 @@
+"""FAISS indexes derived from the stored vectors: exact below a size, HNSW above it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+HNSW_THRESHOLD = 200_000  # chunks; below it exact search is fast enough (see bench/query_latency.py)
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+EXACT_SUBSET_MAX = 50_000  # a filter leaving fewer chunks than this is searched exactly
+
+
+@dataclass
+class VectorIndex:
+    """Inner-product search over one vector space; positions map to chunk ids through `ids`."""
+
+    ids: np.ndarray  # int64, ascending
+    index: faiss.Index
+    kind: str  # "flat" | "hnsw"
+
+    @classmethod
+    def build(cls, ids: np.ndarray, matrix: np.ndarray, hnsw_threshold: int = HNSW_THRESHOLD) -> VectorIndex:
+        dim = matrix.shape[1] if matrix.ndim == 2 else 0
+        matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        if len(ids) >= hnsw_threshold:
+            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+            index.add(matrix)
+            return cls(ids, index, "hnsw")
+        flat = faiss.IndexFlatIP(dim)
+        if len(ids):
+            flat.add(matrix)
+        return cls(ids, flat, "flat")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The stored vectors, as a view into FAISS's own storage (no copy)."""
+        flat = self.index if self.kind == "flat" else faiss.downcast_index(self.index.storage)
+        n, d = flat.ntotal, flat.d
+        if n == 0:
+            return np.zeros((0, d), dtype=np.float32)
+        return faiss.rev_swig_ptr(flat.get_xb(), n * d).reshape(n, d)
+
+    def positions(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Positions in the index of those `chunk_ids` it holds."""
+        pos = np.searchsorted(self.ids, chunk_ids)
+        inside = pos < len(self.ids)
+        pos, chunk_ids = pos[inside], chunk_ids[inside]
+        return pos[self.ids[pos] == chunk_ids]
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (chunk ids, scores) for one query vector, among `allowed` chunk ids if given."""
+        if len(self.ids) == 0 or k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        if allowed is not None:
+            pos = self.positions(allowed)
+            if len(pos) == 0:
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            if len(pos) <= EXACT_SUBSET_MAX or self.kind == "flat" and len(pos) < len(self.ids) // 2:
+                scores = self.matrix[pos] @ q[0]
+                top = _top_k(scores, k)
+                return self.ids[pos[top]], scores[top]
+            params = (faiss.SearchParametersHNSW(sel=faiss.IDSelectorBatch(pos), efSearch=max(HNSW_EF_SEARCH, 2 * k))
+                      if self.kind == "hnsw" else faiss.SearchParameters(sel=faiss.IDSelectorBatch(pos)))
+            scores, found = self.index.search(q, min(k, len(pos)), params=params)
+        else:
+            if self.kind == "hnsw":
+                self.index.hnsw.efSearch = max(HNSW_EF_SEARCH, k)
+            scores, found = self.index.search(q, min(k, len(self.ids)))
+        keep = found[0] >= 0
+        return self.ids[found[0][keep]], scores[0][keep]
+
+    # --- persistence: a cache, valid only for the store generation it was built from ---------------
+    def save(self, folder: Path, space: str, generation: int) -> None:
+        tmp = folder / f"vectors-{space}.faiss.tmp"
+        faiss.write_index(self.index, str(tmp))
+        np.save(folder / f"vectors-{space}.ids.npy", self.ids, allow_pickle=False)
+        tmp.replace(folder / f"vectors-{space}.faiss")
+        (folder / f"vectors-{space}.json").write_text(
+            json.dumps({"generation": generation, "count": len(self.ids), "kind": self.kind}))
+
+    @classmethod
+    def load(cls, folder: Path, space: str, generation: int) -> VectorIndex | None:
+        """The cached index if it was built from this store generation, else None."""
+        try:
+            info = json.loads((folder / f"vectors-{space}.json").read_text())
+            if info.get("generation") != generation:
+                return None
+            ids = np.load(folder / f"vectors-{space}.ids.npy", allow_pickle=False)
+            index = faiss.read_index(str(folder / f"vectors-{space}.faiss"))
+        except (OSError, ValueError, RuntimeError):
+            return None
+        if index.ntotal != len(ids):
+            return None
+        return cls(ids, index, info.get("kind", "flat"))
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    if len(scores) <= k:
+        return np.argsort(-scores, kind="stable")
+    part = np.argpartition(-scores, k)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]

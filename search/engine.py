@@ -1,0 +1,187 @@
+"""Hybrid retrieval: dense (FAISS) + lexical (FTS5 BM25), filtered before ranking, fused, diversified."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from index.filters import Filters
+from index.folder import IndexFolder
+from index.store import ChunkRecord, DocumentRecord
+from ingest.errors import QueryError
+from ingest.language import detect_language
+from search.fusion import get_fusion
+from search.lexical import lexical_search, query_terms
+
+MAX_QUERY_CHARS = 10_000
+MAX_K = 1000
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass
+class RankingSettings:
+    """Ranking parameters; defaults chosen on SciFact *train* (see README, bench/tune_ranking.py)."""
+
+    fusion: str = "convex"
+    dense_weight: float = 0.5  # share of the dense signal against the lexical one
+    candidates: int = 1000  # depth of each list before fusion
+    cross_language_use_weight: float = 1.0  # weight of the multilingual space for another language
+    same_language_use_weight: float = 0.1
+
+
+@dataclass
+class Hit:
+    document_id: str
+    chunk_id: int
+    title: str
+    source: str
+    country: str
+    region: str
+    doc_type: str
+    meeting: str
+    language: str
+    date: str
+    page: int | None
+    page_end: int | None
+    section: str
+    text: str
+    score: float
+    char_start: int = 0
+    char_end: int = 0
+    signals: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data.pop("signals")
+        return data
+
+    @classmethod
+    def make(cls, doc: DocumentRecord, chunk: ChunkRecord, score: float) -> Hit:
+        return cls(doc.id, chunk.id, doc.title, doc.source, doc.country, doc.region, doc.doc_type,
+                   doc.meeting, doc.language, doc.date, chunk.page_start, chunk.page_end, chunk.section,
+                   chunk.text, round(float(score), 6), chunk.char_start, chunk.char_end)
+
+
+def validate_query(query: str) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise QueryError("empty query: type a few words to search for")
+    return query.strip()[:MAX_QUERY_CHARS]
+
+
+class SearchEngine:
+    def __init__(self, folder: IndexFolder, settings: RankingSettings | None = None) -> None:
+        self.folder = folder
+        self.store = folder.store
+        self.settings = settings or RankingSettings()
+
+    # --- candidate lists --------------------------------------------------------------------------
+    def dense(self, space: str, query: str, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        vector = self.folder.embedder(space).encode([query])[0]
+        return self.folder.vector_index(space).search(vector, k, allowed)
+
+    def rank(self, query: str, *, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
+             ) -> list[tuple[int, float]]:
+        """(chunk id, score) best first, `k` deep (no diversification), among chunks passing `filters`."""
+        query = validate_query(query)
+        if mode not in MODES:
+            raise QueryError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
+        s = self.settings
+        depth = max(k, s.candidates)
+        allowed = None
+        if filters is not None and not filters.is_empty():
+            allowed = self.store.chunk_ids(filters)
+            if len(allowed) == 0:
+                return []
+        lists, names = [], []
+        if mode in ("hybrid", "lexical") and query_terms(query):
+            lists.append(lexical_search(self.store, query, depth, filters))
+            names.append("lexical")
+        if mode in ("hybrid", "dense"):
+            for space in self.folder.spaces:
+                lists.append(self.dense(space, query, depth, allowed))
+                names.append(space)
+        lists_nonempty = [(n, lst) for n, lst in zip(names, lists) if len(lst[0])]
+        if not lists_nonempty:
+            return []
+        if len(lists_nonempty) == 1:
+            ids, scores = lists_nonempty[0][1]
+            return list(zip(ids.tolist(), scores.tolist()))[:k]
+        names = [n for n, _ in lists_nonempty]
+        ids, table = get_fusion(s.fusion)([lst for _, lst in lists_nonempty])
+        weights = self._weights(names, ids, query)
+        fused = (table * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        order = np.argsort(-fused, kind="stable")[:k]
+        return [(int(ids[i]), float(fused[i])) for i in order]
+
+    def _weights(self, names: list[str], ids: np.ndarray, query: str) -> np.ndarray:
+        """Per-candidate weights of each list. With a multilingual space, documents in another
+        language than the query lean on it (lexical and English-model scores mean little there)."""
+        s = self.settings
+        base = {"lexical": 1.0 - s.dense_weight, "minilm": s.dense_weight, "use": s.same_language_use_weight}
+        weights = np.tile(np.array([base.get(n, s.dense_weight) for n in names], dtype=np.float32), (len(ids), 1))
+        if "use" in names:
+            qlang = detect_language(query, "")
+            langs = self._languages(ids)
+            other = np.array([bool(qlang) and lang not in ("", "und", qlang) for lang in langs])
+            if other.any():
+                cross = np.array([{"use": s.cross_language_use_weight}.get(n, 0.0) for n in names], dtype=np.float32)
+                weights[other] = cross
+        return weights
+
+    def _languages(self, ids: np.ndarray) -> list[str]:
+        out: dict[int, str] = {}
+        id_list = ids.tolist()
+        for start in range(0, len(id_list), 900):
+            part = id_list[start:start + 900]
+            rows = self.store.conn.execute(
+                f"SELECT c.id, d.language FROM chunks c JOIN documents d ON d.id = c.document_id "
+                f"WHERE c.id IN ({','.join('?' * len(part))})", part).fetchall()
+            out.update((r[0], r[1]) for r in rows)
+        return [out.get(i, "") for i in id_list]
+
+    # --- the public search ------------------------------------------------------------------------
+    def search(self, query: str, *, k: int = 10, filters: Filters | None = None, per_source: int | None = None,
+               mode: str = "hybrid") -> list[Hit]:
+        """Ranked passages with citations; at most `per_source` per source when given."""
+        if not 1 <= k <= MAX_K:
+            raise QueryError(f"k must be between 1 and {MAX_K}")
+        if per_source is not None and per_source < 1:
+            raise QueryError("per_source must be at least 1")
+        with self.store.snapshot():
+            depth = k if per_source is None else max(k * 20, self.settings.candidates)
+            ranked = self.rank(query, k=depth, filters=filters, mode=mode)
+            return self._hits(ranked, k, per_source)
+
+    def _hits(self, ranked: list[tuple[int, float]], k: int, per_source: int | None) -> list[Hit]:
+        hits: list[Hit] = []
+        per: dict[str, int] = {}
+        docs: dict[str, DocumentRecord] = {}
+        batch = 200
+        for start in range(0, len(ranked), batch):
+            part = ranked[start:start + batch]
+            chunks = self.store.chunks_by_id([cid for cid, _ in part])
+            need = {c.document_id for c in chunks.values()} - set(docs)
+            docs.update(self._documents(need))
+            for cid, score in part:
+                chunk = chunks.get(cid)
+                if chunk is None or chunk.document_id not in docs:
+                    continue  # removed since the vector index was built
+                doc = docs[chunk.document_id]
+                if per_source is not None:
+                    key = doc.source_key
+                    if per.get(key, 0) >= per_source:
+                        continue
+                    per[key] = per.get(key, 0) + 1
+                hits.append(Hit.make(doc, chunk, score))
+                if len(hits) == k:
+                    return hits
+        return hits
+
+    def _documents(self, ids: set[str]) -> dict[str, DocumentRecord]:
+        if not ids:
+            return {}
+        f = Filters()
+        for i in ids:
+            f.add("document_id", i)
+        return {d.id: d for d in self.store.documents(f)}
