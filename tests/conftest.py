@@ -1,0 +1,65 @@
+"""Shared fixtures. Every test runs in its own temporary folder; real data is read in place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+SAMPLE = ROOT / "examples" / "cwg-cop-20"
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's settings or writes outside its own folder."""
+    monkeypatch.delenv("CWG_INDEX", raising=False)
+    monkeypatch.delenv("CWG_API_KEYS", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, or skip the test with the reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real test data not found at {path} (the shared data folder is absent)")
+    return path
+
+
+@pytest.fixture
+def fake_embedders():
+    from index.embedders import FakeEmbedder
+
+    return {"minilm": FakeEmbedder("minilm")}
+
+
+@pytest.fixture
+def fake_index(tmp_path: Path, fake_embedders):
+    """An empty index folder using the deterministic fake embedder."""
+    from index.folder import IndexFolder
+
+    folder = IndexFolder.open(tmp_path / "ix", create=True, embedders=fake_embedders)
+    yield folder
+    folder.close()
+
+
+@pytest.fixture(scope="session")
+def real_sample_index(tmp_path_factory: pytest.TempPathFactory):
+    """The bundled sample corpus indexed once with the real bundled model (shared, read-only)."""
+    from index.folder import IndexFolder
+    from index.writer import IndexWriter, expand_paths
+    from ingest.metadata import read_manifest
+
+    path = tmp_path_factory.mktemp("sample") / "ix"
+    folder = IndexFolder.open(path, create=True)
+    files, _ = expand_paths([SAMPLE], {(SAMPLE / "manifest.csv").resolve()})
+    report = IndexWriter(folder).ingest(files, read_manifest(SAMPLE / "manifest.csv"))
+    assert not report.failed, report.failed
+    folder.refresh_vectors()
+    yield folder
+    folder.close()
