@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.settings import Settings
-from ingest.errors import CwgError
+from ingest.errors import CwgError, ManifestError, QueryError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -64,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_index(sub.add_parser("remove", help="delete a document from every part of the index"))
     p.add_argument("document_id", metavar="DOC_ID", nargs="+")
+
+    p = sub.add_parser("eval", help="retrieval quality on a BEIR-layout collection (nDCG@10, Recall@100, MRR@10)")
+    p.add_argument("dataset", type=Path, metavar="DATASET_DIR",
+                   help="folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv")
+    p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    p.add_argument("--model", choices=("default", "multilingual"), default="default")
+    p.add_argument("--split", default="test", help="qrels file to score against (default test)")
+    p.add_argument("--keep-index", type=Path, metavar="DIR",
+                   help="build (or reuse and update) the evaluation index in DIR instead of a temporary folder")
+    p.add_argument("--json", action="store_true")
     return parser
 
 
@@ -84,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except CwgError as exc:
         print(f"cwg {args.command}: {exc}", file=sys.stderr)
-        return EXIT_USAGE if exc.__class__.__name__ in ("QueryError", "ManifestError") else EXIT_FAILED
+        return EXIT_USAGE if isinstance(exc, (QueryError, ManifestError)) else EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted: files already reported are committed", file=sys.stderr)
         return 130
@@ -95,3 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def print_json(data: object) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+if __name__ == "__main__":  # `python -m api.cli`: run the importable module, so exception classes match
+    from api.cli import main as _main
+
+    raise SystemExit(_main())

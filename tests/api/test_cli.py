@@ -1,0 +1,83 @@
+"""The `cwg` command-line contract: output lines, JSON shapes and exit codes (real model, small inputs)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE
+
+pytestmark = pytest.mark.slow
+CWG = [sys.executable, "-m", "api.cli"]
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CWG, *args], capture_output=True, text=True, cwd=cwd, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).parents[2])})
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("cli")
+    (work / "docs").mkdir()
+    for name in ("malawi-training-of-trainers.txt", "euconsent-age-assurance.md", "council-of-europe-lanzarote.pdf"):
+        (work / "docs" / name).write_bytes((SAMPLE / name).read_bytes())
+    (work / "docs" / "broken.pdf").write_text("<html><body>not a pdf</body></html>")
+    (work / "docs" / "manifest.csv").write_text(
+        "path,source,country,doc_type\nmalawi-training-of-trainers.txt,Malawi,Malawi,information\n")
+    proc = run("ingest", "docs", "--manifest", "docs/manifest.csv", cwd=work)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.strip().endswith("added 3, updated 0, unchanged 0, failed 1")
+    assert proc.stderr.strip().splitlines() == [f"docs/broken.pdf: named .pdf but the content is HTML, not PDF: "
+                                                f"rename it to .html to index it"]
+    return work
+
+
+def test_default_index_folder_and_reingest(indexed: Path):
+    assert (indexed / "cwg-index" / "index.json").exists()
+    proc = run("ingest", "docs/malawi-training-of-trainers.txt", "--manifest", "docs/manifest.csv", cwd=indexed)
+    assert proc.returncode == 0 and proc.stdout.strip() == "added 0, updated 0, unchanged 1, failed 0"
+
+
+def test_search_json_shape_and_filters(indexed: Path):
+    proc = run("search", "training of educators", "--json", "-k", "3", "--where", "country=Malawi", cwd=indexed)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["query"] == "training of educators" and data["hits"]
+    for hit in data["hits"]:
+        assert {"document_id", "chunk_id", "title", "source", "country", "doc_type", "meeting", "page", "text",
+                "score"} <= set(hit)
+        assert hit["country"] == "Malawi" and hit["page"] is None
+    pdf = json.loads(run("search", "Lanzarote Committee", "--json", "-k", "1", cwd=indexed).stdout)["hits"][0]
+    assert isinstance(pdf["page"], int) and pdf["page"] >= 1
+
+
+def test_documents_similar_and_remove(indexed: Path):
+    docs = json.loads(run("documents", "--json", cwd=indexed).stdout)["documents"]
+    assert {d["document_id"] for d in docs} == {"malawi-training-of-trainers", "euconsent-age-assurance",
+                                               "council-of-europe-lanzarote"}
+    sim = json.loads(run("similar", "--document", "euconsent-age-assurance", "--json", cwd=indexed).stdout)
+    assert sim["results"] and all({"document_id", "source", "score", "passage", "matched"} <= set(r)
+                                  for r in sim["results"])
+    assert run("remove", "euconsent-age-assurance", cwd=indexed).returncode == 0
+    docs = json.loads(run("documents", "--json", cwd=indexed).stdout)["documents"]
+    assert len(docs) == 2
+    proc = run("remove", "euconsent-age-assurance", cwd=indexed)
+    assert proc.returncode == 1 and "no document 'euconsent-age-assurance'" in proc.stderr
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["search", ""], 2, "empty query"),
+    (["search", "x", "--where", "colour=red"], 2, "unknown filter field"),
+    (["search", "x", "--per-source", "0"], 2, "--per-source must be at least 1"),
+    (["frobnicate"], 2, "invalid choice"),
+    (["search", "x", "--index", "nowhere"], 1, "no index at nowhere"),
+])
+def test_usage_errors_are_clean(indexed: Path, args: list[str], code: int, message: str):
+    proc = run(*args, cwd=indexed)
+    assert proc.returncode == code and message in proc.stderr
+    assert "Traceback" not in proc.stderr
