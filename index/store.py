@@ -106,8 +106,16 @@ class Store:
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees the same committed state."""
+        """A read transaction: every query inside sees the same committed state.
+
+        Nests: inside a snapshot this thread already holds (the lock is re-entrant, and only a lock
+        holder ever opens a transaction), it joins the open one, so a caller can run several reads
+        (a search, then facet counts of its results) against one state.
+        """
         with self._lock:
+            if self.conn.in_transaction:
+                yield self.conn
+                return
             self.conn.execute("BEGIN")
             try:
                 yield self.conn
