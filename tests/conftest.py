@@ -11,7 +11,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def _find_shared_data() -> Path:
+    """`$CWG_SHARED_DATA`, else the first `shared/data` beside the checkout or one of its parents."""
+    if os.environ.get("CWG_SHARED_DATA"):
+        return Path(os.environ["CWG_SHARED_DATA"])
+    for parent in ROOT.parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return ROOT.parent / "shared" / "data"
+
+
+SHARED_DATA = _find_shared_data()
 SAMPLE = ROOT / "examples" / "cwg-cop-20"
 
 
