@@ -1,0 +1,215 @@
+"""Characterization: score every document against every taxonomy label, without re-embedding documents.
+
+Two signals per chunk and label:
+- dense: the cosine between the chunk's stored vector and the label's vector (the mean of its
+  description and example phrases, embedded with the index's own encoder);
+- lexical: how often the label's phrases occur in the chunk (each word matches its inflections).
+
+A document's score for a label rolls its chunks up: the best dense similarity, rescaled to [0, 1]
+between `dense_floor` and `dense_ceiling`, mixed with a saturating count of phrase hits over the whole
+document. The evidence is the chunk that scores best for that label. A label is given when the score
+reaches its facet's threshold (in the taxonomy file; calibrated on the hand-labelled sample corpus,
+see bench/calibrate_tags.py). Only the label prototypes are embedded, so a taxonomy edit is applied
+in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+
+from index.folder import IndexFolder
+from search.taxonomy import FACETS, Label, Taxonomy
+
+TAGGING_STATE_KEY = "tagging"
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    """How the two signals mix: chosen on the dev half of the hand-labelled set (bench/calibrate_tags.py)."""
+
+    dense_weight: float = 0.2
+    dense_floor: float = 0.15  # cosine at or below which the dense signal counts as 0
+    dense_ceiling: float = 0.55  # cosine at or above which it counts as 1
+    lexical_half: float = 2.0  # phrase hits in a document that give half of the lexical signal
+
+
+@dataclass
+class LabelScore:
+    document_id: str
+    facet: str
+    label: str
+    score: float
+    dense: float
+    hits: int
+    evidence_chunk_id: int | None
+
+
+@dataclass
+class ScoreTable:
+    """Every document × every label, before thresholds."""
+
+    documents: list[str]
+    labels: list[Label]
+    scores: np.ndarray  # (documents, labels) combined score in [0, 1]
+    dense: np.ndarray  # (documents, labels) best chunk cosine
+    hits: np.ndarray  # (documents, labels) phrase hits in the document
+    evidence: np.ndarray  # (documents, labels) chunk id of the evidence, -1 when none
+
+    def cell(self, d: int, j: int) -> LabelScore:
+        label = self.labels[j]
+        chunk = int(self.evidence[d, j])
+        return LabelScore(self.documents[d], label.facet, label.id, round(float(self.scores[d, j]), 4),
+                          round(float(self.dense[d, j]), 4), int(self.hits[d, j]), chunk if chunk >= 0 else None)
+
+
+@dataclass
+class TagReport:
+    documents: int
+    chunks: int
+    assigned: list[LabelScore]
+    taxonomy: str
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {"documents": self.documents, "chunks": self.chunks, "taxonomy": self.taxonomy,
+                "counts": self.counts,
+                "labels": [{"document_id": a.document_id, "facet": a.facet, "label": a.label, "score": a.score,
+                            "evidence_chunk_id": a.evidence_chunk_id} for a in self.assigned]}
+
+
+def phrase_pattern(phrase: str) -> str:
+    """A regex for a phrase whose words match their inflections ("encrypt" → "encrypted", "encryption").
+
+    Only common English endings are added, so "police" does not match "policy". Short words (up to 4
+    letters) and acronyms match exactly, with an optional plural, so "AI" does not match "aim".
+    """
+    words = [w for w in re.split(r"[\s\-]+", phrase.strip()) if w]
+    parts = []
+    for word in words:
+        if len(word) < 5 or not word.isalpha() or word.isupper():
+            parts.append(re.escape(word) + r"(?:s|es)?")
+        elif word[-1].lower() == "y":
+            parts.append(re.escape(word[:-1]) + r"(?:y|ies|ied)")
+        elif word[-1].lower() == "e":
+            parts.append(re.escape(word[:-1]) + r"(?:e|es|ed|ing|ion|ions|ation|ations|er|ers|al)")
+        else:
+            parts.append(re.escape(word) + r"(?:s|es|ed|ing|ion|ions|ation|ations|er|ers|al|ally)?")
+    return r"(?<!\w)" + r"[\s\-]+".join(parts) + r"(?!\w)"
+
+
+def label_regex(label: Label) -> re.Pattern[str]:
+    patterns = sorted({phrase_pattern(p) for p in label.phrases}, key=len, reverse=True)
+    return re.compile("|".join(patterns), re.IGNORECASE)
+
+
+class Tagger:
+    def __init__(self, folder: IndexFolder, taxonomy: Taxonomy, weights: ScoreWeights | None = None) -> None:
+        self.folder = folder
+        self.store = folder.store
+        self.taxonomy = taxonomy
+        self.weights = weights or ScoreWeights()
+
+    def _space(self) -> str:
+        return self.folder.spaces[0]
+
+    def score_table(self) -> ScoreTable:
+        """Scores of every document for every label (reads stored vectors; embeds only the prototypes)."""
+        labels = self.taxonomy.labels()
+        space = self._space()
+        label_vecs = self.label_vectors(labels, space)
+        regexes = [label_regex(label) for label in labels]
+        with self.store.snapshot():
+            rows = self.store.conn.execute(
+                "SELECT c.id, c.document_id, c.text FROM chunks c ORDER BY c.document_id, c.ordinal").fetchall()
+            chunk_ids = [int(r[0]) for r in rows]
+            vectors = self.store.vectors_for(space, chunk_ids, self.folder.dimension(space))
+            documents = [r[0] for r in self.store.conn.execute("SELECT id FROM documents ORDER BY id")]
+        doc_pos = {d: i for i, d in enumerate(documents)}
+        n_docs, n_labels = len(documents), len(labels)
+        dense = np.zeros((n_docs, n_labels), dtype=np.float32)
+        hits = np.zeros((n_docs, n_labels), dtype=np.int64)
+        chunk_score = np.full((n_docs, n_labels), -np.inf, dtype=np.float32)
+        evidence = np.full((n_docs, n_labels), -1, dtype=np.int64)
+        if chunk_ids:
+            per_label = vectors @ label_vecs.T  # (chunks, labels)
+            for i, (chunk_id, doc_id, text) in enumerate(rows):
+                d = doc_pos[doc_id]
+                counts = np.array([len(rx.findall(text)) for rx in regexes], dtype=np.int64)
+                hits[d] += counts
+                dense[d] = np.maximum(dense[d], per_label[i])
+                # the evidence chunk: best dense similarity, helped by the phrases it contains
+                local = self._dense_part(per_label[i]) + 0.1 * np.minimum(counts, 3)
+                better = local > chunk_score[d]
+                chunk_score[d, better] = local[better]
+                evidence[d, better] = chunk_id
+        scores = self.combine(dense, hits)
+        return ScoreTable(documents, labels, scores, dense, hits, evidence)
+
+    def label_vectors(self, labels: list[Label], space: str) -> np.ndarray:
+        """One unit vector per label: the mean of its prototypes (description and examples) embedded."""
+        texts = [text for label in labels for text in label.prototypes]
+        owner = np.array([j for j, label in enumerate(labels) for _ in label.prototypes])
+        embedded = self.folder.embedder(space).encode(texts)
+        out = np.zeros((len(labels), embedded.shape[1]), dtype=np.float32)
+        np.add.at(out, owner, embedded)
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+        return out
+
+    def _dense_part(self, cosine: np.ndarray) -> np.ndarray:
+        w = self.weights
+        return np.clip((cosine - w.dense_floor) / (w.dense_ceiling - w.dense_floor), 0.0, 1.0)
+
+    def combine(self, dense: np.ndarray, hits: np.ndarray) -> np.ndarray:
+        w = self.weights
+        lexical = 1.0 - np.power(0.5, hits / w.lexical_half)
+        return (w.dense_weight * self._dense_part(dense) + (1 - w.dense_weight) * lexical).astype(np.float32)
+
+    def assign(self, table: ScoreTable, thresholds: dict[str, float] | None = None) -> list[LabelScore]:
+        """The labels each document gets: score ≥ its facet's threshold, best `max_labels` per facet."""
+        out: list[LabelScore] = []
+        for facet_id in FACETS:
+            facet = self.taxonomy.facets[facet_id]
+            threshold = (thresholds or {}).get(facet_id, facet.threshold)
+            cols = [j for j, label in enumerate(table.labels) if label.facet == facet_id]
+            for d in range(len(table.documents)):
+                chosen = [j for j in cols if table.scores[d, j] >= threshold]
+                chosen.sort(key=lambda j: -float(table.scores[d, j]))
+                out.extend(table.cell(d, j) for j in chosen[: facet.max_labels])
+        return out
+
+    def tag(self) -> TagReport:
+        """Score, assign and replace the labels table in one transaction."""
+        table = self.score_table()
+        assigned = self.assign(table)
+        write_labels(self.store.conn, self.store.transaction, assigned, self.taxonomy)
+        counts: dict[str, dict[str, int]] = {f: {label.id: 0 for label in self.taxonomy.facets[f].labels}
+                                             for f in FACETS}
+        for a in assigned:
+            counts[a.facet][a.label] += 1
+        return TagReport(len(table.documents), self.store.chunk_count(), assigned, self.taxonomy.source, counts)
+
+
+def write_labels(conn: sqlite3.Connection, transaction, assigned: list[LabelScore],  # type: ignore[no-untyped-def]
+                 taxonomy: Taxonomy) -> None:
+    state = {"taxonomy": taxonomy.source, "tagged_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+             "labels": {f: {label.id: label.name for label in taxonomy.facets[f].labels} for f in FACETS}}
+    with transaction() as tx:
+        tx.execute("DELETE FROM labels")
+        tx.executemany(
+            "INSERT INTO labels (document_id, facet, label, score, evidence_chunk_id) VALUES (?,?,?,?,?)",
+            [(a.document_id, a.facet, a.label, a.score, a.evidence_chunk_id) for a in assigned])
+        tx.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
+                   (TAGGING_STATE_KEY, json.dumps(state, ensure_ascii=False)))
+
+
+def tagging_state(conn: sqlite3.Connection) -> dict[str, object] | None:
+    """What the last `cwg tag` recorded (taxonomy file, time, label names), or None if never tagged."""
+    row = conn.execute("SELECT value FROM state WHERE key = ?", (TAGGING_STATE_KEY,)).fetchone()
+    return json.loads(row[0]) if row else None
+
