@@ -1,0 +1,58 @@
+"""Re-embed an index's stored chunk texts with another model setting, without re-reading any file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from index.embedders import SPACE_MODEL_IDS, spaces_for_model
+from index.folder import IndexFolder
+from index.manifest import IndexManifest
+from index.writer import embedding_text
+
+BATCH = 256
+
+
+def reindex(folder: IndexFolder, model: str, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Switch `folder` to `model`: add the vector spaces it needs, drop the ones it does not.
+
+    Each space is written in one transaction, and the manifest changes only after all are in, so an
+    interrupted reindex leaves an index that still opens with its old model (and can be rerun).
+    Returns the number of chunks embedded per new space.
+    """
+    wanted = spaces_for_model(model)
+    store = folder.store
+    done: dict[str, int] = {}
+    rows = store.conn.execute(
+        "SELECT c.id, d.title, c.section, c.text FROM chunks c JOIN documents d ON d.id = c.document_id "
+        "ORDER BY c.id").fetchall()
+    new_spaces = {s: {"model_id": SPACE_MODEL_IDS[s], "dimension": None} for s in wanted
+                  if s not in folder.manifest.spaces}
+    for space in new_spaces:
+        from index.embedders import make_embedder
+
+        embedder = make_embedder(space, folder.manifest.dtype)
+        new_spaces[space]["dimension"] = embedder.dimension
+        vectors: list[np.ndarray] = []
+        for start in range(0, len(rows), BATCH):
+            part = rows[start:start + BATCH]
+            vectors.append(embedder.encode([embedding_text(r[1], r[2], r[3]) for r in part]))
+            if progress:
+                progress(len(part))
+        with store.transaction() as conn:
+            conn.execute("DELETE FROM vectors WHERE space = ?", (space,))
+            for batch_rows, matrix in zip((rows[i:i + BATCH] for i in range(0, len(rows), BATCH)), vectors):
+                conn.executemany("INSERT INTO vectors (space, chunk_id, vector) VALUES (?,?,?)",
+                                 [(space, r[0], v.astype(np.float32).tobytes()) for r, v in zip(batch_rows, matrix)])
+        done[space] = len(rows)
+    spaces = {s: folder.manifest.spaces.get(s) or new_spaces[s] for s in wanted}
+    IndexManifest(model=model, spaces=spaces, dtype=folder.manifest.dtype, created=folder.manifest.created,
+                  chunking=folder.manifest.chunking).write(folder.path)
+    dropped = [s for s in folder.manifest.spaces if s not in wanted]
+    if dropped:
+        with store.transaction() as conn:
+            for space in dropped:
+                conn.execute("DELETE FROM vectors WHERE space = ?", (space,))
+                (folder.path / f"vectors-{space}.faiss").unlink(missing_ok=True)
+    return done
