@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.errors import IndexOpenError
@@ -19,7 +19,7 @@ class IndexManifest:
     spaces: dict[str, dict[str, object]]  # space -> {"model_id": str, "dimension": int}
     dtype: str = "bfloat16"
     format_version: int = FORMAT_VERSION
-    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     chunking: dict[str, int] = field(default_factory=lambda: {"min_words": 150, "max_words": 250})
 
     def write(self, folder: Path) -> None:

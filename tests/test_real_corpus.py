@@ -42,8 +42,8 @@ def test_sample_pdf_hits_cite_the_page_their_text_is_on(real_sample_index: Index
 
 
 def test_multilingual_index_finds_english_documents_for_a_french_query(tmp_path: Path):
-    from tests.conftest import SAMPLE
     from ingest.metadata import read_manifest
+    from tests.conftest import SAMPLE
 
     folder = IndexFolder.open(tmp_path / "ml", model="multilingual", create=True)
     try:

@@ -32,8 +32,8 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = run("ingest", "docs", "--manifest", "docs/manifest.csv", cwd=work)
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.strip().endswith("added 3, updated 0, unchanged 0, failed 1")
-    assert proc.stderr.strip().splitlines() == [f"docs/broken.pdf: named .pdf but the content is HTML, not PDF: "
-                                                f"rename it to .html to index it"]
+    assert proc.stderr.strip().splitlines() == ["docs/broken.pdf: named .pdf but the content is HTML, not PDF: "
+                                                "rename it to .html to index it"]
     return work
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from ingest.chunking import chunk_blocks, count_words, split_sentences
 from ingest.loaders import load_file
 from ingest.records import Block
