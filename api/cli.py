@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-index", type=Path, metavar="DIR",
                    help="build (or reuse and update) the evaluation index in DIR instead of a temporary folder")
     p.add_argument("--json", action="store_true")
+    p = with_index(sub.add_parser("serve", help="HTTP API and web page (http://HOST:PORT/)"))
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     return parser
 
 

@@ -151,3 +151,21 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         folder.close()
     return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Open the index here (so a missing one is a clean CLI error), then run the app under uvicorn."""
+    import uvicorn
+
+    from api.app import create_app
+
+    if not 0 < args.port < 65536:
+        raise UsageError("--port must be between 1 and 65535")
+    folder = _open(args, settings)
+    try:
+        app = create_app(settings, folder)
+        print(f"serving {folder.path} on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    finally:
+        folder.close()
+    return EXIT_OK

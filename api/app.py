@@ -1,0 +1,133 @@
+"""The HTTP app: `create_app(settings)` wires the routers, the index (opened once, in the lifespan),
+error mapping (JSON `{"detail": ...}`, never a traceback) and the web page with its local assets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import read_routes, write_routes
+from api.service import Service
+from api.settings import Settings
+from api.uploads import UploadGuard
+from index.folder import IndexFolder
+from ingest.errors import CwgError, IndexOpenError, NotFound
+
+log = logging.getLogger("cwg.api")
+STATIC = Path(__file__).resolve().parent / "static"
+# The page loads only its own files; nothing it shows can run script (defence in depth: it also
+# builds every piece of document text as text nodes).
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+DESCRIPTION = """Semantic search over CWG-COP contributions: ranked passages with citations, facets,
+similar initiatives in other countries, and the documents themselves.
+
+Reads are open unless the server runs with `CWG_READ_REQUIRES_KEY=1`. Uploads and deletions need
+`Authorization: Bearer <key>` with a key from the server's `CWG_API_KEYS`. Errors are JSON
+`{"detail": ...}`."""
+
+
+def status_for(exc: CwgError) -> int:
+    """The one place that maps the project's errors to HTTP status codes."""
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, IndexOpenError):
+        return 503
+    return 400  # QueryError, ManifestError, LoadError: the request asked for something invalid
+
+
+def create_app(settings: Settings, folder: IndexFolder | None = None) -> FastAPI:
+    """The app for `settings`. With `folder`, serve that opened index (the caller closes it);
+    without, open `settings.index` when the app starts and close it when it stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = folder or IndexFolder.open(settings.index, dtype=settings.dtype)
+        try:
+            app.state.service = await run_in_threadpool(Service.start, settings, opened)
+            yield
+        finally:
+            if folder is None:
+                opened.close()
+
+    app = FastAPI(title="CWG-COP contribution search", version="0.1.0", description=DESCRIPTION,
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(read_routes.health_router)
+    app.include_router(read_routes.router)
+    app.include_router(write_routes.router)
+    _add_error_handlers(app)
+    _add_page(app)
+    app.add_middleware(UploadGuard, path="/documents", max_bytes=settings.max_upload_bytes,  # type: ignore[arg-type]
+                       keys=settings.api_keys)
+    app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CwgError)
+    async def project_error(_request: Request, exc: CwgError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"detail": "internal error: the server logged it"}, status_code=500)
+
+
+def _add_page(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+    try:
+        assets = resources.files("fastapi_offline") / "static"
+    except ModuleNotFoundError:
+        return  # without the packaged Swagger UI assets there is no /docs page (the schema still is)
+    app.mount("/docs-assets", StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="CWG-COP search API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon.png")
+
+
+class SecurityHeaders:
+    """`nosniff` and no referrer everywhere; the page's CSP on the page and its assets."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        is_page = path == "/" or path.startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"no-referrer"))
+                if is_page:
+                    headers.append((b"content-security-policy", PAGE_CSP.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

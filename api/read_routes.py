@@ -1,0 +1,167 @@
+"""Read endpoints: search, similar initiatives, documents, facets, health. Each reads one snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, BinaryIO
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import StreamingResponse
+
+from api.auth import ServiceDep, require_read_key
+from api.schemas import (
+    DocumentDetail,
+    DocumentId,
+    DocumentList,
+    DocumentListParams,
+    DocumentOut,
+    ErrorResponse,
+    FacetsResponse,
+    FilterParams,
+    HealthResponse,
+    SearchParams,
+    SearchResponse,
+    SimilarParams,
+    SimilarResponse,
+)
+from index.filters import Filters
+from index.store import DocumentRecord
+from ingest.errors import NotFound, QueryError
+from search.facets import facet_counts
+from search.lexical import query_terms
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "invalid request (the detail says why)"},
+    401: {"model": ErrorResponse, "description": "an API key is required (CWG_READ_REQUIRES_KEY)"},
+    403: {"model": ErrorResponse, "description": "reads need a key but the server has none configured"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "no such document"}}
+MEDIA_TYPES = {"pdf": "application/pdf",
+               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+               "html": "text/html; charset=utf-8", "markdown": "text/markdown; charset=utf-8",
+               "text": "text/plain; charset=utf-8"}
+
+router = APIRouter(dependencies=[Depends(require_read_key)], responses=ERRORS)
+health_router = APIRouter()  # liveness stays open even when reads need a key
+
+
+def to_filters(params: FilterParams) -> Filters:
+    filters = Filters()
+    for name, value in params.pairs():
+        filters.add(name, value)
+    return filters
+
+
+def document_out(d: DocumentRecord) -> dict[str, Any]:
+    return {"document_id": d.id, "title": d.title, "source": d.source, "country": d.country, "region": d.region,
+            "doc_type": d.doc_type, "meeting": d.meeting, "date": d.date, "language": d.language,
+            "format": d.format, "pages": d.pages, "chunks": d.chunks, "file_name": d.file_name,
+            "added_at": d.added_at, "has_file": bool(d.stored_file), "extra": d.extra, "warnings": d.warnings}
+
+
+def _facets_json(counts: dict) -> dict[str, list[dict[str, Any]]]:  # type: ignore[type-arg]
+    return {name: [{"value": v.value, "count": v.count} for v in values] for name, values in counts.items()}
+
+
+@router.get("/search", response_model=SearchResponse, tags=["search"],
+            summary="Ranked passages with citations, and facet counts of their documents")
+def search(params: Annotated[SearchParams, Query()], service: ServiceDep) -> dict[str, Any]:
+    filters = to_filters(params)
+    store = service.folder.store
+    with store.snapshot():  # the hits and the facet counts see one state of the index
+        hits = service.engine.search(params.q, k=params.k, filters=filters, per_source=params.per_source,
+                                     mode=params.mode)
+        facets = facet_counts(store, document_ids={h.document_id for h in hits})
+    return {"query": params.q, "terms": query_terms(params.q), "hits": [h.to_json() for h in hits],
+            "facets": _facets_json(facets)}
+
+
+@router.get("/similar", response_model=SimilarResponse, responses=NOT_FOUND, tags=["search"],
+            summary="Similar initiatives from other sources, like a document or a description")
+def similar(params: Annotated[SimilarParams, Query()], service: ServiceDep) -> dict[str, Any]:
+    if (params.document_id is None) == (params.text is None):
+        raise QueryError("give either document_id or text (one of the two)")
+    results = service.similar.similar(document_id=params.document_id, text=params.text, k=params.k,
+                                      filters=to_filters(params))
+    return {"results": [r.to_json() for r in results]}
+
+
+@router.get("/documents", response_model=DocumentList, tags=["documents"], summary="List indexed documents")
+def list_documents(params: Annotated[DocumentListParams, Query()], service: ServiceDep) -> dict[str, Any]:
+    with service.folder.store.snapshot():
+        docs = service.folder.store.documents(to_filters(params))
+    page = docs[params.offset:params.offset + params.limit]
+    return {"total": len(docs), "documents": [document_out(d) for d in page]}
+
+
+@router.get("/documents/{document_id}", response_model=DocumentDetail, responses=NOT_FOUND, tags=["documents"],
+            summary="A document's metadata and its passages")
+def get_document(document_id: Annotated[DocumentId, Path()], service: ServiceDep) -> dict[str, Any]:
+    store = service.folder.store
+    with store.snapshot():
+        doc = store.document(document_id)
+        chunks = store.chunks_of(document_id)
+    passages = [{"chunk_id": c.id, "ordinal": c.ordinal, "section": c.section, "page": c.page_start,
+                 "page_end": c.page_end, "char_start": c.char_start, "char_end": c.char_end, "text": c.text}
+                for c in chunks]
+    return {**document_out(doc), "passages": passages}
+
+
+@router.get("/documents/{document_id}/file", responses={
+    **NOT_FOUND, 200: {"description": "the original file; a PDF opens at a page with `#page=N`",
+                       "content": {t.split(";")[0]: {} for t in MEDIA_TYPES.values()}}},
+    response_class=StreamingResponse, tags=["documents"], summary="The original file as it was ingested")
+def get_document_file(document_id: Annotated[DocumentId, Path()], service: ServiceDep) -> StreamingResponse:
+    folder = service.folder
+    with folder.store.snapshot():
+        doc = folder.store.document(document_id)
+        if not doc.stored_file:
+            raise NotFound(f"document {document_id!r} has no stored original file")
+        try:  # opened inside the snapshot: a deletion right after cannot pull the file from under us
+            handle = (folder.files_dir / doc.stored_file).open("rb")
+        except OSError as exc:
+            raise NotFound(f"the original file of {document_id!r} is missing from the index folder") from exc
+    size = handle.seek(0, 2)
+    handle.seek(0)
+    headers = {"Content-Length": str(size), "Content-Disposition": content_disposition(doc.file_name),
+               "X-Content-Type-Options": "nosniff"}
+    if doc.format == "html":  # someone's HTML never runs scripts in our origin
+        headers["Content-Security-Policy"] = "sandbox"
+    return StreamingResponse(_read_chunks(handle), media_type=MEDIA_TYPES.get(doc.format, "application/octet-stream"),
+                             headers=headers)
+
+
+def _read_chunks(handle: BinaryIO, size: int = 256 * 1024) -> Iterator[bytes]:
+    with handle:
+        while block := handle.read(size):
+            yield block
+
+
+def content_disposition(file_name: str) -> str:
+    """`inline` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987)."""
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in file_name) or "document"
+    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
+@router.get("/facets", response_model=FacetsResponse, tags=["search"],
+            summary="Document counts by country, region, doc_type, meeting, language, source (and labels)")
+def facets(params: Annotated[FilterParams, Query()], service: ServiceDep) -> dict[str, Any]:
+    store = service.folder.store
+    filters = to_filters(params)
+    with store.snapshot():
+        counts = facet_counts(store, filters=filters)
+        total = len(store.documents(filters))
+    return {"documents": total, "facets": _facets_json(counts)}
+
+
+@health_router.get("/health", response_model=HealthResponse, tags=["service"], summary="Liveness and index size")
+def health(service: ServiceDep) -> dict[str, Any]:
+    folder = service.folder
+    store = folder.store
+    with store.snapshot():
+        documents = int(store.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+        chunks = store.chunk_count()
+        generation = store.generation()
+    return {"status": "ok", "documents": documents, "chunks": chunks, "generation": generation,
+            "model": folder.manifest.model, "spaces": list(folder.spaces)}

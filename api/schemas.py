@@ -1,0 +1,210 @@
+"""HTTP request and response models. Requests are validated here, so limits show in the OpenAPI schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from search.engine import MAX_QUERY_CHARS
+
+ISO_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
+FilterValue = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+DocumentId = Annotated[str, Field(min_length=1, max_length=200, examples=["philippines-cop-initiatives"])]
+MAX_HITS = 100
+
+
+# --- requests -------------------------------------------------------------------------------------
+class FilterParams(BaseModel):
+    """Metadata filters, applied before ranking. Repeat a field for alternatives (OR); fields combine with AND."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: list[FilterValue] = Field(default_factory=list, examples=[["UNICEF"]])
+    country: list[FilterValue] = Field(default_factory=list, examples=[["Philippines"]])
+    region: list[FilterValue] = Field(default_factory=list, examples=[["Africa"]])
+    doc_type: list[FilterValue] = Field(default_factory=list, examples=[["contribution"]])
+    meeting: list[FilterValue] = Field(default_factory=list, examples=[["CWG-COP-20"]])
+    language: list[FilterValue] = Field(default_factory=list, examples=[["en"]])
+    theme: list[FilterValue] = Field(default_factory=list)
+    risk: list[FilterValue] = Field(default_factory=list)
+    audience: list[FilterValue] = Field(default_factory=list)
+    initiative_type: list[FilterValue] = Field(default_factory=list)
+    date_from: str | None = Field(None, pattern=ISO_DATE, description="YYYY, YYYY-MM or YYYY-MM-DD",
+                                  examples=["2023-01"])
+    date_to: str | None = Field(None, pattern=ISO_DATE, description="YYYY, YYYY-MM or YYYY-MM-DD",
+                                examples=["2024"])
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(field, value) pairs for `index.filters.Filters`."""
+        out = [(name, value) for name in FILTER_LIST_FIELDS for value in getattr(self, name)]
+        out += [(name, value) for name in ("date_from", "date_to") if (value := getattr(self, name))]
+        return out
+
+
+FILTER_LIST_FIELDS = ("source", "country", "region", "doc_type", "meeting", "language",
+                      "theme", "risk", "audience", "initiative_type")
+
+
+class SearchParams(FilterParams):
+    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S",
+                   description="the question, in any words (FTS syntax characters are plain text)",
+                   examples=["training teachers to keep children safe online"])
+    k: int = Field(10, ge=1, le=MAX_HITS, description="number of passages")
+    per_source: int | None = Field(None, ge=1, le=MAX_HITS, description="at most this many passages per source")
+    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+
+
+class SimilarParams(FilterParams):
+    document_id: DocumentId | None = Field(None, description="find initiatives like this document")
+    text: str | None = Field(None, min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S",
+                             description="or like this description (give one of the two)",
+                             examples=["a helpline for children who meet sexual extortion online"])
+    k: int = Field(10, ge=1, le=50)
+
+
+class DocumentListParams(FilterParams):
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+# --- responses ------------------------------------------------------------------------------------
+class ErrorResponse(BaseModel):
+    detail: str = Field(examples=["no document 'x' in this index (see `cwg documents`)"])
+
+
+class HitOut(BaseModel):
+    """One passage with its citation (the fields of `cwg search --json`)."""
+
+    document_id: str
+    chunk_id: int
+    title: str
+    source: str
+    country: str
+    region: str
+    doc_type: str
+    meeting: str
+    language: str
+    date: str
+    page: int | None
+    page_end: int | None
+    section: str
+    text: str
+    score: float
+    char_start: int
+    char_end: int
+
+
+class FacetCount(BaseModel):
+    value: str
+    count: int = Field(description="number of documents")
+
+
+Facets = dict[str, list[FacetCount]]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    terms: list[str] = Field(description="the query words the lexical side matched (for highlighting)")
+    hits: list[HitOut]
+    facets: Facets = Field(description="document counts per facet value over the documents of `hits`")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "query": "teacher training", "terms": ["teacher", "training"],
+        "hits": [{"document_id": "malawi-training-of-trainers", "chunk_id": 12,
+                  "title": "Training of Trainers on Child Online Protection", "source": "Malawi",
+                  "country": "Malawi", "region": "Africa", "doc_type": "contribution", "meeting": "CWG-COP-20",
+                  "language": "en", "date": "2024-01-22", "page": None, "page_end": None, "section": "",
+                  "text": "…", "score": 0.91, "char_start": 0, "char_end": 812}],
+        "facets": {"country": [{"value": "Malawi", "count": 1}]}}]})
+
+
+class SimilarOut(BaseModel):
+    document_id: str
+    title: str
+    source: str
+    country: str
+    score: float
+    passage: HitOut = Field(description="the best-matching passage of the similar document")
+    matched: HitOut = Field(description="the passage of the query document (or text) it matches")
+
+
+class SimilarResponse(BaseModel):
+    results: list[SimilarOut]
+
+
+class DocumentOut(BaseModel):
+    document_id: str
+    title: str
+    source: str
+    country: str
+    region: str
+    doc_type: str
+    meeting: str
+    date: str
+    language: str
+    format: str
+    pages: int | None
+    chunks: int
+    file_name: str
+    added_at: str
+    has_file: bool = Field(description="the original file can be fetched from /documents/{id}/file")
+    extra: dict[str, str]
+    warnings: list[str]
+
+
+class DocumentList(BaseModel):
+    total: int
+    documents: list[DocumentOut]
+
+
+class ChunkOut(BaseModel):
+    chunk_id: int
+    ordinal: int
+    section: str
+    page: int | None
+    page_end: int | None
+    char_start: int
+    char_end: int
+    text: str
+
+
+class DocumentDetail(DocumentOut):
+    passages: list[ChunkOut]
+
+
+class FacetsResponse(BaseModel):
+    documents: int
+    facets: Facets
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    documents: int
+    chunks: int
+    generation: int
+    model: str
+    spaces: list[str]
+
+
+class UploadResult(BaseModel):
+    file_name: str = Field(description="the name it was stored under (sanitised)")
+    status: Literal["added", "updated", "unchanged", "failed"]
+    document_id: str | None = None
+    detail: str = Field("", description="why it failed, when it did")
+
+
+class UploadResponse(BaseModel):
+    results: list[UploadResult]
+
+
+class UploadError(BaseModel):
+    """Every file of an upload failed (400), or the request itself was refused."""
+
+    detail: str
+    results: list[UploadResult] = Field(default_factory=list)
+
+
+class RemoveResponse(BaseModel):
+    removed: str
+    title: str

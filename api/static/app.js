@@ -1,0 +1,368 @@
+// The search page. Plain JS, no build step. Every piece of document text is put in the page as a
+// text node (textContent, createTextNode): a contribution containing <script> shows as text.
+"use strict";
+
+const FACET_LABELS = {
+  country: "Country", region: "Region", source: "Source", doc_type: "Document type",
+  meeting: "Meeting", language: "Language", theme: "Theme", risk: "Risk", audience: "Audience",
+  initiative_type: "Initiative type",
+};
+const FACET_ORDER = ["country", "region", "doc_type", "meeting", "language", "source",
+                     "theme", "risk", "audience", "initiative_type"];
+const SNIPPET_CHARS = 420;
+
+const state = { q: "", k: 10, perSource: false, filters: {}, lastView: "results" };
+const $ = (id) => document.getElementById(id);
+
+// --- small DOM helpers (text only) -----------------------------------------------------------------
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "text") node.textContent = value;
+    else if (name === "class") node.className = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+function escapeRegExp(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+
+// Text with the query terms wrapped in <mark>: the text is split into text nodes, never parsed as HTML.
+function highlighted(text, terms) {
+  const frag = document.createDocumentFragment();
+  const words = (terms || []).filter((t) => t.length > 1).map(escapeRegExp);
+  if (!words.length) { frag.append(document.createTextNode(text)); return frag; }
+  const pattern = new RegExp("(?<![\\p{L}\\p{N}])(" + words.join("|") + ")[\\p{L}\\p{N}]*", "giu");
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    if (m.index > last) frag.append(document.createTextNode(text.slice(last, m.index)));
+    frag.append(el("mark", { text: m[0] }));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) frag.append(document.createTextNode(text.slice(last)));
+  return frag;
+}
+
+// A window of the passage around the first query term.
+function snippet(text, terms) {
+  const flat = text.replace(/\s+/g, " ").trim();
+  if (flat.length <= SNIPPET_CHARS) return flat;
+  const lower = flat.toLowerCase();
+  let at = -1;
+  for (const t of terms || []) {
+    const i = lower.indexOf(t.toLowerCase());
+    if (i >= 0 && (at < 0 || i < at)) at = i;
+  }
+  const start = Math.max(0, Math.min(at < 0 ? 0 : at - 120, flat.length - SNIPPET_CHARS));
+  const cut = flat.slice(start, start + SNIPPET_CHARS);
+  return (start > 0 ? "… " : "") + cut + (start + SNIPPET_CHARS < flat.length ? " …" : "");
+}
+
+function pageLabel(page, pageEnd) {
+  if (page === null || page === undefined) return "";
+  return pageEnd && pageEnd !== page ? `pp. ${page}–${pageEnd}` : `p. ${page}`;
+}
+
+function fileLink(documentId, page) {
+  const base = `/documents/${encodeURIComponent(documentId)}/file`;
+  return page ? `${base}#page=${page}` : base;
+}
+
+// --- talking to the API ----------------------------------------------------------------------------
+async function api(path, params) {
+  const url = new URL(path, window.location.origin);
+  for (const [name, value] of params || []) url.searchParams.append(name, value);
+  const headers = { Accept: "application/json" };
+  const key = sessionStorage.getItem("cwg-api-key");
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const response = await fetch(url, { headers });
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 401 || response.status === 403) $("key-form").hidden = false;
+  if (!response.ok) {
+    const detail = Array.isArray(body.detail)
+      ? body.detail.map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; ")
+      : body.detail || response.statusText;
+    throw new Error(detail);
+  }
+  return body;
+}
+
+function filterParams() {
+  const out = [];
+  for (const [name, values] of Object.entries(state.filters)) for (const v of values) out.push([name, v]);
+  return out;
+}
+
+// --- URL state (so Back and a shared link work) -----------------------------------------------------
+function writeUrl(push) {
+  const params = new URLSearchParams();
+  if (state.q) params.set("q", state.q);
+  if (state.k !== 10) params.set("k", String(state.k));
+  if (state.perSource) params.set("per_source", "2");
+  for (const [name, value] of filterParams()) params.append(name, value);
+  const url = params.toString() ? `?${params}` : window.location.pathname;
+  (push ? history.pushState : history.replaceState).call(history, null, "", url);
+}
+
+function readUrl() {
+  const params = new URLSearchParams(window.location.search);
+  state.q = params.get("q") || "";
+  state.k = [10, 20, 50].includes(Number(params.get("k"))) ? Number(params.get("k")) : 10;
+  state.perSource = params.has("per_source");
+  state.filters = {};
+  for (const name of FACET_ORDER) {
+    const values = params.getAll(name).filter(Boolean);
+    if (values.length) state.filters[name] = values;
+  }
+  $("q").value = state.q;
+  $("k").value = String(state.k);
+  $("per-source").checked = state.perSource;
+}
+
+// --- views ---------------------------------------------------------------------------------------
+function show(view) {
+  $("results-section").hidden = view !== "results";
+  $("similar-section").hidden = view !== "similar";
+  $("document-section").hidden = view !== "document";
+  if (view !== "document") state.lastView = view;
+}
+
+async function run(push) {
+  writeUrl(push);
+  show("results");
+  const status = $("status");
+  status.textContent = "Searching…";
+  clear($("results"));
+  try {
+    if (state.q) {
+      const params = [["q", state.q], ["k", String(state.k)], ...filterParams()];
+      if (state.perSource) params.push(["per_source", "2"]);
+      const data = await api("/search", params);
+      renderFacets(data.facets, "in these results");
+      renderHits(data);
+    } else {
+      const [facets, docs] = await Promise.all([api("/facets", filterParams()),
+                                                api("/documents", [["limit", "200"], ...filterParams()])]);
+      renderFacets(facets.facets, "documents");
+      renderDocuments(docs);
+    }
+  } catch (err) {
+    status.textContent = `Could not load results: ${err.message}`;
+  }
+}
+
+function renderHits(data) {
+  const list = $("results");
+  const n = data.hits.length;
+  $("status").textContent = n
+    ? `${n} passage${n === 1 ? "" : "s"} for “${data.query}”`
+    : `No passages for “${data.query}”${filterParams().length ? " with these filters" : ""}.`;
+  data.hits.forEach((hit, i) => list.append(hitCard(hit, data.terms, i)));
+}
+
+function citationLine(item) {
+  const parts = [item.source || "unknown source"];
+  if (item.country && item.country !== item.source) parts.push(item.country);
+  if (item.meeting) parts.push(item.meeting);
+  const page = pageLabel(item.page, item.page_end);
+  if (page) parts.push(page);
+  return parts.join(" · ");
+}
+
+function hitCard(hit, terms, i) {
+  const titleId = `hit-title-${i}`;
+  const actions = el("p", { class: "actions" });
+  if (hit.page) {
+    actions.append(el("a", { href: fileLink(hit.document_id, hit.page), target: "_blank", rel: "noopener",
+                             "aria-describedby": titleId }, `Open at page ${hit.page}`));
+  }
+  actions.append(
+    el("button", { type: "button", class: "secondary", "aria-describedby": titleId,
+                   onclick: () => openDocument(hit.document_id, hit.chunk_id) }, "Read in document"),
+    el("button", { type: "button", class: "secondary", "aria-describedby": titleId,
+                   onclick: () => openSimilar(hit.document_id, hit.title) }, "Similar initiatives"));
+  return el("li", { class: "card" },
+    el("article", { "aria-labelledby": titleId },
+      el("h3", { id: titleId, class: "card-title" }, hit.title),
+      el("p", { class: "cite" }, citationLine(hit)),
+      hit.section ? el("p", { class: "section" }, hit.section) : null,
+      el("p", { class: "snippet" }, highlighted(snippet(hit.text, terms), terms)),
+      actions));
+}
+
+function renderDocuments(data) {
+  const list = $("results");
+  $("status").textContent = `${data.total} document${data.total === 1 ? "" : "s"}` +
+    (filterParams().length ? " match these filters." : " in the index. Type a question to search them.");
+  data.documents.forEach((doc, i) => {
+    const titleId = `doc-title-${i}`;
+    list.append(el("li", { class: "card" },
+      el("article", { "aria-labelledby": titleId },
+        el("h3", { id: titleId, class: "card-title" }, doc.title),
+        el("p", { class: "cite" }, citationLine(doc)),
+        el("p", { class: "actions" },
+          el("button", { type: "button", class: "secondary", "aria-describedby": titleId,
+                         onclick: () => openDocument(doc.document_id) }, "Open document"),
+          el("button", { type: "button", class: "secondary", "aria-describedby": titleId,
+                         onclick: () => openSimilar(doc.document_id, doc.title) }, "Similar initiatives")))));
+  });
+}
+
+// --- facets as filters -------------------------------------------------------------------------------
+function renderFacets(facets, countsOf) {
+  const box = $("facets");
+  clear(box);
+  for (const name of FACET_ORDER) {
+    const values = (facets[name] || []).slice();
+    for (const chosen of state.filters[name] || []) {
+      if (!values.some((v) => v.value === chosen)) values.push({ value: chosen, count: 0 });
+    }
+    if (!values.length) continue;
+    const fieldset = el("fieldset", { class: "facet" }, el("legend", {}, FACET_LABELS[name] || name));
+    const list = el("ul", {});
+    values.slice(0, 12).forEach((v, i) => {
+      const id = `facet-${name}-${i}`;
+      const checked = (state.filters[name] || []).includes(v.value);
+      const input = el("input", { type: "checkbox", id, checked,
+                                  onchange: (e) => toggleFilter(name, v.value, e.target.checked) });
+      list.append(el("li", {}, input,
+        el("label", { for: id }, v.value, " ",
+          el("span", { class: "count", "aria-label": `${v.count} ${countsOf}` }, `(${v.count})`))));
+    });
+    fieldset.append(list);
+    box.append(fieldset);
+  }
+  renderChips();
+}
+
+function renderChips() {
+  const chips = $("active-filters");
+  clear(chips);
+  for (const [name, value] of filterParams()) {
+    chips.append(el("button", { type: "button", class: "chip",
+                                onclick: () => toggleFilter(name, value, false) },
+      `${FACET_LABELS[name] || name}: ${value} `, el("span", { "aria-hidden": "true" }, "×"),
+      el("span", { class: "visually-hidden" }, " (remove filter)")));
+  }
+}
+
+function toggleFilter(name, value, on) {
+  const values = new Set(state.filters[name] || []);
+  if (on) values.add(value); else values.delete(value);
+  if (values.size) state.filters[name] = [...values]; else delete state.filters[name];
+  run(true);
+}
+
+// --- similar initiatives ------------------------------------------------------------------------------
+async function openSimilar(documentId, title) {
+  show("similar");
+  $("similar-heading").textContent = `Similar initiatives to “${title}”`;
+  const status = $("similar-status");
+  const list = $("similar");
+  clear(list);
+  status.textContent = "Looking for similar initiatives…";
+  $("similar-heading").focus();
+  try {
+    const data = await api("/similar", [["document_id", documentId], ["k", "10"]]);
+    status.textContent = data.results.length
+      ? `${data.results.length} initiatives from other sources`
+      : "No similar initiatives from other sources.";
+    data.results.forEach((r, i) => {
+      const titleId = `similar-title-${i}`;
+      const p = r.passage;
+      const actions = el("p", { class: "actions" },
+        el("button", { type: "button", class: "secondary", "aria-describedby": titleId,
+                       onclick: () => openDocument(r.document_id, p.chunk_id) }, "Read in document"));
+      if (p.page) actions.prepend(el("a", { href: fileLink(r.document_id, p.page), target: "_blank",
+                                            rel: "noopener", "aria-describedby": titleId }, `Open at page ${p.page}`));
+      list.append(el("li", { class: "card" },
+        el("article", { "aria-labelledby": titleId },
+          el("h3", { id: titleId, class: "card-title" }, r.title),
+          el("p", { class: "cite" }, `${citationLine(p)} · similarity ${r.score.toFixed(2)}`),
+          el("p", { class: "snippet" }, snippet(p.text, [])),
+          actions)));
+    });
+  } catch (err) {
+    status.textContent = `Could not find similar initiatives: ${err.message}`;
+  }
+}
+
+// --- document view ---------------------------------------------------------------------------------
+async function openDocument(documentId, chunkId) {
+  $("document-close").textContent = state.lastView === "similar" ? "Back to similar initiatives" : "Back to results";
+  show("document");
+  const heading = $("document-heading");
+  heading.textContent = "Loading document…";
+  clear($("document-meta"));
+  clear($("document-actions"));
+  clear($("document-passages"));
+  heading.focus();
+  try {
+    const doc = await api(`/documents/${encodeURIComponent(documentId)}`);
+    heading.textContent = doc.title;
+    const meta = $("document-meta");
+    const rows = [["Source", doc.source], ["Country", doc.country], ["Region", doc.region],
+                  ["Type", doc.doc_type], ["Meeting", doc.meeting], ["Date", doc.date],
+                  ["Language", doc.language], ["Format", doc.pages ? `${doc.format}, ${doc.pages} pages` : doc.format],
+                  ["File", doc.file_name]];
+    for (const [label, value] of rows) if (value) meta.append(el("dt", {}, label), el("dd", {}, String(value)));
+    if (doc.has_file) {
+      $("document-actions").append(el("a", { href: fileLink(doc.document_id), target: "_blank", rel: "noopener" },
+                                       "Open the original file"));
+    }
+    const list = $("document-passages");
+    let target = null;
+    for (const c of doc.passages) {
+      const item = el("li", { id: `passage-${c.chunk_id}`, class: "passage", tabindex: "-1" });
+      const page = pageLabel(c.page, c.page_end);
+      if (page || c.section) item.append(el("p", { class: "cite" }, [page, c.section].filter(Boolean).join(" · ")));
+      item.append(el("p", { class: "passage-text" }, c.text));
+      if (c.chunk_id === chunkId) { item.classList.add("current"); target = item; }
+      list.append(item);
+    }
+    if (target) { target.scrollIntoView({ block: "start" }); target.focus(); }
+  } catch (err) {
+    heading.textContent = `Could not open the document: ${err.message}`;
+  }
+}
+
+function backFromPanel() {
+  const target = $("document-section").hidden ? "results" : state.lastView;
+  show(target);
+  $(target === "similar" ? "similar-heading" : "results-heading").focus();
+}
+
+// --- wiring -----------------------------------------------------------------------------------------
+document.addEventListener("DOMContentLoaded", () => {
+  if (window.matchMedia("(max-width: 720px)").matches) $("filters-details").open = false;  // results first on a phone
+  readUrl();
+  $("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    state.q = $("q").value.trim();
+    state.k = Number($("k").value);
+    state.perSource = $("per-source").checked;
+    run(true).then(() => { if (state.q) $("results-heading").focus(); });
+  });
+  $("key-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    sessionStorage.setItem("cwg-api-key", $("api-key").value);
+    $("key-form").hidden = true;
+    run(false);
+  });
+  $("document-close").addEventListener("click", backFromPanel);
+  $("similar-close").addEventListener("click", backFromPanel);
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && $("results-section").hidden) backFromPanel();
+    if (e.key === "/" && document.activeElement.tagName !== "INPUT") { e.preventDefault(); $("q").focus(); }
+  });
+  window.addEventListener("popstate", () => { readUrl(); run(false); });
+  run(false);
+});

@@ -1,0 +1,80 @@
+"""Write endpoints: upload documents, remove a document. Both need an API key; one writer at a time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, UploadFile, status
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import ServiceDep, require_write_key
+from api.schemas import ISO_DATE, DocumentId, ErrorResponse, RemoveResponse, UploadError, UploadResponse
+from api.service import Service
+from api.uploads import MAX_FILES_PER_UPLOAD, UploadedFile, ingest_uploads, safe_file_name
+from index.writer import IndexWriter
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "missing or wrong API key (`Authorization: Bearer <key>`)"},
+    403: {"model": ErrorResponse, "description": "writes are disabled: the server has no CWG_API_KEYS"},
+}
+router = APIRouter(dependencies=[Depends(require_write_key)], responses=AUTH_ERRORS, tags=["documents"])
+MetaField = Annotated[str | None, Form(max_length=300, pattern=r"\S")]
+
+
+@router.post("/documents", status_code=status.HTTP_201_CREATED, response_model=UploadResponse,
+             summary="Upload one or more files (PDF, DOCX, HTML, Markdown, text); the format is read from the content",
+             responses={
+                 207: {"model": UploadResponse, "description": "some files were indexed, some failed (see each `detail`)"},
+                 400: {"model": UploadError, "description": "no file could be indexed, or the body is not valid multipart"},
+                 413: {"model": ErrorResponse, "description": "the request is larger than CWG_MAX_UPLOAD_MB"},
+             })
+async def upload_documents(
+    files: Annotated[list[UploadFile], File(description=f"one to {MAX_FILES_PER_UPLOAD} files")],
+    service: ServiceDep,
+    title: MetaField = None,
+    source: MetaField = None,
+    country: MetaField = None,
+    doc_type: Annotated[Literal["contribution", "information", "report", "other"] | None, Form()] = None,
+    meeting: MetaField = None,
+    date: Annotated[str | None, Form(pattern=ISO_DATE, description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
+    language: Annotated[str | None, Form(pattern=r"^[a-z]{2,3}$", description="ISO 639 code, e.g. en")] = None,
+) -> Any:
+    """Metadata fields apply to every file of the request; what is not given is inferred from the file.
+    Each file is indexed in its own transaction: a bad file is reported with the reason and changes nothing."""
+    if len(files) > MAX_FILES_PER_UPLOAD:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            f"{len(files)} files in one upload; send at most {MAX_FILES_PER_UPLOAD} per request")
+    entry = {k: v for k, v in {"title": title, "source": source, "country": country, "doc_type": doc_type,
+                               "meeting": meeting, "date": date, "language": language}.items() if v}
+    uploads = [UploadedFile(safe_file_name(f.filename), await f.read()) for f in files]
+    results = await run_in_threadpool(_ingest_serialized, service, uploads, entry)
+    failed = [r for r in results if r["status"] == "failed"]
+    if len(failed) == len(results):
+        reasons = "; ".join(f"{r['file_name']}: {r['detail']}" for r in failed)
+        return JSONResponse({"detail": f"no file could be indexed ({reasons})", "results": results},
+                            status_code=status.HTTP_400_BAD_REQUEST)
+    if failed:
+        return JSONResponse({"results": results}, status_code=status.HTTP_207_MULTI_STATUS)
+    return {"results": results}
+
+
+def _ingest_serialized(service: Service, uploads: list[UploadedFile], entry: dict[str, str]) -> list[dict[str, Any]]:
+    with service.write_lock:
+        return ingest_uploads(service.folder, uploads, entry)
+
+
+@router.delete("/documents/{document_id}", response_model=RemoveResponse, summary="Remove a document everywhere",
+               responses={404: {"model": ErrorResponse, "description": "no such document"}})
+async def remove_document(document_id: Annotated[DocumentId, Path()], service: ServiceDep) -> dict[str, str]:
+    return await run_in_threadpool(_remove_serialized, service, document_id)
+
+
+def _remove_serialized(service: Service, document_id: str) -> dict[str, str]:
+    with service.write_lock:
+        store = service.folder.store
+        with store.snapshot():
+            title = store.document(document_id).title  # NotFound → 404
+        IndexWriter(service.folder).remove(document_id)
+        service.folder.refresh_vectors()
+    return {"removed": document_id, "title": title}
