@@ -74,6 +74,7 @@ def load_pdf(data: bytes) -> LoadedDocument:
                 raw_pages.append("")
         info = reader.metadata or {}
         title = str(info.get("/Title") or "").strip() or None
+        author = str(info.get("/Author") or "").strip() or None
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
@@ -94,7 +95,8 @@ def load_pdf(data: bytes) -> LoadedDocument:
         raise LoadError(f"no text layer on any of its {len(raw_pages)} pages (scanned? run OCR first)")
     if empty:
         warnings.append(f"no text layer on pages {page_ranges(empty)} (scanned?)")
-    return LoadedDocument("pdf", blocks, page_count=len(raw_pages), title=title, warnings=warnings)
+    return LoadedDocument("pdf", blocks, page_count=len(raw_pages), title=title, author=author,
+                          warnings=warnings)
 
 
 def load_docx(data: bytes) -> LoadedDocument:
@@ -128,7 +130,8 @@ def load_docx(data: bytes) -> LoadedDocument:
             if rows:
                 blocks.append(Block("table", "\n".join(rows)))
     title = (document.core_properties.title or "").strip() or None
-    return LoadedDocument("docx", blocks, title=title)
+    author = (document.core_properties.author or "").strip() or None
+    return LoadedDocument("docx", blocks, title=title, author=author)
 
 
 def _docx_heading_level(style: str) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from ingest.countries import find_countries, find_countries_in_filename, lookup_country
 from ingest.errors import ManifestError
 from ingest.language import detect_language
+from ingest.organisations import find_organisation, find_organisation_in_filename
 from ingest.records import DOC_TYPES, DocumentMeta, LoadedDocument
 
 KNOWN_FIELDS = ("title", "source", "country", "doc_type", "meeting", "date", "language")
@@ -156,7 +157,8 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
     elif "source" not in fields:
         country = infer_country(file_name, title, first_page_text[:5000])
     found = lookup_country(country) if country else None
-    source = fields.get("source") or country
+    source = fields.get("source") or country or find_organisation_in_filename(file_name) or \
+        find_organisation(title, loaded.author or "")
     language = fields.get("language", "").lower() or detect_language(_language_sample(text), "und")
     return DocumentMeta(
         title=title,

@@ -30,6 +30,7 @@ class LoadedDocument:
     blocks: list[Block]
     page_count: int | None = None
     title: str | None = None  # from the file itself (PDF info, DOCX core properties, <title>)
+    author: str | None = None  # the file's own author field (PDF info, DOCX core properties)
     metadata: dict[str, str] = field(default_factory=dict)  # e.g. YAML front matter
     warnings: list[str] = field(default_factory=list)
 

@@ -66,3 +66,15 @@ def test_real_pdf_metadata_is_inferred():
     assert doc.page_count == 5 and doc.format == "pdf"
     french = shared_data("policy_pdfs", "french_policy_briefs", "onp_ci_note-politique-1.pdf")
     assert prepare_document(french).meta.language == "fr"
+
+
+def test_source_organisation_inferred_from_filename_title_or_author(tmp_path: Path):
+    from ingest.organisations import find_organisation, find_organisation_in_filename
+
+    assert find_organisation_in_filename("unesco2019beijing_beijing-consensus.pdf") == "UNESCO"
+    assert find_organisation_in_filename("5rights-global-legislation.md") == "5Rights Foundation"
+    assert find_organisation_in_filename("child_rights_report.pdf") == ""
+    assert find_organisation("Report of the United Nations Children's Fund") == "UNICEF"
+    assert find_organisation("the eu is big", "Who we are") == ""  # acronyms must be written as acronyms
+    doc = prepare_document(tmp_path / "oecd2019_recommendation.txt", b"Recommendation on AI.")
+    assert doc.meta.source == "OECD" and doc.meta.country == ""
