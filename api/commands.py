@@ -14,6 +14,7 @@ from index.writer import IndexWriter, expand_paths
 from ingest.metadata import read_manifest
 from search.engine import Hit, SearchEngine
 from search.similar import SimilarFinder
+from api.synthesis_commands import cmd_matrix, cmd_synthesize, cmd_tag  # noqa: F401,E402 (re-exported for the CLI)
 
 
 def _open(args: argparse.Namespace, settings: Settings, **kwargs: object) -> IndexFolder:

@@ -16,6 +16,10 @@ class Settings:
     api_keys: tuple[str, ...] = ()
     read_requires_key: bool = False
     max_upload_bytes: int = 50 * 1024 * 1024
+    # optional OpenAI-compatible endpoint that may rewrite syntheses into prose (off unless asked for)
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_key: str = field(default="", repr=False)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -28,4 +32,7 @@ class Settings:
             api_keys=keys,
             read_requires_key=env.get("CWG_READ_REQUIRES_KEY", "").lower() in ("1", "true", "yes"),
             max_upload_bytes=int(env.get("CWG_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
+            llm_url=env.get("CWG_LLM_URL", "").strip(),
+            llm_model=env.get("CWG_LLM_MODEL", "").strip(),
+            llm_key=env.get("CWG_LLM_KEY", "").strip(),
         )

@@ -1,0 +1,163 @@
+"""`cwg tag`, `cwg matrix` and `cwg synthesize`: characterization, comparison and thematic synthesis.
+
+Their sub-parsers are added by `add_parsers` (called from api/cli.py), and api/commands.py re-exports
+the `cmd_*` functions so the CLI finds them like every other command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from api.cli import EXIT_OK, UsageError, print_json
+from api.settings import Settings
+from index.filters import Filters
+from index.folder import IndexFolder
+
+WHERE_HELP = ("filter, repeatable: source, country, region, doc_type, meeting, language, date_from, date_to, "
+              "theme, risk, audience, initiative_type")
+
+
+def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+                with_index: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
+    p = with_index(sub.add_parser("tag", help="characterize every document against the taxonomy"))
+    p.add_argument("--taxonomy", type=Path, metavar="FILE", help="taxonomy YAML (default: the shipped one)")
+    p.add_argument("--show", action="store_true", help="list each document's labels with their evidence")
+    p.add_argument("--json", action="store_true")
+
+    p = with_index(sub.add_parser("matrix", help="documents per country/source/region × taxonomy facet"))
+    p.add_argument("--rows", choices=("country", "source", "region"), default="country")
+    p.add_argument("--cols", choices=("theme", "risk", "audience", "initiative_type"), default="theme")
+    p.add_argument("--format", choices=("csv", "json", "md"), default="md")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
+    p.add_argument("--taxonomy", type=Path, metavar="FILE", help="taxonomy YAML, for label names and order")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal")
+
+    p = with_index(sub.add_parser("synthesize", help="grounded thematic synthesis with citations"))
+    p.add_argument("topic", metavar="TOPIC", help="a taxonomy label (id or name) or free text")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
+    p.add_argument("--format", choices=("md", "html", "docx", "json"), default="md")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
+    p.add_argument("--subthemes", type=int, metavar="N", help="number of sub-themes (default: chosen from the data)")
+    p.add_argument("--taxonomy", type=Path, metavar="FILE", help="taxonomy YAML (default: the shipped one)")
+    p.add_argument("--rewrite", action="store_true",
+                   help="rewrite summaries into prose with the LLM endpoint of CWG_LLM_URL / CWG_LLM_MODEL "
+                        "(each sentence checked against its citation)")
+
+
+def _open(args: argparse.Namespace, settings: Settings) -> IndexFolder:
+    return IndexFolder.open(args.index, dtype=settings.dtype)
+
+
+def _write(out: Path | None, data: str | bytes) -> None:
+    if out is None:
+        if isinstance(data, bytes):
+            raise UsageError("binary output needs --out FILE")
+        sys.stdout.write(data)
+        return
+    try:
+        if isinstance(data, bytes):
+            out.write_bytes(data)
+        else:
+            out.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
+    from search.tagging import Tagger
+    from search.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(args.taxonomy)
+    folder = _open(args, settings)
+    try:
+        report = Tagger(folder, taxonomy).tag()
+        evidence = {}
+        if args.show:
+            ids = [a.evidence_chunk_id for a in report.assigned if a.evidence_chunk_id is not None]
+            evidence = folder.store.chunks_by_id(ids)
+    finally:
+        folder.close()
+    if args.json:
+        print_json(report.to_json())
+        return EXIT_OK
+    if args.show:
+        by_doc: dict[str, list] = {}  # type: ignore[type-arg]
+        for a in report.assigned:
+            by_doc.setdefault(a.document_id, []).append(a)
+        for doc_id in sorted(by_doc):
+            print(doc_id)
+            for a in by_doc[doc_id]:
+                chunk = evidence.get(a.evidence_chunk_id) if a.evidence_chunk_id is not None else None
+                snippet = " ".join(chunk.text.split())[:90] if chunk else ""
+                print(f"   {a.facet}={a.label} ({a.score:.2f})  «{snippet}»")
+    print(f"tagged {report.documents} documents ({report.chunks} passages) with {taxonomy.source}")
+    for facet, counts in report.counts.items():
+        listed = ", ".join(f"{label} {n}" for label, n in counts.items())
+        print(f"  {facet}: {listed}")
+    return EXIT_OK
+
+
+def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
+    from search.matrix import build_matrix, render_matrix
+    from search.taxonomy import load_taxonomy
+
+    filters = Filters.parse(args.where)
+    taxonomy = load_taxonomy(args.taxonomy)
+    folder = _open(args, settings)
+    try:
+        if folder.store.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone() is None:
+            print("note: this index has no labels yet; run `cwg tag` first", file=sys.stderr)
+        matrix = build_matrix(folder.store, args.rows, args.cols, filters, taxonomy)
+    finally:
+        folder.close()
+    _write(args.out, render_matrix(matrix, args.format))
+    return EXIT_OK
+
+
+def cmd_synthesize(args: argparse.Namespace, settings: Settings) -> int:
+    from search.render import render_html, render_markdown
+    from search.render_docx import render_docx
+    from search.synthesis import SynthesisOptions, Synthesizer
+    from search.taxonomy import load_taxonomy
+
+    filters = Filters.parse(args.where)
+    if args.format == "docx" and args.out is None:
+        raise UsageError("--format docx needs --out FILE")
+    if args.subthemes is not None and not 1 <= args.subthemes <= 10:
+        raise UsageError("--subthemes must be between 1 and 10")
+    llm = llm_settings(settings) if args.rewrite else None
+    taxonomy = load_taxonomy(args.taxonomy)
+    folder = _open(args, settings)
+    try:
+        synthesis = Synthesizer(folder, taxonomy).synthesize(
+            args.topic, filters, SynthesisOptions(subthemes=args.subthemes))
+        if llm is not None:
+            from search.rewrite import rewrite_synthesis
+
+            rewrite_synthesis(synthesis, folder.embedder(folder.spaces[0]), llm)
+    finally:
+        folder.close()
+    if args.format == "json":
+        import json
+
+        _write(args.out, json.dumps(synthesis.to_json(), ensure_ascii=False, indent=2) + "\n")
+    elif args.format == "docx":
+        _write(args.out, render_docx(synthesis))
+    else:
+        _write(args.out, render_html(synthesis) if args.format == "html" else render_markdown(synthesis))
+    if not synthesis.subthemes:
+        print(f"no passages about {args.topic!r} in this index", file=sys.stderr)
+    return EXIT_OK
+
+
+def llm_settings(settings: Settings):  # type: ignore[no-untyped-def]
+    from search.rewrite import LlmSettings
+
+    if not settings.llm_url or not settings.llm_model:
+        raise UsageError("rewriting needs an OpenAI-compatible endpoint: set CWG_LLM_URL and CWG_LLM_MODEL "
+                         "(and CWG_LLM_KEY if it needs one)")
+    return LlmSettings(settings.llm_url, settings.llm_model, settings.llm_key)

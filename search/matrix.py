@@ -1,0 +1,118 @@
+"""Comparison matrix for analysts: documents counted by (country | source | region) × taxonomy facet.
+
+Each cell holds the number of documents and their ids, from the `labels` table written by `cwg tag`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+from index.filters import Filters
+from index.store import Store
+from ingest.errors import QueryError
+from search.taxonomy import FACETS, Taxonomy
+
+ROW_FIELDS = ("country", "source", "region")
+FORMATS = ("csv", "json", "md")
+NO_VALUE = "(none)"
+
+
+@dataclass
+class Matrix:
+    rows_field: str
+    cols_facet: str
+    rows: list[str]
+    cols: list[str]
+    cells: dict[tuple[str, str], list[str]]  # (row, col) → document ids, sorted
+    row_documents: dict[str, int]  # documents per row (labelled or not)
+    col_names: dict[str, str]
+
+    def count(self, row: str, col: str) -> int:
+        return len(self.cells.get((row, col), []))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rows_field": self.rows_field, "cols_facet": self.cols_facet, "rows": self.rows, "cols": self.cols,
+            "col_names": self.col_names, "row_documents": self.row_documents,
+            "cells": [{"row": r, "col": c, "count": self.count(r, c), "document_ids": self.cells[(r, c)]}
+                      for r in self.rows for c in self.cols if (r, c) in self.cells],
+        }
+
+    def counts(self) -> list[list[int]]:
+        return [[self.count(r, c) for c in self.cols] for r in self.rows]
+
+
+def build_matrix(store: Store, rows: str = "country", cols: str = "theme", filters: Filters | None = None,
+                 taxonomy: Taxonomy | None = None) -> Matrix:
+    """Count documents per (row value, label). Documents without a row value go under "(none)"."""
+    if rows not in ROW_FIELDS:
+        raise QueryError(f"unknown --rows {rows!r}: choose one of {', '.join(ROW_FIELDS)}")
+    if cols not in FACETS:
+        raise QueryError(f"unknown --cols {cols!r}: choose one of {', '.join(FACETS)}")
+    where, params = (filters or Filters()).to_sql("d")
+    with store.snapshot():
+        docs = store.conn.execute(f"SELECT d.id, d.{rows} FROM documents d WHERE {where}", params).fetchall()
+        labels = store.conn.execute(
+            f"SELECT l.document_id, l.label FROM labels l JOIN documents d ON d.id = l.document_id "
+            f"WHERE l.facet = ? AND {where}", [cols, *params]).fetchall()
+    row_of = {doc_id: (value or NO_VALUE) for doc_id, value in docs}
+    row_documents: dict[str, int] = {}
+    for value in row_of.values():
+        row_documents[value] = row_documents.get(value, 0) + 1
+    cells: dict[tuple[str, str], list[str]] = {}
+    for doc_id, label in labels:
+        cells.setdefault((row_of[doc_id], label), []).append(doc_id)
+    for ids in cells.values():
+        ids.sort()
+    if taxonomy is not None:
+        col_order = [label.id for label in taxonomy.facets[cols].labels]
+        col_order += sorted({c for _, c in cells} - set(col_order))  # labels of an older taxonomy
+    else:
+        col_order = sorted({c for _, c in cells})
+    col_names = {c: (taxonomy.name_of(cols, c) if taxonomy else c) for c in col_order}
+    row_order = sorted(row_documents, key=lambda r: (r == NO_VALUE, r.lower()))
+    return Matrix(rows, cols, row_order, col_order, cells, row_documents, col_names)
+
+
+def render_matrix(matrix: Matrix, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(matrix.to_json(), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        return _csv(matrix)
+    if fmt == "md":
+        return _markdown(matrix)
+    raise QueryError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+
+def _csv(matrix: Matrix) -> str:
+    """Wide: one line per row value with the count per label, then each cell's document ids (space-separated)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([matrix.rows_field, "documents", *matrix.cols, *(f"{c}_ids" for c in matrix.cols)])
+    for r in matrix.rows:
+        writer.writerow([r, matrix.row_documents[r], *(matrix.count(r, c) for c in matrix.cols),
+                         *(" ".join(matrix.cells.get((r, c), [])) for c in matrix.cols)])
+    return out.getvalue()
+
+
+def _markdown(matrix: Matrix) -> str:
+    def esc(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    head = [esc(matrix.rows_field), "docs", *(esc(matrix.col_names[c]) for c in matrix.cols)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in matrix.rows:
+        counts = [str(matrix.count(r, c) or "") for c in matrix.cols]
+        lines.append("| " + " | ".join([esc(r), str(matrix.row_documents[r]), *counts]) + " |")
+    lines.append("")
+    lines.append("Documents per cell:")
+    lines.append("")
+    for r in matrix.rows:
+        for c in matrix.cols:
+            ids = matrix.cells.get((r, c))
+            if ids:
+                lines.append(f"- {esc(r)} × {esc(matrix.col_names[c])}: {', '.join(ids)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,82 @@
+"""Render a synthesis as DOCX (python-docx): superscript numbered citation markers and a references list
+(python-docx has no footnote API). Opens in Word, LibreOffice and other Word-compatible readers."""
+
+from __future__ import annotations
+
+import io
+
+from search.render import METHOD_NOTE, gap_lines, scope_line
+from search.synthesis_model import CitedSentence, Synthesis
+
+
+def _marker(paragraph, number: int) -> None:  # type: ignore[no-untyped-def]
+    run = paragraph.add_run(f"[{number}]")
+    run.font.superscript = True
+
+
+def _sentences(paragraph, sentences: list[CitedSentence]) -> None:  # type: ignore[no-untyped-def]
+    for n, c in enumerate(sentences):
+        paragraph.add_run(("" if n == 0 else " ") + c.text)
+        _marker(paragraph, c.citation)
+
+
+def render_docx(s: Synthesis) -> bytes:
+    from docx import Document
+    from docx.shared import Pt
+
+    doc = Document()
+    doc.core_properties.title = f"Thematic synthesis: {s.heading}"
+    doc.core_properties.subject = s.topic
+    doc.add_heading(f"Thematic synthesis: {s.heading}", level=0)
+    doc.add_paragraph(scope_line(s)).runs[0].italic = True
+    doc.add_paragraph(METHOD_NOTE)
+    for note in s.notes:
+        doc.add_paragraph(note)
+    if s.subthemes:
+        doc.add_heading("Overview", level=1)
+        table = doc.add_table(rows=1, cols=1 + len(s.subthemes))
+        table.style = "Table Grid"
+        header = table.rows[0].cells
+        header[0].text = "Source"
+        for i, sub in enumerate(s.subthemes, start=1):
+            header[i].text = f"{sub.number}. {sub.title}"
+        for source, counts in s.overview.items():
+            cells = table.add_row().cells
+            cells[0].text = source
+            for i, count in enumerate(counts, start=1):
+                cells[i].text = str(count) if count else ""
+    for sub in s.subthemes:
+        doc.add_heading(f"{sub.number}. {sub.title}", level=1)
+        doc.add_heading("Summary", level=2)
+        if sub.prose is not None:
+            doc.add_paragraph(f"Rewritten by {s.rewrite_model}; each sentence checked against its cited passage.")
+        _sentences(doc.add_paragraph(), sub.prose if sub.prose is not None else sub.summary)
+        doc.add_heading("Initiatives", level=2)
+        for it in sub.initiatives:
+            p = doc.add_paragraph(style="List Bullet")
+            who = it.source + (f" ({it.country})" if it.country and it.country != it.source else "")
+            p.add_run(who + ": ").bold = True
+            _sentences(p, [it.sentence])
+    doc.add_heading("Gaps", level=1)
+    labels, regions = gap_lines(s)
+    if s.tagged:
+        doc.add_paragraph("Taxonomy labels that at most one document on this topic carries (documents in brackets):")
+        for line in labels or ["none"]:
+            doc.add_paragraph(line, style="List Bullet")
+    else:
+        doc.add_paragraph("Label gaps need labels: run `cwg tag` first.")
+    doc.add_paragraph("Documents on this topic per ITU region:")
+    for line in regions:
+        doc.add_paragraph(line, style="List Bullet")
+    if s.rewrite_flags:
+        doc.add_heading("Dropped by the citation check", level=2)
+        for f in s.rewrite_flags:
+            doc.add_paragraph(f"(sub-theme {f.subtheme}) {f.text} — {f.reason}", style="List Bullet")
+    doc.add_heading("References", level=1)
+    for c in s.citations:
+        p = doc.add_paragraph()
+        p.add_run(f"[{c.number}] ").bold = True
+        p.add_run(f"{c.label()}. {c.document_id}, characters {c.char_start}–{c.char_end}.").font.size = Pt(9)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

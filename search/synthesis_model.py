@@ -1,0 +1,134 @@
+"""The records of a synthesis (what the renderers and the API read)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from index.store import ChunkRecord, DocumentRecord
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage: an exact slice `char_start:char_end` of document `document_id`'s text."""
+
+    number: int
+    document_id: str
+    chunk_id: int
+    title: str
+    source: str
+    country: str
+    region: str
+    page: int | None
+    page_end: int | None
+    char_start: int
+    char_end: int
+    passage: str
+
+    @classmethod
+    def make(cls, number: int, doc: DocumentRecord, chunk: ChunkRecord) -> Citation:
+        return cls(number, doc.id, chunk.id, doc.title, doc.source, doc.country, doc.region, chunk.page_start,
+                   chunk.page_end, chunk.char_start, chunk.char_end, chunk.text)
+
+    def label(self) -> str:
+        """[title, source, page] as readers see it."""
+        who = self.source or "unknown source"
+        if self.country and self.country != self.source:
+            who += f" ({self.country})"
+        parts = [self.title, who]
+        if self.page is not None:
+            parts.append(f"p. {self.page}" if self.page_end in (None, self.page) else f"pp. {self.page}–{self.page_end}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class CitedSentence:
+    """A sentence quoted from citation `citation`'s passage: `passage[start:end] == text`.
+
+    Sentences rewritten by a language model have `rewritten=True`; their text is checked by
+    similarity to the cited passage instead (`support`), and start/end are then -1.
+    """
+
+    text: str
+    citation: int
+    start: int
+    end: int
+    score: float = 0.0
+    rewritten: bool = False
+    support: float | None = None
+
+
+@dataclass(frozen=True)
+class Initiative:
+    source: str
+    country: str
+    document_id: str
+    title: str
+    sentence: CitedSentence
+
+
+@dataclass
+class SubTheme:
+    number: int
+    key_phrases: list[str]
+    summary: list[CitedSentence]
+    initiatives: list[Initiative]
+    passages: list[int]
+    sources: list[str]
+    prose: list[CitedSentence] | None = None  # the optional language-model rewrite of `summary`
+
+    @property
+    def title(self) -> str:
+        return " · ".join(self.key_phrases) if self.key_phrases else f"Sub-theme {self.number}"
+
+
+@dataclass(frozen=True)
+class Gap:
+    facet: str  # theme, risk, audience, initiative_type, or "region"
+    label: str
+    name: str
+    documents: int  # documents on the topic that carry it
+    of: int  # documents on the topic
+
+
+@dataclass(frozen=True)
+class RewriteFlag:
+    subtheme: int
+    text: str
+    reason: str
+
+
+@dataclass
+class Synthesis:
+    topic: str
+    label: str | None  # "facet=label" when the topic is a taxonomy label
+    label_name: str | None
+    queries: list[str]
+    filters: dict[str, list[str]]
+    created_at: str
+    subthemes: list[SubTheme] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+    overview: dict[str, list[int]] = field(default_factory=dict)  # source → passages per sub-theme
+    label_gaps: list[Gap] = field(default_factory=list)
+    region_gaps: list[Gap] = field(default_factory=list)
+    regions: dict[str, int] = field(default_factory=dict)  # ITU region → documents on the topic
+    tagged: bool = False
+    notes: list[str] = field(default_factory=list)
+    rewrite_model: str | None = None
+    rewrite_flags: list[RewriteFlag] = field(default_factory=list)
+
+    @property
+    def heading(self) -> str:
+        return self.label_name or self.topic
+
+    def citation(self, number: int) -> Citation:
+        return self.citations[number - 1]
+
+    def sources(self) -> list[str]:
+        return list(self.overview)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        for sub, obj in zip(data["subthemes"], self.subthemes):
+            sub["title"] = obj.title
+        return data
