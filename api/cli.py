@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_index(sub.add_parser("remove", help="delete a document from every part of the index"))
     p.add_argument("document_id", metavar="DOC_ID", nargs="+")
 
+    p = with_index(sub.add_parser("reindex", help="re-embed stored chunks for another --model (no file is re-read)"))
+    p.add_argument("--model", choices=("default", "multilingual"), required=True)
+
     p = sub.add_parser("eval", help="retrieval quality on a BEIR-layout collection (nDCG@10, Recall@100, MRR@10)")
     p.add_argument("dataset", type=Path, metavar="DATASET_DIR",
                    help="folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv")

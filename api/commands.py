@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+from pathlib import Path
 
 from api.cli import EXIT_FAILED, EXIT_OK, UsageError, print_json
 from api.settings import Settings
@@ -141,6 +142,24 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from index.reindex import reindex
+
+    folder = _open(args, settings)
+    try:
+        if folder.manifest.model == args.model:
+            print(f"index already uses model '{args.model}': nothing to do")
+            return EXIT_OK
+        done = reindex(folder, args.model)
+        reopened = IndexFolder.open(args.index)
+        reopened.refresh_vectors()
+        reopened.close()
+    finally:
+        folder.close()
+    print(f"model is now '{args.model}'; embedded " + (", ".join(f"{n} chunks for {s}" for s, n in done.items()) or "nothing"))
+    return EXIT_OK
+
+
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     folder = _open(args, settings)
     try:
@@ -151,6 +170,35 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
         folder.refresh_vectors()
     finally:
         folder.close()
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    from search.evaluate import build_index, evaluate, load_beir
+
+    collection = load_beir(args.dataset, args.split)
+    if not args.json:
+        print(f"{len(collection.corpus)} documents, {len(collection.queries)} {args.split} queries; "
+              f"indexing with model '{args.model}' …", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="cwg-eval-") as tmp:
+        path = args.keep_index or Path(tmp) / "index"
+        folder, report = build_index(collection, path, model=args.model, dtype=settings.dtype)
+        try:
+            result = evaluate(collection, folder, mode=args.mode)
+        finally:
+            folder.close()
+    if report.failed:
+        _stderr(f"{len(report.failed)} corpus entries could not be indexed (first: {report.failed[0][1]})")
+    if args.json:
+        print_json(result.to_json())
+        return EXIT_OK
+    data = result.to_json()
+    print(f"{args.dataset.name} ({args.split}, {result.queries} queries, mode {args.mode}, model {args.model})")
+    for name in ("ndcg@10", "recall@100", "mrr@10"):
+        print(f"  {name:<11} {data[name]:.4f}")
+    print(f"  latency     p50 {result.latency_p50_ms:.1f} ms, p95 {result.latency_p95_ms:.1f} ms per query")
     return EXIT_OK
 
 
