@@ -9,13 +9,13 @@ from pathlib import Path
 
 from api.cli import EXIT_FAILED, EXIT_OK, UsageError, print_json
 from api.settings import Settings
+from api.synthesis_commands import cmd_matrix, cmd_synthesize, cmd_tag  # noqa: F401 (re-exported for the CLI)
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.writer import IndexWriter, expand_paths
 from ingest.metadata import read_manifest
 from search.engine import Hit, SearchEngine
 from search.similar import SimilarFinder
-from api.synthesis_commands import cmd_matrix, cmd_synthesize, cmd_tag  # noqa: F401,E402 (re-exported for the CLI)
 
 
 def _open(args: argparse.Namespace, settings: Settings, **kwargs: object) -> IndexFolder:

@@ -32,7 +32,8 @@ def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     p.add_argument("--cols", choices=("theme", "risk", "audience", "initiative_type"), default="theme")
     p.add_argument("--format", choices=("csv", "json", "md"), default="md")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
-    p.add_argument("--taxonomy", type=Path, metavar="FILE", help="taxonomy YAML, for label names and order")
+    p.add_argument("--taxonomy", type=Path, metavar="FILE",
+                   help="taxonomy YAML, for label names and order (default: the one `cwg tag` used)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal")
 
     p = with_index(sub.add_parser("synthesize", help="grounded thematic synthesis with citations"))
@@ -41,7 +42,8 @@ def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     p.add_argument("--format", choices=("md", "html", "docx", "json"), default="md")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
     p.add_argument("--subthemes", type=int, metavar="N", help="number of sub-themes (default: chosen from the data)")
-    p.add_argument("--taxonomy", type=Path, metavar="FILE", help="taxonomy YAML (default: the shipped one)")
+    p.add_argument("--taxonomy", type=Path, metavar="FILE",
+                   help="taxonomy YAML (default: the one `cwg tag` used, else the shipped one)")
     p.add_argument("--rewrite", action="store_true",
                    help="rewrite summaries into prose with the LLM endpoint of CWG_LLM_URL / CWG_LLM_MODEL "
                         "(each sentence checked against its citation)")
@@ -103,15 +105,14 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
     from search.matrix import build_matrix, render_matrix
-    from search.taxonomy import load_taxonomy
+    from search.tagging import taxonomy_for
 
     filters = Filters.parse(args.where)
-    taxonomy = load_taxonomy(args.taxonomy)
     folder = _open(args, settings)
     try:
         if folder.store.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone() is None:
             print("note: this index has no labels yet; run `cwg tag` first", file=sys.stderr)
-        matrix = build_matrix(folder.store, args.rows, args.cols, filters, taxonomy)
+        matrix = build_matrix(folder.store, args.rows, args.cols, filters, taxonomy_for(folder.store, args.taxonomy))
     finally:
         folder.close()
     _write(args.out, render_matrix(matrix, args.format))
@@ -122,7 +123,7 @@ def cmd_synthesize(args: argparse.Namespace, settings: Settings) -> int:
     from search.render import render_html, render_markdown
     from search.render_docx import render_docx
     from search.synthesis import SynthesisOptions, Synthesizer
-    from search.taxonomy import load_taxonomy
+    from search.tagging import taxonomy_for
 
     filters = Filters.parse(args.where)
     if args.format == "docx" and args.out is None:
@@ -130,10 +131,9 @@ def cmd_synthesize(args: argparse.Namespace, settings: Settings) -> int:
     if args.subthemes is not None and not 1 <= args.subthemes <= 10:
         raise UsageError("--subthemes must be between 1 and 10")
     llm = llm_settings(settings) if args.rewrite else None
-    taxonomy = load_taxonomy(args.taxonomy)
     folder = _open(args, settings)
     try:
-        synthesis = Synthesizer(folder, taxonomy).synthesize(
+        synthesis = Synthesizer(folder, taxonomy_for(folder.store, args.taxonomy)).synthesize(
             args.topic, filters, SynthesisOptions(subthemes=args.subthemes))
         if llm is not None:
             from search.rewrite import rewrite_synthesis

@@ -4,9 +4,17 @@
 from __future__ import annotations
 
 import io
+import re
 
 from search.render import METHOD_NOTE, gap_lines, scope_line
 from search.synthesis_model import CitedSentence, Synthesis
+
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _t(text: str) -> str:
+    """Text Word can store: characters XML 1.0 forbids (NUL, most control characters) are dropped."""
+    return _NOT_XML.sub("", text)
 
 
 def _marker(paragraph, number: int) -> None:  # type: ignore[no-untyped-def]
@@ -16,7 +24,7 @@ def _marker(paragraph, number: int) -> None:  # type: ignore[no-untyped-def]
 
 def _sentences(paragraph, sentences: list[CitedSentence]) -> None:  # type: ignore[no-untyped-def]
     for n, c in enumerate(sentences):
-        paragraph.add_run(("" if n == 0 else " ") + c.text)
+        paragraph.add_run(_t(("" if n == 0 else " ") + c.text))
         _marker(paragraph, c.citation)
 
 
@@ -25,13 +33,13 @@ def render_docx(s: Synthesis) -> bytes:
     from docx.shared import Pt
 
     doc = Document()
-    doc.core_properties.title = f"Thematic synthesis: {s.heading}"
-    doc.core_properties.subject = s.topic
-    doc.add_heading(f"Thematic synthesis: {s.heading}", level=0)
-    doc.add_paragraph(scope_line(s)).runs[0].italic = True
+    doc.core_properties.title = _t(f"Thematic synthesis: {s.heading}")[:255]
+    doc.core_properties.subject = _t(s.topic)[:255]
+    doc.add_heading(_t(f"Thematic synthesis: {s.heading}"), level=0)
+    doc.add_paragraph(_t(scope_line(s))).runs[0].italic = True
     doc.add_paragraph(METHOD_NOTE)
     for note in s.notes:
-        doc.add_paragraph(note)
+        doc.add_paragraph(_t(note))
     if s.subthemes:
         doc.add_heading("Overview", level=1)
         table = doc.add_table(rows=1, cols=1 + len(s.subthemes))
@@ -39,44 +47,44 @@ def render_docx(s: Synthesis) -> bytes:
         header = table.rows[0].cells
         header[0].text = "Source"
         for i, sub in enumerate(s.subthemes, start=1):
-            header[i].text = f"{sub.number}. {sub.title}"
+            header[i].text = _t(f"{sub.number}. {sub.title}")
         for source, counts in s.overview.items():
             cells = table.add_row().cells
-            cells[0].text = source
+            cells[0].text = _t(source)
             for i, count in enumerate(counts, start=1):
                 cells[i].text = str(count) if count else ""
     for sub in s.subthemes:
-        doc.add_heading(f"{sub.number}. {sub.title}", level=1)
+        doc.add_heading(_t(f"{sub.number}. {sub.title}"), level=1)
         doc.add_heading("Summary", level=2)
         if sub.prose is not None:
-            doc.add_paragraph(f"Rewritten by {s.rewrite_model}; each sentence checked against its cited passage.")
+            doc.add_paragraph(_t(f"Rewritten by {s.rewrite_model}; each sentence checked against its cited passage."))
         _sentences(doc.add_paragraph(), sub.prose if sub.prose is not None else sub.summary)
         doc.add_heading("Initiatives", level=2)
         for it in sub.initiatives:
             p = doc.add_paragraph(style="List Bullet")
             who = it.source + (f" ({it.country})" if it.country and it.country != it.source else "")
-            p.add_run(who + ": ").bold = True
+            p.add_run(_t(who + ": ")).bold = True
             _sentences(p, [it.sentence])
     doc.add_heading("Gaps", level=1)
     labels, regions = gap_lines(s)
     if s.tagged:
         doc.add_paragraph("Taxonomy labels that at most one document on this topic carries (documents in brackets):")
         for line in labels or ["none"]:
-            doc.add_paragraph(line, style="List Bullet")
+            doc.add_paragraph(_t(line), style="List Bullet")
     else:
         doc.add_paragraph("Label gaps need labels: run `cwg tag` first.")
     doc.add_paragraph("Documents on this topic per ITU region:")
     for line in regions:
-        doc.add_paragraph(line, style="List Bullet")
+        doc.add_paragraph(_t(line), style="List Bullet")
     if s.rewrite_flags:
         doc.add_heading("Dropped by the citation check", level=2)
         for f in s.rewrite_flags:
-            doc.add_paragraph(f"(sub-theme {f.subtheme}) {f.text} — {f.reason}", style="List Bullet")
+            doc.add_paragraph(_t(f"(sub-theme {f.subtheme}) {f.text} — {f.reason}"), style="List Bullet")
     doc.add_heading("References", level=1)
     for c in s.citations:
         p = doc.add_paragraph()
         p.add_run(f"[{c.number}] ").bold = True
-        p.add_run(f"{c.label()}. {c.document_id}, characters {c.char_start}–{c.char_end}.").font.size = Pt(9)
+        p.add_run(_t(f"{c.label()}. {c.document_id}, characters {c.char_start}–{c.char_end}.")).font.size = Pt(9)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

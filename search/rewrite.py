@@ -22,6 +22,7 @@ from ingest.errors import CwgError
 from search.synthesis_model import CitedSentence, RewriteFlag, Synthesis
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKER_AFTER_STOP = re.compile(r"([.!?])\s*(\[\d+(?:\s*,\s*\d+)*\])")
 PROMPT = (
     "Rewrite the numbered source sentences below into one short, fluent paragraph for a policy brief. "
     "Use only facts stated in them; add nothing. End every sentence you write with the bracketed number "
@@ -78,7 +79,8 @@ def check_rewrite(reply: str, synthesis: Synthesis, subtheme: int, embedder: Emb
                   min_support: float) -> list[CitedSentence]:
     """Keep each sentence of `reply` whose cited passage supports it; flag the others."""
     kept: list[CitedSentence] = []
-    pieces = [reply[a:b].strip() for a, b in split_sentences(reply.strip())]
+    reply = _MARKER_AFTER_STOP.sub(r" \2\1", reply.strip())  # "… 2025. [3]" → "… 2025 [3]."
+    pieces = [reply[a:b].strip() for a, b in split_sentences(reply)]
     for piece in pieces:
         numbers = [int(n) for m in _MARKER.finditer(piece) for n in m.group(1).split(",")]
         text = _MARKER.sub("", piece).strip()

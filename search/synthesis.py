@@ -25,8 +25,8 @@ from index.store import ChunkRecord, DocumentRecord
 from ingest.chunking import split_sentences
 from ingest.countries import REGIONS
 from search.engine import SearchEngine, validate_query
-from search.lexical import query_terms
 from search.keyphrases import cluster_key_phrases
+from search.lexical import query_terms
 from search.synthesis_model import (
     Citation,
     CitedSentence,

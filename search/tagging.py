@@ -20,11 +20,13 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 
 from index.folder import IndexFolder
-from search.taxonomy import FACETS, Label, Taxonomy
+from index.store import Store
+from search.taxonomy import FACETS, Label, Taxonomy, load_taxonomy
 
 TAGGING_STATE_KEY = "tagging"
 
@@ -213,3 +215,14 @@ def tagging_state(conn: sqlite3.Connection) -> dict[str, object] | None:
     row = conn.execute("SELECT value FROM state WHERE key = ?", (TAGGING_STATE_KEY,)).fetchone()
     return json.loads(row[0]) if row else None
 
+
+
+def taxonomy_for(store: Store, path: Path | str | None = None) -> Taxonomy:
+    """The taxonomy to use with an index: `path` when given, else the file the index was last tagged
+    with (when it still exists), else the shipped default."""
+    if path is None:
+        state = tagging_state(store.conn)
+        recorded = Path(str(state["taxonomy"])) if state and state.get("taxonomy") else None
+        if recorded is not None and recorded.is_file():
+            path = recorded
+    return load_taxonomy(path)

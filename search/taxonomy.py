@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"{where} is not valid YAML: {exc}") from None
-    return parse_taxonomy(data, where)
+    return replace(parse_taxonomy(data, where), source=str(file.resolve()))
 
 
 def parse_taxonomy(data: Any, where: str = "<taxonomy>") -> Taxonomy:
