@@ -58,8 +58,8 @@ def main() -> None:
         if args.grid:
             weights = choose_weights(tagger, table, gold, dev)
             tagger = Tagger(folder, taxonomy, weights)
-            table = ScoreTable(table.documents, table.labels, tagger.combine(table.dense, table.hits),
-                               table.dense, table.hits, table.evidence)
+            table = ScoreTable(table.documents, table.labels, tagger.combine(table.dense, table.hits, table.chunks),
+                               table.dense, table.hits, table.evidence, table.chunks)
         thresholds = calibrate_thresholds(tagger, table, gold, dev)
         shipped = {f: taxonomy.facets[f].threshold for f in FACETS}
         report = {"weights": weights.__dict__, "thresholds_dev_calibrated": thresholds,
@@ -89,8 +89,9 @@ def choose_weights(tagger: Tagger, table: ScoreTable, gold, dev: list[str]) -> S
         for lexical_half in (0.5, 1.0, 2.0):
             weights = replace(tagger.weights, dense_weight=dense_weight, lexical_half=lexical_half)
             candidate = Tagger(tagger.folder, tagger.taxonomy, weights)
-            cand_table = ScoreTable(table.documents, table.labels, candidate.combine(table.dense, table.hits),
-                                    table.dense, table.hits, table.evidence)
+            cand_table = ScoreTable(table.documents, table.labels,
+                                    candidate.combine(table.dense, table.hits, table.chunks),
+                                    table.dense, table.hits, table.evidence, table.chunks)
             th = calibrate_thresholds(candidate, cand_table, gold, dev)
             scores = score_facets(candidate.assign(select_rows(cand_table, dev), th), gold, dev)
             mean_f1 = sum(s.f1 for s in scores.values()) / len(scores)

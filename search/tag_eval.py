@@ -82,7 +82,7 @@ def score_facets(assigned: list[LabelScore], gold: GoldSet, documents: list[str]
 def select_rows(table: ScoreTable, documents: list[str]) -> ScoreTable:
     rows = [table.documents.index(d) for d in documents if d in table.documents]
     return ScoreTable([table.documents[i] for i in rows], table.labels, table.scores[rows], table.dense[rows],
-                      table.hits[rows], table.evidence[rows])
+                      table.hits[rows], table.evidence[rows], table.chunks[rows])
 
 
 def calibrate_thresholds(tagger, table: ScoreTable, gold: GoldSet, documents: list[str],  # type: ignore[no-untyped-def]

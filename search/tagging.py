@@ -5,9 +5,10 @@ Two signals per chunk and label:
   description and example phrases, embedded with the index's own encoder);
 - lexical: how often the label's phrases occur in the chunk (each word matches its inflections).
 
-A document's score for a label rolls its chunks up: the best dense similarity, rescaled to [0, 1]
-between `dense_floor` and `dense_ceiling`, mixed with a saturating count of phrase hits over the whole
-document. The evidence is the chunk that scores best for that label. A label is given when the score
+A document's score for a label rolls its chunks up: the best dense similarity (for long documents,
+the mean of the best k chunks, k growing with length), rescaled to [0, 1] between `dense_floor` and
+`dense_ceiling`, mixed with a saturating count of phrase hits over the whole document (for long
+documents, per `reference_chunks` chunks). The evidence is the chunk that scores best for that label. A label is given when the score
 reaches its facet's threshold (in the taxonomy file; calibrated on the hand-labelled sample corpus,
 see bench/calibrate_tags.py). Only the label prototypes are embedded, so a taxonomy edit is applied
 in seconds.
@@ -16,6 +17,7 @@ in seconds.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -39,6 +41,7 @@ class ScoreWeights:
     dense_floor: float = 0.15  # cosine at or below which the dense signal counts as 0
     dense_ceiling: float = 0.55  # cosine at or above which it counts as 1
     lexical_half: float = 2.0  # phrase hits in a document that give half of the lexical signal
+    reference_chunks: int = 8  # documents longer than this are judged per this many chunks
 
 
 @dataclass
@@ -62,6 +65,7 @@ class ScoreTable:
     dense: np.ndarray  # (documents, labels) best chunk cosine
     hits: np.ndarray  # (documents, labels) phrase hits in the document
     evidence: np.ndarray  # (documents, labels) chunk id of the evidence, -1 when none
+    chunks: np.ndarray  # (documents,) number of chunks
 
     def cell(self, d: int, j: int) -> LabelScore:
         label = self.labels[j]
@@ -136,22 +140,27 @@ class Tagger:
         n_docs, n_labels = len(documents), len(labels)
         dense = np.zeros((n_docs, n_labels), dtype=np.float32)
         hits = np.zeros((n_docs, n_labels), dtype=np.int64)
-        chunk_score = np.full((n_docs, n_labels), -np.inf, dtype=np.float32)
+        chunks = np.zeros(n_docs, dtype=np.int64)
         evidence = np.full((n_docs, n_labels), -1, dtype=np.int64)
         if chunk_ids:
             per_label = vectors @ label_vecs.T  # (chunks, labels)
-            for i, (chunk_id, doc_id, text) in enumerate(rows):
-                d = doc_pos[doc_id]
-                counts = np.array([len(rx.findall(text)) for rx in regexes], dtype=np.int64)
-                hits[d] += counts
-                dense[d] = np.maximum(dense[d], per_label[i])
+            counts = np.array([[len(rx.findall(r[2])) for rx in regexes] for r in rows], dtype=np.int64)
+            owner = np.array([doc_pos[r[1]] for r in rows])
+            ids = np.array(chunk_ids, dtype=np.int64)
+            for d in range(n_docs):
+                mine = np.flatnonzero(owner == d)
+                if len(mine) == 0:
+                    continue
+                chunks[d] = len(mine)
+                hits[d] = counts[mine].sum(axis=0)
+                # the k best chunks, k growing with length: a long document must say it more than once
+                k = math.ceil(len(mine) / self.weights.reference_chunks)
+                dense[d] = np.sort(per_label[mine], axis=0)[-k:].mean(axis=0)
                 # the evidence chunk: best dense similarity, helped by the phrases it contains
-                local = self._dense_part(per_label[i]) + 0.1 * np.minimum(counts, 3)
-                better = local > chunk_score[d]
-                chunk_score[d, better] = local[better]
-                evidence[d, better] = chunk_id
-        scores = self.combine(dense, hits)
-        return ScoreTable(documents, labels, scores, dense, hits, evidence)
+                local = self._dense_part(per_label[mine]) + 0.1 * np.minimum(counts[mine], 3)
+                evidence[d] = ids[mine[np.argmax(local, axis=0)]]
+        scores = self.combine(dense, hits, chunks)
+        return ScoreTable(documents, labels, scores, dense, hits, evidence, chunks)
 
     def label_vectors(self, labels: list[Label], space: str) -> np.ndarray:
         """One unit vector per label: the mean of its prototypes (description and examples) embedded."""
@@ -167,9 +176,12 @@ class Tagger:
         w = self.weights
         return np.clip((cosine - w.dense_floor) / (w.dense_ceiling - w.dense_floor), 0.0, 1.0)
 
-    def combine(self, dense: np.ndarray, hits: np.ndarray) -> np.ndarray:
+    def combine(self, dense: np.ndarray, hits: np.ndarray, chunks: np.ndarray) -> np.ndarray:
+        """Scores in [0, 1]. Phrase hits count in full up to `reference_chunks` chunks, then per that
+        many chunks (a 500-chunk report mentioning "helpline" five times is not about helplines)."""
         w = self.weights
-        lexical = 1.0 - np.power(0.5, hits / w.lexical_half)
+        scale = np.minimum(1.0, w.reference_chunks / np.maximum(chunks, 1)).astype(np.float32)[:, None]
+        lexical = 1.0 - np.power(0.5, hits * scale / w.lexical_half)
         return (w.dense_weight * self._dense_part(dense) + (1 - w.dense_weight) * lexical).astype(np.float32)
 
     def assign(self, table: ScoreTable, thresholds: dict[str, float] | None = None) -> list[LabelScore]:
