@@ -204,37 +204,63 @@ def load_text(data: bytes) -> LoadedDocument:
     return LoadedDocument(fmt, blocks, metadata=metadata, warnings=warnings)
 
 
-_HTML_DROP = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "head")
-_HTML_BLOCKS = ("p", "li", "td", "th", "dd", "dt", "blockquote", "pre", "figcaption", "caption")
+_HTML_DROP = {"script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "head", "nav",
+              "button", "select", "option", "input", "textarea"}
+_HTML_BLOCK = {"p", "div", "section", "article", "main", "header", "footer", "aside", "li", "ul", "ol", "table",
+               "tr", "td", "th", "thead", "tbody", "blockquote", "pre", "dl", "dt", "dd", "figure", "figcaption",
+               "caption", "form", "br", "hr", "address", "details", "summary", "body", "html"}
+_HTML_HEADING = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+
+
+def _html_hidden(tag) -> bool:  # type: ignore[no-untyped-def]
+    style = (tag.get("style") or "").replace(" ", "").lower()
+    return (tag.has_attr("hidden") or tag.get("aria-hidden") == "true" or tag.get("role") == "navigation"
+            or "display:none" in style or "visibility:hidden" in style)
 
 
 def load_html(data: bytes) -> LoadedDocument:
-    """Visible text only: scripts, styles and hidden elements are dropped."""
+    """Visible text only: scripts, styles, navigation and hidden elements are dropped; every block
+    element (paragraph, list item, cell, div) ends a paragraph, headings become heading blocks."""
     from bs4 import BeautifulSoup
+    from bs4.element import NavigableString, PreformattedString, Tag
 
-    text, note = decode_text(data) if not data.lstrip().lower().startswith(b"<?xml") else (
-        data.decode("utf-8", "replace"), None)
+    text, note = decode_text(data)
     soup = BeautifulSoup(text, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else None
-    for tag in soup(list(_HTML_DROP)):
-        tag.decompose()
-    for tag in soup.select('[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"]'):
-        tag.decompose()
     blocks: list[Block] = []
-    for el in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", *_HTML_BLOCKS]):
-        if el.find_parent(_HTML_BLOCKS) is not None:
-            continue  # nested in a block already taken whole
-        value = normalize_text(el.get_text(" ", strip=True)).strip()
-        if not value:
-            continue
-        if el.name and el.name[0] == "h" and el.name[1:].isdigit():
-            blocks.append(Block("heading", value, None, int(el.name[1])))
-        else:
+    buffer: list[str] = []
+
+    def flush() -> None:
+        value = normalize_text(" ".join(buffer)).strip()
+        buffer.clear()
+        if value:
             blocks.append(Block("paragraph", value))
-    if not blocks:  # text directly in <body> or <div>s
-        body = soup.body or soup
-        for line in body.get_text("\n", strip=True).split("\n"):
-            value = normalize_text(line).strip()
-            if value:
-                blocks.append(Block("paragraph", value))
+
+    def walk(node: Tag) -> None:
+        for child in node.children:
+            if isinstance(child, PreformattedString):  # comments, doctype, CDATA, processing instructions
+                continue
+            if isinstance(child, NavigableString):
+                buffer.append(str(child))
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name = (child.name or "").lower()
+            if name in _HTML_DROP or _html_hidden(child):
+                continue
+            if name in _HTML_HEADING:
+                flush()
+                heading = normalize_text(child.get_text(" ", strip=True)).strip()
+                if heading:
+                    blocks.append(Block("heading", heading, None, _HTML_HEADING[name]))
+                continue
+            if name in _HTML_BLOCK:
+                flush()
+                walk(child)
+                flush()
+            else:
+                walk(child)
+
+    walk(soup)
+    flush()
     return LoadedDocument("html", blocks, title=title or None, warnings=[note] if note else [])

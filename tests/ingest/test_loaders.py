@@ -155,3 +155,12 @@ def test_arabic_presentation_forms_are_normalised():
 def test_page_ranges_formatting():
     assert page_ranges([3, 4, 5, 9]) == "3–5, 9"
     assert page_ranges([1]) == "1"
+
+
+def test_html_text_in_divs_and_tables_is_kept_and_navigation_dropped():
+    html = (b"<html><body><nav><a href='/'>Home</a> <a href='/x'>Menu item</a></nav>"
+            b"<div class='intro'>Intro text in a div <b>with bold</b> words.</div>"
+            b"<p>A paragraph.</p><table><tr><td>Cell one</td><td>Cell two</td></tr></table>"
+            b"<div style='display: none'>invisible</div><!-- a comment --></body></html>")
+    texts = [b.text for b in load_file(Path("p.html"), html).blocks]
+    assert texts == ["Intro text in a div with bold words.", "A paragraph.", "Cell one", "Cell two"]
