@@ -26,8 +26,9 @@ sample-index: $(STAMP)
 demo: sample-index
 	$(PY) examples/demo.py --index cwg-index
 
+# tests/ and the analyst notebooks (executed top to bottom by nbmake; plots land in notebooks/output/)
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q tests --nbmake notebooks
 
 clean:
 	rm -rf $(VENV) cwg-index
