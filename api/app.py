@@ -63,7 +63,7 @@ def create_app(settings: Settings, folder: IndexFolder | None = None) -> FastAPI
     app = FastAPI(title="CWG-COP contribution search", version="0.1.0", description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(read_routes.health_router)
-    app.include_router(read_routes.router)
+    app.include_router(read_routes.router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
     app.include_router(write_routes.router)
     _add_error_handlers(app)
     _add_page(app)

@@ -32,17 +32,21 @@ from search.facets import facet_counts
 from search.lexical import query_terms
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "invalid request (the detail says why)"},
+    400: {"model": ErrorResponse, "description": "invalid request (the detail says why)"}}
+KEY_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "an API key is required (CWG_READ_REQUIRES_KEY)"},
     403: {"model": ErrorResponse, "description": "reads need a key but the server has none configured"},
 }
+# The key dependency (and so the documented bearer security) is attached by the app factory only
+# when the server's settings close reads (CWG_READ_REQUIRES_KEY): the schema says what is true.
+READS_NEED_KEY = {"dependencies": [Depends(require_read_key)], "responses": KEY_ERRORS}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "no such document"}}
 MEDIA_TYPES = {"pdf": "application/pdf",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                "html": "text/html; charset=utf-8", "markdown": "text/markdown; charset=utf-8",
                "text": "text/plain; charset=utf-8"}
 
-router = APIRouter(dependencies=[Depends(require_read_key)], responses=ERRORS)
+router = APIRouter(responses=ERRORS)
 health_router = APIRouter()  # liveness stays open even when reads need a key
 
 
@@ -78,7 +82,8 @@ def search(params: Annotated[SearchParams, Query()], service: ServiceDep) -> dic
 
 
 @router.get("/similar", response_model=SimilarResponse, responses=NOT_FOUND, tags=["search"],
-            summary="Similar initiatives from other sources, like a document or a description")
+            summary="Similar initiatives from other sources, like a document or a description",
+            description="Give exactly one of `document_id` and `text` (400 otherwise).")
 def similar(params: Annotated[SimilarParams, Query()], service: ServiceDep) -> dict[str, Any]:
     if (params.document_id is None) == (params.text is None):
         raise QueryError("give either document_id or text (one of the two)")

@@ -9,7 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from search.engine import MAX_QUERY_CHARS
 
 ISO_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
-FilterValue = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+# "Not blank": some character that Python's str.strip() keeps. Spelled out because `\S` means
+# different things to the validator (Rust regex), to JSON Schema clients (ECMAScript) and to Python.
+NON_BLANK = r"[^\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+FilterValue = Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]
 DocumentId = Annotated[str, Field(min_length=1, max_length=200, examples=["philippines-cop-initiatives"])]
 MAX_HITS = 100
 
@@ -47,7 +50,7 @@ FILTER_LIST_FIELDS = ("source", "country", "region", "doc_type", "meeting", "lan
 
 
 class SearchParams(FilterParams):
-    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S",
+    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NON_BLANK,
                    description="the question, in any words (FTS syntax characters are plain text)",
                    examples=["training teachers to keep children safe online"])
     k: int = Field(10, ge=1, le=MAX_HITS, description="number of passages")
@@ -57,7 +60,7 @@ class SearchParams(FilterParams):
 
 class SimilarParams(FilterParams):
     document_id: DocumentId | None = Field(None, description="find initiatives like this document")
-    text: str | None = Field(None, min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S",
+    text: str | None = Field(None, min_length=1, max_length=MAX_QUERY_CHARS, pattern=NON_BLANK,
                              description="or like this description (give one of the two)",
                              examples=["a helpline for children who meet sexual extortion online"])
     k: int = Field(10, ge=1, le=50)

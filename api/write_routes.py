@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, UploadFile, status
 from fastapi.responses import JSONResponse
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import ServiceDep, require_write_key
-from api.schemas import ISO_DATE, DocumentId, ErrorResponse, RemoveResponse, UploadError, UploadResponse
+from api.schemas import (
+    ISO_DATE,
+    NON_BLANK,
+    DocumentId,
+    ErrorResponse,
+    RemoveResponse,
+    UploadError,
+    UploadResponse,
+)
 from api.service import Service
 from api.uploads import MAX_FILES_PER_UPLOAD, UploadedFile, ingest_uploads, safe_file_name
 from index.writer import IndexWriter
@@ -19,7 +28,13 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorResponse, "description": "writes are disabled: the server has no CWG_API_KEYS"},
 }
 router = APIRouter(dependencies=[Depends(require_write_key)], responses=AUTH_ERRORS, tags=["documents"])
-MetaField = Annotated[str | None, Form(max_length=300, pattern=r"\S")]
+# Multipart has no null: an optional field left empty ("") means "not given", and the schema says so.
+Empty = Literal[""]
+MetaText = Annotated[Empty | Annotated[str, Field(max_length=300, pattern=NON_BLANK)], Form()]
+DateText = Annotated[Empty | Annotated[str, Field(pattern=ISO_DATE)], Form(description="YYYY, YYYY-MM or YYYY-MM-DD")]
+LanguageCode = Annotated[Empty | Annotated[str, Field(pattern=r"^[a-z]{2,3}$")],
+                         Form(description="ISO 639 code, e.g. en")]
+DocType = Annotated[Literal["", "contribution", "information", "report", "other"], Form()]
 
 
 @router.post("/documents", status_code=status.HTTP_201_CREATED, response_model=UploadResponse,
@@ -30,21 +45,19 @@ MetaField = Annotated[str | None, Form(max_length=300, pattern=r"\S")]
                  413: {"model": ErrorResponse, "description": "the request is larger than CWG_MAX_UPLOAD_MB"},
              })
 async def upload_documents(
-    files: Annotated[list[UploadFile], File(description=f"one to {MAX_FILES_PER_UPLOAD} files")],
+    files: Annotated[list[UploadFile], File(description=f"one to {MAX_FILES_PER_UPLOAD} files",
+                                            min_length=1, max_length=MAX_FILES_PER_UPLOAD)],
     service: ServiceDep,
-    title: MetaField = None,
-    source: MetaField = None,
-    country: MetaField = None,
-    doc_type: Annotated[Literal["contribution", "information", "report", "other"] | None, Form()] = None,
-    meeting: MetaField = None,
-    date: Annotated[str | None, Form(pattern=ISO_DATE, description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
-    language: Annotated[str | None, Form(pattern=r"^[a-z]{2,3}$", description="ISO 639 code, e.g. en")] = None,
+    title: MetaText = "",
+    source: MetaText = "",
+    country: MetaText = "",
+    doc_type: DocType = "",
+    meeting: MetaText = "",
+    date: DateText = "",
+    language: LanguageCode = "",
 ) -> Any:
     """Metadata fields apply to every file of the request; what is not given is inferred from the file.
     Each file is indexed in its own transaction: a bad file is reported with the reason and changes nothing."""
-    if len(files) > MAX_FILES_PER_UPLOAD:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            f"{len(files)} files in one upload; send at most {MAX_FILES_PER_UPLOAD} per request")
     entry = {k: v for k, v in {"title": title, "source": source, "country": country, "doc_type": doc_type,
                                "meeting": meeting, "date": date, "language": language}.items() if v}
     uploads = [UploadedFile(safe_file_name(f.filename), await f.read()) for f in files]
