@@ -91,8 +91,8 @@ class IndexFolder:
                 return cached[1]
             index = VectorIndex.load(self.path, space, generation)
             if index is None:
-                ids, matrix = self.store.all_vectors(space, self.dimension(space))
-                index = VectorIndex.build(ids, matrix)
+                index = VectorIndex.build_from_batches(self.store.vector_batches(space, self.dimension(space)),
+                                                       self.store.vector_count(space), self.dimension(space))
                 try:
                     index.save(self.path, space, generation)
                 except OSError:

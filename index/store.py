@@ -241,6 +241,22 @@ class Store:
             matrix[i] = np.frombuffer(blob, dtype=np.float32)
         return ids, matrix
 
+    def vector_count(self, space: str) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM vectors WHERE space = ?", (space,)).fetchone()[0])
+
+    def vector_batches(self, space: str, dimension: int, batch: int = 65_536) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(chunk ids, matrix) of one vector space in ascending id order, `batch` rows at a time
+        (a million vectors never sit twice in memory while FAISS is built from them)."""
+        cursor = self.conn.execute("SELECT chunk_id, vector FROM vectors WHERE space = ? ORDER BY chunk_id",
+                                   (space,))
+        while True:
+            rows = cursor.fetchmany(batch)
+            if not rows:
+                return
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dimension)
+            yield ids, matrix
+
     def vectors_for(self, space: str, chunk_ids: list[int], dimension: int) -> np.ndarray:
         out = np.zeros((len(chunk_ids), dimension), dtype=np.float32)
         pos = {cid: i for i, cid in enumerate(chunk_ids)}
