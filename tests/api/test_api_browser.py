@@ -1,0 +1,121 @@
+"""The web page in Debian's chromium (Playwright): a delegate's path through it, and document text
+that tries to run script. Screenshots go to the test's output folder (pytest-playwright's
+`output_path`; choose it with `--output DIR`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from api.app import create_app
+from api.settings import Settings
+from tests.api.conftest import AUTH, live_server
+
+HOSTILE = (b"Hostile contribution about helplines.\n\n"
+           b"<script>window.__xss = 1</script> and <img src=x onerror=\"window.__xss = 2\"> "
+           b"in the helpline text, with </p><b>bold</b> markup.\n")
+HOSTILE_TITLE = '<img src=x onerror="window.__xss = 3">Hostile title'
+
+
+def shoot(page: Page, folder: Path, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=False)
+
+
+@pytest.mark.slow
+def test_delegate_searches_filters_finds_similar_and_opens_a_document(page: Page, real_sample_index,
+                                                                      output_path: str) -> None:
+    shots = Path(output_path)
+    app = create_app(Settings(index=real_sample_index.path), real_sample_index)
+    with live_server(app) as base:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(base + "/")
+        expect(page.locator("#status")).to_contain_text("documents in the index")
+
+        # type a query (keyboard only) and see cited results
+        page.locator("#q").focus()
+        page.keyboard.type("training teachers to keep children safe online")
+        page.keyboard.press("Enter")
+        cards = page.locator("#results .card")
+        expect(cards.first).to_be_visible()
+        expect(page.locator("#status")).to_contain_text("passages for")
+        first = cards.first
+        expect(first.locator(".card-title")).not_to_be_empty()
+        expect(first.locator(".cite")).to_contain_text("CWG-COP-20")
+        assert page.locator("#results mark").count() > 0  # query terms highlighted
+        assert page.evaluate("document.activeElement.id") == "results-heading"  # focus follows the results
+        shoot(page, shots, "1-results.png")
+
+        # apply a facet (a country) as a filter
+        country = page.locator("fieldset.facet", has=page.locator("legend", has_text="Country"))
+        label = country.locator("label").first
+        chosen = label.inner_text().rsplit(" (", 1)[0]
+        label.click()
+        expect(page.locator("#active-filters .chip")).to_contain_text(chosen)
+        expect(page.locator("#status")).to_contain_text("passages for")
+        cites = page.locator("#results .card .cite").all_inner_texts()
+        assert cites and all(chosen in c for c in cites), (chosen, cites)
+        assert f"country={chosen.replace(' ', '+')}" in page.url
+        shoot(page, shots, "2-filtered.png")
+        page.locator("#active-filters .chip").first.click()  # remove the filter again
+        expect(page.locator("#active-filters .chip")).to_have_count(0)
+
+        # open similar initiatives of the first result
+        page.locator("#results .card").first.get_by_role("button", name="Similar initiatives").click()
+        expect(page.locator("#similar-section")).to_be_visible()
+        similar = page.locator("#similar .card")
+        expect(similar.first).to_be_visible()
+        assert similar.count() >= 3
+        expect(page.locator("#similar-status")).to_contain_text("initiatives from other sources")
+        shoot(page, shots, "3-similar.png")
+
+        # open a document at the matching passage, then go back with the keyboard
+        title = similar.first.locator(".card-title").inner_text()
+        similar.first.get_by_role("button", name="Read in document").click()
+        expect(page.locator("#document-heading")).to_have_text(title)
+        expect(page.locator("#document-passages .passage.current")).to_have_count(1)
+        expect(page.locator("#document-meta")).to_contain_text("Source")
+        shoot(page, shots, "4-document.png")
+        page.keyboard.press("Escape")
+        expect(page.locator("#similar-section")).to_be_visible()
+
+        # a PDF passage links to the original file at its page
+        page.locator("#q").fill("legal framework reforms in Kenya and Albania")
+        page.locator("#q").press("Enter")
+        link = page.locator("#results .card a", has_text="Open at page").first
+        expect(link).to_have_attribute("href", re.compile(r"/documents/.+/file#page=\d+$"))
+        href = link.get_attribute("href") or ""
+        pdf = httpx.get(base + href.split("#")[0])
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+
+        # readable on a phone: no horizontal scrolling
+        page.set_viewport_size({"width": 375, "height": 812})
+        page.goto(base + "/?q=helpline+for+children")
+        expect(page.locator("#results .card").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        shoot(page, shots, "5-phone.png")
+    print(f"screenshots in {shots}")
+
+
+def test_document_text_is_shown_as_text_never_run(page: Page, settings: Settings, seeded_index,
+                                                  output_path: str) -> None:
+    with live_server(create_app(settings, seeded_index)) as base:
+        r = httpx.post(base + "/documents", headers=AUTH, data={"title": HOSTILE_TITLE, "country": "Kenya"},
+                       files=[("files", ("hostile.txt", HOSTILE, "text/plain"))])
+        assert r.status_code == 201, r.text
+        page.goto(base + "/?q=hostile+helpline+script")
+        card = page.locator("#results .card", has_text="Hostile title").first
+        expect(card).to_be_visible()
+        expect(card.locator(".card-title")).to_have_text(HOSTILE_TITLE)
+        expect(card.locator(".snippet")).to_contain_text("<script>window.__xss = 1</script>")
+        expect(card.locator(".snippet")).to_contain_text('<img src=x onerror="window.__xss = 2">')
+        card.get_by_role("button", name="Read in document").click()
+        expect(page.locator("#document-passages")).to_contain_text("<b>bold</b>")
+        expect(page.locator("#document-heading")).to_have_text(HOSTILE_TITLE)
+        shoot(page, Path(output_path), "escaped.png")
+        assert page.evaluate("window.__xss") is None
+        assert page.locator("main img, main script, main b").count() == 0
