@@ -25,6 +25,8 @@ sample-index: $(STAMP)
 
 demo: sample-index
 	$(PY) examples/demo.py --index cwg-index
+	@echo "web page and HTTP API on http://127.0.0.1:8000/ (Ctrl-C stops it)"
+	$(CWG) serve --index cwg-index --host 127.0.0.1 --port 8000
 
 # tests/ and the analyst notebooks (executed top to bottom by nbmake; plots land in notebooks/output/)
 test: $(STAMP)
