@@ -95,8 +95,9 @@ def load_pdf(data: bytes) -> LoadedDocument:
         raise LoadError(f"no text layer on any of its {len(raw_pages)} pages (scanned? run OCR first)")
     if empty:
         warnings.append(f"no text layer on pages {page_ranges(empty)} (scanned?)")
+    first = next((lines for lines in page_lines if len("".join(lines).strip()) >= MIN_PAGE_CHARS), [])
     return LoadedDocument("pdf", blocks, page_count=len(raw_pages), title=title, author=author,
-                          warnings=warnings)
+                          warnings=warnings, head_text=normalize_text("\n".join(first[:80])))
 
 
 def load_docx(data: bytes) -> LoadedDocument:
@@ -131,7 +132,8 @@ def load_docx(data: bytes) -> LoadedDocument:
                 blocks.append(Block("table", "\n".join(rows)))
     title = (document.core_properties.title or "").strip() or None
     author = (document.core_properties.author or "").strip() or None
-    return LoadedDocument("docx", blocks, title=title, author=author)
+    head = "\n".join(b.text for b in blocks[:40])
+    return LoadedDocument("docx", blocks, title=title, author=author, head_text=head)
 
 
 def _docx_heading_level(style: str) -> int:
@@ -201,7 +203,8 @@ def load_text(data: bytes) -> LoadedDocument:
             if joined:
                 blocks.append(Block("paragraph", joined))
     fmt = "markdown" if is_markdown or metadata else "text"
-    return LoadedDocument(fmt, blocks, metadata=metadata, warnings=warnings)
+    head = "\n".join(text.split("\n")[:60])
+    return LoadedDocument(fmt, blocks, metadata=metadata, warnings=warnings, head_text=normalize_text(head))
 
 
 _HTML_DROP = {"script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "head", "nav",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ingest.countries import find_countries, find_countries_in_filename, lookup_country
 from ingest.errors import ManifestError
+from ingest.itu_header import parse_header
 from ingest.language import detect_language
 from ingest.organisations import find_organisation, find_organisation_in_filename
 from ingest.records import DOC_TYPES, DocumentMeta, LoadedDocument
@@ -120,10 +121,11 @@ def infer_country(file_name: str, title: str, first_page: str) -> str:
     for found in (find_countries_in_filename(file_name), find_countries(title)):
         if found:
             return found[0].name
-    counts = Counter(c.name for c in find_countries_in_filename_text(first_page))
+    counts = Counter(c.name for c in find_countries_in_filename_text(first_page)).most_common(2)
     if counts:
-        name, n = counts.most_common(1)[0]
-        if n >= 2:
+        name, n = counts[0]
+        runner_up = counts[1][1] if len(counts) > 1 else 0
+        if n >= 2 and n >= 2 * runner_up:  # one country dominates; a list of several names none
             return name
     return ""
 
@@ -139,7 +141,8 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
     """Merge manifest entry > front matter > inference into one `DocumentMeta`."""
     fields: dict[str, str] = {}
     extra: dict[str, str] = {}
-    for layer in (loaded.metadata, entry or {}):  # later layers win
+    header = parse_header(loaded.head_text).as_fields() if loaded.head_text else {}
+    for layer in (header, loaded.metadata, entry or {}):  # later layers win
         for key, value in layer.items():
             if key in KNOWN_FIELDS:
                 if value:

@@ -31,6 +31,7 @@ class LoadedDocument:
     page_count: int | None = None
     title: str | None = None  # from the file itself (PDF info, DOCX core properties, <title>)
     author: str | None = None  # the file's own author field (PDF info, DOCX core properties)
+    head_text: str = ""  # the opening lines as laid out (cover page), for header parsing
     metadata: dict[str, str] = field(default_factory=dict)  # e.g. YAML front matter
     warnings: list[str] = field(default_factory=list)
 
