@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import read_routes, write_routes
+from api import read_routes, synthesis_routes, write_routes
 from api.service import Service
 from api.settings import Settings
 from api.uploads import UploadGuard
@@ -64,6 +64,7 @@ def create_app(settings: Settings, folder: IndexFolder | None = None) -> FastAPI
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(read_routes.health_router)
     app.include_router(read_routes.router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
+    app.include_router(synthesis_routes.router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
     app.include_router(write_routes.router)
     _add_error_handlers(app)
     _add_page(app)

@@ -1,0 +1,171 @@
+"""POST /synthesize: a grounded thematic synthesis as JSON, or as a Markdown, HTML or DOCX file.
+
+The app factory includes `router` like the read routes (with the read-key dependency when the server
+closes reads). The synthesis runs in the threadpool (a plain `def`), like the other reads.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, HTTPException
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.auth import ServiceDep
+from api.schemas import NON_BLANK, ErrorResponse, FilterParams
+from index.filters import Filters
+from search.render import render_html, render_markdown
+from search.render_docx import render_docx
+from search.synthesis import SynthesisOptions, Synthesizer
+from search.tagging import taxonomy_for
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FILE_TYPES = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8", "docx": DOCX}
+
+router = APIRouter(responses={
+    400: {"model": ErrorResponse, "description": "invalid request (the detail says why)"},
+    502: {"model": ErrorResponse, "description": "the language-model endpoint (rewrite) failed"}})
+
+
+class SynthesizeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topic: str = Field(min_length=1, max_length=500, pattern=NON_BLANK,
+                       description="a taxonomy label (id or name, e.g. `age_assurance`) or free text",
+                       examples=["age assurance"])
+    filters: FilterParams = Field(default_factory=FilterParams, description="applied before retrieval")
+    format: Literal["json", "md", "html", "docx"] = Field("json", description="json, or a file to download")
+    subthemes: int | None = Field(None, ge=1, le=10, description="number of sub-themes (default: from the data)")
+    rewrite: bool = Field(False, description="rewrite summaries into prose with the server's LLM endpoint "
+                                             "(CWG_LLM_URL); every sentence is checked against its citation")
+
+    @field_validator("subthemes", "rewrite", mode="before")
+    @classmethod
+    def _no_coercion(cls, value: Any, info: Any) -> Any:
+        """JSON types as documented: no `true` for a number, no `"true"` or `1` for a boolean."""
+        if info.field_name == "subthemes" and (isinstance(value, (bool, str))):
+            raise ValueError("must be a whole number")
+        if info.field_name == "rewrite" and not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+
+
+class CitedSentenceOut(BaseModel):
+    text: str
+    citation: int = Field(description="the number of the reference (passage) it is quoted from")
+    start: int = Field(description="offset of the sentence in the passage (-1 for a checked rewrite)")
+    end: int
+    score: float
+    rewritten: bool
+    support: float | None = Field(description="similarity to the cited passage, for rewritten sentences")
+
+
+class InitiativeOut(BaseModel):
+    source: str
+    country: str
+    document_id: str
+    title: str
+    sentence: CitedSentenceOut
+
+
+class SubThemeOut(BaseModel):
+    number: int
+    title: str
+    key_phrases: list[str]
+    summary: list[CitedSentenceOut]
+    initiatives: list[InitiativeOut]
+    passages: list[int]
+    sources: list[str]
+    prose: list[CitedSentenceOut] | None
+
+
+class CitationOut(BaseModel):
+    number: int
+    document_id: str
+    chunk_id: int
+    title: str
+    source: str
+    country: str
+    region: str
+    page: int | None
+    page_end: int | None
+    char_start: int = Field(description="the passage is document text[char_start:char_end]")
+    char_end: int
+    passage: str
+
+
+class GapOut(BaseModel):
+    facet: str
+    label: str
+    name: str
+    documents: int
+    of: int
+
+
+class RewriteFlagOut(BaseModel):
+    subtheme: int
+    text: str
+    reason: str
+
+
+class SynthesisOut(BaseModel):
+    topic: str
+    label: str | None
+    label_name: str | None
+    queries: list[str]
+    filters: dict[str, list[str]]
+    created_at: str
+    subthemes: list[SubThemeOut]
+    citations: list[CitationOut]
+    documents: list[str]
+    overview: dict[str, list[int]] = Field(description="source → sentences on the topic per sub-theme")
+    label_gaps: list[GapOut]
+    region_gaps: list[GapOut]
+    regions: dict[str, int]
+    tagged: bool
+    notes: list[str]
+    rewrite_model: str | None
+    rewrite_flags: list[RewriteFlagOut]
+
+
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "description": "the synthesis: JSON, or a file when `format` is md, html or docx",
+    "content": {"application/json": {}, **{media: {"schema": {"type": "string"}} for media in FILE_TYPES.values()}},
+}}
+
+
+@router.post("/synthesize", response_model=SynthesisOut, responses=FILE_RESPONSES, tags=["synthesis"],
+             summary="Grounded thematic synthesis: every sentence quoted from the passage it cites")
+def synthesize(request: Annotated[SynthesizeRequest, Body()], service: ServiceDep) -> Any:
+    filters = Filters()
+    for name, value in request.filters.pairs():
+        filters.add(name, value)
+    folder = service.folder
+    taxonomy = taxonomy_for(folder.store)
+    synthesis = Synthesizer(folder, taxonomy, service.engine).synthesize(
+        request.topic, filters, SynthesisOptions(subthemes=request.subthemes))
+    if request.rewrite:
+        settings = service.settings
+        if not settings.llm_url or not settings.llm_model:
+            synthesis.notes.append("A rewrite was asked for, but this server has no language-model endpoint "
+                                   "(CWG_LLM_URL, CWG_LLM_MODEL): this is the extractive draft.")
+        elif synthesis.subthemes:
+            from search.rewrite import LlmSettings, RewriteError, rewrite_synthesis
+
+            try:
+                rewrite_synthesis(synthesis, folder.embedder(folder.spaces[0]),
+                                  LlmSettings(settings.llm_url, settings.llm_model, settings.llm_key))
+            except RewriteError as exc:
+                raise HTTPException(502, str(exc)) from None
+    if request.format == "json":
+        return synthesis.to_json()
+    name = re.sub(r"[^A-Za-z0-9]+", "-", request.topic).strip("-")[:60].lower() or "synthesis"
+    body: bytes | str
+    if request.format == "docx":
+        body = render_docx(synthesis)
+    else:
+        body = render_markdown(synthesis) if request.format == "md" else render_html(synthesis)
+    return Response(body, media_type=FILE_TYPES[request.format],
+                    headers={"Content-Disposition": f'attachment; filename="synthesis-{name}.{request.format}"'})
