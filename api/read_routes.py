@@ -15,7 +15,6 @@ from api.schemas import (
     DocumentId,
     DocumentList,
     DocumentListParams,
-    DocumentOut,
     ErrorResponse,
     FacetsResponse,
     FilterParams,
@@ -39,7 +38,7 @@ KEY_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 # The key dependency (and so the documented bearer security) is attached by the app factory only
 # when the server's settings close reads (CWG_READ_REQUIRES_KEY): the schema says what is true.
-READS_NEED_KEY = {"dependencies": [Depends(require_read_key)], "responses": KEY_ERRORS}
+READS_NEED_KEY: dict[str, Any] = {"dependencies": [Depends(require_read_key)], "responses": KEY_ERRORS}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "no such document"}}
 MEDIA_TYPES = {"pdf": "application/pdf",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -73,7 +73,7 @@ class UploadGuard:
             if declared.isdigit() and int(declared) > self.max_bytes:
                 raise self._too_large()
         except HTTPException as refused:
-            await _send_json(send, refused.status_code, str(refused.detail), refused.headers or {})
+            await _send_json(send, refused.status_code, str(refused.detail), dict(refused.headers or {}))
             return
         seen = 0
 
