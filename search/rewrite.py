@@ -67,21 +67,23 @@ def chat_completion(llm: LlmSettings, system: str, user: str) -> str:
 def rewrite_synthesis(synthesis: Synthesis, embedder: Embedder, llm: LlmSettings) -> None:
     """Fill `sub.prose` for each sub-theme with the checked sentences; record what was dropped."""
     synthesis.rewrite_model = llm.model
+    passages: dict[int, np.ndarray] = {}  # citation → its sentences embedded (shared by the sub-themes)
     for sub in synthesis.subthemes:
         if not sub.summary:
             continue
         user = "\n".join(f"[{c.citation}] {c.text}" for c in sub.summary)
         reply = chat_completion(llm, PROMPT, user)
-        sub.prose = check_rewrite(reply, synthesis, sub.number, embedder, llm.min_support)
+        sub.prose = check_rewrite(reply, synthesis, sub.number, embedder, llm.min_support, passages)
 
 
-def check_rewrite(reply: str, synthesis: Synthesis, subtheme: int, embedder: Embedder,
-                  min_support: float) -> list[CitedSentence]:
+def check_rewrite(reply: str, synthesis: Synthesis, subtheme: int, embedder: Embedder, min_support: float,
+                  passages: dict[int, np.ndarray] | None = None) -> list[CitedSentence]:
     """Keep each sentence of `reply` whose cited passage supports it; flag the others."""
-    kept: list[CitedSentence] = []
+    passages = {} if passages is None else passages
     reply = _MARKER_AFTER_STOP.sub(r" \2\1", reply.strip())  # "… 2025. [3]" → "… 2025 [3]."
-    pieces = [reply[a:b].strip() for a, b in split_sentences(reply)]
-    for piece in pieces:
+    candidates: list[tuple[str, list[int]]] = []
+    for a, b in split_sentences(reply):
+        piece = reply[a:b].strip()
         numbers = [int(n) for m in _MARKER.finditer(piece) for n in m.group(1).split(",")]
         text = _MARKER.sub("", piece).strip()
         if not text:
@@ -93,18 +95,21 @@ def check_rewrite(reply: str, synthesis: Synthesis, subtheme: int, embedder: Emb
         if not valid:
             synthesis.rewrite_flags.append(RewriteFlag(subtheme, text, f"cites [{numbers[0]}], which is not a reference"))
             continue
-        best_n, best_support = valid[0], -1.0
-        vector = embedder.encode([text])[0]
-        for n in valid:
-            passage = synthesis.citation(n).passage
-            sentences = [passage[a:b] for a, b in split_sentences(passage)] or [passage]
-            support = float(np.max(embedder.encode(sentences) @ vector))
-            if support > best_support:
-                best_n, best_support = n, support
-        if best_support >= min_support:
-            kept.append(CitedSentence(text, best_n, -1, -1, rewritten=True, support=round(best_support, 4)))
+        candidates.append((text, valid))
+    if not candidates:
+        return []
+    vectors = embedder.encode([text for text, _ in candidates])
+    for n in sorted({n for _, valid in candidates for n in valid} - set(passages)):
+        passage = synthesis.citation(n).passage
+        passages[n] = embedder.encode([passage[a:b] for a, b in split_sentences(passage)] or [passage])
+    kept: list[CitedSentence] = []
+    for (text, valid), vector in zip(candidates, vectors):
+        support = {n: float(np.max(passages[n] @ vector)) for n in valid}
+        best_n = max(valid, key=lambda n: support[n])
+        if support[best_n] >= min_support:
+            kept.append(CitedSentence(text, best_n, -1, -1, rewritten=True, support=round(support[best_n], 4)))
         else:
             synthesis.rewrite_flags.append(RewriteFlag(
-                subtheme, text, f"not supported by its cited passage [{best_n}] (similarity {best_support:.2f} "
+                subtheme, text, f"not supported by its cited passage [{best_n}] (similarity {support[best_n]:.2f} "
                                 f"< {min_support:.2f})"))
     return kept

@@ -4,6 +4,7 @@ optional LLM rewrite drops what its citations do not support; the matrix counts 
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -188,8 +189,8 @@ def fake_llm():
     server.server_close()
 
 
-def test_rewrite_keeps_supported_sentences_and_drops_fabrication(tagged_sample_index, fake_llm):
-    s = Synthesizer(tagged_sample_index, load_taxonomy()).synthesize("age assurance")
+def test_rewrite_keeps_supported_sentences_and_drops_fabrication(age_assurance, tagged_sample_index, fake_llm):
+    s = copy.deepcopy(age_assurance)
     embedder = tagged_sample_index.embedder("minilm")
     rewrite_synthesis(s, embedder, LlmSettings(fake_llm, "fake-model", key="sekret"))
     assert _FakeLlm.requests and _FakeLlm.requests[0]["path"] == "/v1/chat/completions"
