@@ -35,7 +35,8 @@ class SynthesizeRequest(BaseModel):
     topic: str = Field(min_length=1, max_length=500, pattern=NON_BLANK,
                        description="a taxonomy label (id or name, e.g. `age_assurance`) or free text",
                        examples=["age assurance"])
-    filters: FilterParams = Field(default_factory=FilterParams, description="applied before retrieval")
+    filters: FilterParams = Field(default_factory=FilterParams,  # type: ignore[arg-type]
+                                  description="applied before retrieval")
     format: Literal["json", "md", "html", "docx"] = Field("json", description="json, or a file to download")
     subthemes: int | None = Field(None, ge=1, le=10, description="number of sub-themes (default: from the data)")
     rewrite: bool = Field(False, description="rewrite summaries into prose with the server's LLM endpoint "
