@@ -293,9 +293,7 @@ class Synthesizer:
             f"({','.join('?' * total)}) GROUP BY facet, label", list(docs)).fetchall()
         tagged = self.store.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone() is not None
         synthesis.tagged = tagged
-        if not tagged:
-            synthesis.notes.append("The index has no labels yet: run `cwg tag` to list label gaps.")
-        else:
+        if tagged:  # (untagged: the renderers say to run `cwg tag`)
             counts = {(f, lb): n for f, lb, n in rows}
             for facet in FACETS:
                 for lb in self.taxonomy.facets[facet].labels:
