@@ -22,6 +22,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 sample-index: $(STAMP)
 	$(CWG) ingest examples/cwg-cop-20 --manifest examples/cwg-cop-20/manifest.csv --index cwg-index
+	$(CWG) tag --index cwg-index
 
 demo: sample-index
 	$(PY) examples/demo.py --index cwg-index

@@ -54,10 +54,17 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             report.failed.append((str(path), "no such file or folder"))
             _stderr(f"{path}: no such file or folder")
         folder.refresh_vectors()
+        retagged = None
+        if report.added or report.updated:
+            from search.tagging import retag_if_tagged
+
+            retagged = retag_if_tagged(folder)
     finally:
         if bar is not None:
             bar.close()
         folder.close()
+    if retagged is not None:
+        print(f"labels recomputed for {retagged.documents} documents (taxonomy of the last `cwg tag`)")
     if skipped:
         names = ", ".join(p.name for p in skipped[:5]) + (" …" if len(skipped) > 5 else "")
         print(f"skipped {len(skipped)} files that are not documents ({names})")

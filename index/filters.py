@@ -57,11 +57,15 @@ class Filters:
         for name, values in self.fields.items():
             marks = ",".join("?" * len(values))
             if name in LABEL_FACETS:
+                # by label id ("age_assurance") or by the name the last `cwg tag` recorded ("Age assurance")
                 clauses.append(
-                    f"EXISTS (SELECT 1 FROM labels l WHERE l.document_id = {doc_alias}.id "
-                    f"AND l.facet = ? AND l.label COLLATE NOCASE IN ({marks}))"
+                    f"EXISTS (SELECT 1 FROM labels l WHERE l.document_id = {doc_alias}.id AND l.facet = ? "
+                    f"AND (l.label COLLATE NOCASE IN ({marks}) OR l.label IN (SELECT key FROM json_each("
+                    f"(SELECT value FROM state WHERE key = 'tagging'), '$.labels.{name}') "
+                    f"WHERE value COLLATE NOCASE IN ({marks}))))"
                 )
                 params.append(name)
+                params.extend(values)
             else:
                 column = "id" if name == "document_id" else name
                 clauses.append(f"{doc_alias}.{column} COLLATE NOCASE IN ({marks})")

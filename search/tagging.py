@@ -238,3 +238,12 @@ def taxonomy_for(store: Store, path: Path | str | None = None) -> Taxonomy:
         if recorded is not None and recorded.is_file():
             path = recorded
     return load_taxonomy(path)
+
+
+def retag_if_tagged(folder: IndexFolder) -> TagReport | None:
+    """After documents were added or changed: tag again with the taxonomy the index was last tagged
+    with, so labels (and the filters and facets built on them) cover every document. None when the
+    index was never tagged."""
+    if tagging_state(folder.store.conn) is None:
+        return None
+    return Tagger(folder, taxonomy_for(folder.store)).tag()
