@@ -20,6 +20,6 @@ def test_ingest_after_tagging_labels_the_new_document(fake_index: IndexFolder, t
     IndexWriter(fake_index).ingest([second])
     report = retag_if_tagged(fake_index)
     assert report is not None and report.documents == 2
-    labels = fake_index.store.conn.execute(
-        "SELECT label FROM labels WHERE document_id = 'second' AND facet = 'risk'").fetchall()
-    assert ("age_assurance",) in labels
+    labels = {r[0] for r in fake_index.store.conn.execute(
+        "SELECT label FROM labels WHERE document_id = 'second' AND facet = 'risk'")}
+    assert "age_assurance" in labels
