@@ -221,7 +221,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         app = create_app(settings, folder)
         print(f"serving {folder.path} on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        # keep idle connections 30 s (uvicorn's 5 s default races clients that reuse them under load)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=30)
     finally:
         folder.close()
     return EXIT_OK

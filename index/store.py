@@ -81,7 +81,9 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # one writer at a time on the main connection
+        self._local = threading.local()  # per thread: its read connection and snapshot depth
+        self._readers: list[sqlite3.Connection] = []
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode = WAL")
@@ -89,38 +91,74 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys = ON")
         migrate(self.conn)
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection: its read connection inside `snapshot()`, else the main one."""
+        if getattr(self._local, "depth", 0):
+            return self._local.reader  # type: ignore[no-any-return]
+        return self._main
+
+    @conn.setter
+    def conn(self, value: sqlite3.Connection) -> None:
+        self._main = value
+
     def close(self) -> None:
-        self.conn.close()
+        with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
+            self._main.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._main
         with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
+                yield conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("UPDATE state SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
-            self.conn.execute("COMMIT")
+            conn.execute("UPDATE state SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+            conn.execute("COMMIT")
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
         """A read transaction: every query inside sees the same committed state.
 
-        Nests: inside a snapshot this thread already holds (the lock is re-entrant, and only a lock
-        holder ever opens a transaction), it joins the open one, so a caller can run several reads
-        (a search, then facet counts of its results) against one state.
+        Each thread reads through its own connection (WAL: readers neither wait for the writer nor
+        for each other, and see a write entirely or not at all). Nests: inside a snapshot this thread
+        already holds, it joins the open one, so a caller can run several reads (a search, then facet
+        counts of its results) against one state.
         """
-        with self._lock:
-            if self.conn.in_transaction:
-                yield self.conn
-                return
-            self.conn.execute("BEGIN")
+        local = self._local
+        if getattr(local, "depth", 0):
+            local.depth += 1
             try:
-                yield self.conn
+                yield local.reader
             finally:
-                self.conn.execute("COMMIT")
+                local.depth -= 1
+            return
+        reader = self._reader()
+        reader.execute("BEGIN")
+        local.depth = 1
+        try:
+            yield reader
+        finally:
+            local.depth = 0
+            if reader.in_transaction:
+                reader.execute("COMMIT")
+
+    def _reader(self) -> sqlite3.Connection:
+        reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+            reader.row_factory = sqlite3.Row
+            reader.execute("PRAGMA query_only = ON")
+            with self._lock:
+                self._readers.append(reader)
+            self._local.reader = reader
+        return reader
 
     def generation(self) -> int:
         return int(self.conn.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()[0])
