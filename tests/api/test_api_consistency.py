@@ -138,3 +138,33 @@ def test_dense_results_never_cite_a_removed_document(client: TestClient, mode: s
     assert doc_id in {h["document_id"] for h in client.get("/search", params={"q": MARKER, "k": 50, "mode": mode}).json()["hits"]}
     client.delete(f"/documents/{doc_id}", headers=AUTH)
     assert doc_id not in {h["document_id"] for h in client.get("/search", params={"q": MARKER, "k": 50, "mode": mode}).json()["hits"]}
+
+
+def test_a_held_snapshot_neither_blocks_a_write_nor_sees_it(client: TestClient, seeded_index: IndexFolder) -> None:
+    """Each thread reads through its own connection: a long read does not hold up a write, and keeps
+    seeing the state it started with until it ends."""
+    store = seeded_index.store
+    inside, release, done = threading.Event(), threading.Event(), threading.Event()
+    counts: list[int] = []
+
+    def long_reader() -> None:
+        with store.snapshot():
+            counts.append(len(store.documents()))
+            inside.set()
+            release.wait(30)
+            counts.append(len(store.documents()))
+        counts.append(len(store.documents()))  # outside: the main connection, after the write
+        done.set()
+
+    thread = threading.Thread(target=long_reader)
+    thread.start()
+    assert inside.wait(30)
+    started = time.monotonic()
+    r = client.post("/documents", headers=AUTH, files=[("files", ("churn.md", churn_document(), "text/markdown"))])
+    assert r.status_code == 201 and time.monotonic() - started < 20  # not blocked by the open read
+    with store.snapshot():
+        assert len(store.documents()) == 4  # a new snapshot sees the write
+    release.set()
+    assert done.wait(30)
+    thread.join()
+    assert counts == [3, 3, 4]
