@@ -129,4 +129,7 @@ def ingest_uploads(folder: IndexFolder, files: list[UploadedFile], entry: dict[s
                             "detail": "the file could not be read (malformed content)"})
     if changed:
         folder.refresh_vectors()
+        from search.tagging import retag_if_tagged
+
+        retag_if_tagged(folder)  # a tagged index keeps labels (filters, facets) on every document
     return results
