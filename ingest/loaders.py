@@ -29,7 +29,13 @@ def load_file(path: Path, data: bytes | None = None) -> LoadedDocument:
     fmt = detect_format(path, data)
     loader = {"pdf": load_pdf, "docx": load_docx, "html": load_html,
               "text": load_text, "markdown": load_text}[fmt]
-    doc = loader(data)
+    try:
+        doc = loader(data)
+    except (LoadError, MemoryError):
+        raise
+    except Exception as exc:  # a parser library choking on malformed bytes: this file fails, not the batch
+        raise LoadError(f"malformed {fmt.upper()} content could not be read ({type(exc).__name__}: {exc})"[:300]) \
+            from exc
     if fmt == "markdown":
         doc.format = "markdown"
     if not any(b.text.strip() for b in doc.blocks):

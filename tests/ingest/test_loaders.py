@@ -164,3 +164,36 @@ def test_html_text_in_divs_and_tables_is_kept_and_navigation_dropped():
             b"<div style='display: none'>invisible</div><!-- a comment --></body></html>")
     texts = [b.text for b in load_file(Path("p.html"), html).blocks]
     assert texts == ["Intro text in a div with bold words.", "A paragraph.", "Cell one", "Cell two"]
+
+
+def test_an_unexpected_parser_exception_becomes_a_load_error(monkeypatch: pytest.MonkeyPatch):
+    import ingest.loaders as loaders
+
+    def explode(data: bytes):
+        raise struct_error("unpack requires a buffer of 4 bytes")
+
+    struct_error = __import__("struct").error
+    monkeypatch.setattr(loaders, "load_docx", explode)
+    data = sorted(SAMPLE.glob("*.docx"))[0].read_bytes()
+    with pytest.raises(LoadError, match=r"malformed DOCX content could not be read \(error: unpack"):
+        load_file(Path("x.docx"), data)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_mangled_real_files_never_raise_anything_but_load_error(seed: int):
+    import random
+
+    rng = random.Random(seed)
+    sources = sorted(SAMPLE.glob("*.pdf")) + sorted(SAMPLE.glob("*.docx"))
+    original = rng.choice(sources)
+    data = bytearray(original.read_bytes())
+    for _ in range(rng.randint(1, 40)):  # flip bytes, cut, duplicate: typical damage from bad transfers
+        pos = rng.randrange(len(data))
+        data[pos] = rng.randrange(256)
+    if seed % 3 == 0:
+        data = data[: rng.randrange(len(data))]
+    try:
+        doc = load_file(original, bytes(data))
+    except LoadError:
+        return
+    assert doc.blocks  # when it still reads, it yields text
