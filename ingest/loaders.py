@@ -204,13 +204,26 @@ def load_text(data: bytes) -> LoadedDocument:
                 blocks.append(Block("heading", normalize_text(heading.group(2)), None, len(heading.group(1))))
             else:
                 buf.append(line)
-        if buf:
+        if buf and not is_markdown:
+            blocks.extend(_plain_text_blocks(buf))
+        elif buf:
             joined = normalize_text(" ".join(s.strip() for s in buf)).strip()
             if joined:
                 blocks.append(Block("paragraph", joined))
     fmt = "markdown" if is_markdown or metadata else "text"
     head = "\n".join(text.split("\n")[:60])
     return LoadedDocument(fmt, blocks, metadata=metadata, warnings=warnings, head_text=normalize_text(head))
+
+
+def _plain_text_blocks(lines: list[str]) -> list[Block]:
+    """One blank-line-separated group of a plain text file: a lone short line without a full stop
+    is a heading ("1. Background"); otherwise lines are grouped like a PDF page's."""
+    if len(lines) == 1:
+        line = normalize_text(lines[0]).strip()
+        if line and len(line.split()) <= 14 and not line.endswith((".", "!", "?", ";", ",", ":")) \
+                and any(c.isalpha() for c in line):
+            return [Block("heading", line, None, 1 + line.split()[0].count(".") if line[0].isdigit() else 1)]
+    return lines_to_blocks(lines, None)
 
 
 _HTML_DROP = {"script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "head", "nav",

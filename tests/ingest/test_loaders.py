@@ -197,3 +197,10 @@ def test_mangled_real_files_never_raise_anything_but_load_error(seed: int):
     except LoadError:
         return
     assert doc.blocks  # when it still reads, it yields text
+
+
+def test_plain_text_headings_and_list_items():
+    doc = load_file(SAMPLE / "malawi-training-of-trainers.txt")
+    headings = [b.text for b in doc.blocks if b.kind == "heading"]
+    assert headings[:3] == ["1. Background", "2. Objectives", "3. Participants"]
+    assert any(b.text.startswith("- to make participants aware") for b in doc.blocks)
