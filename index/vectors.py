@@ -11,10 +11,13 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-HNSW_THRESHOLD = 200_000  # chunks; below it exact search is fast enough (see bench/query_latency.py)
+# Exact below this many chunks. Measured (bench/query_latency.py, 2 cores, 1 thread): exact search costs
+# ~0.055 ms per 1k vectors (5.6 ms at 100k, 53 ms at 1M), HNSW ~1.7 ms at k=1000 whatever the size, but
+# HNSW takes ~10x longer to build (7 s at 100k, 73 s at 1M) and the index is rebuilt after each ingest.
+HNSW_THRESHOLD = 100_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = 512  # recall@10 against exact >= 0.98 at 1M (bench/query_latency.py); ~1 ms
 EXACT_SUBSET_MAX = 50_000  # a filter leaving fewer chunks than this is searched exactly
 # One query at a time is memory-bound: OpenMP threads only add synchronisation, and on 2 busy cores
 # a 100k flat search took 48 ms with 2 threads against 14 ms with 1 (bench/query_latency.py).

@@ -12,7 +12,7 @@ from index.store import ChunkRecord, DocumentRecord
 from ingest.errors import QueryError
 from ingest.language import detect_language
 from search.fusion import get_fusion
-from search.lexical import lexical_search, query_terms
+from search.lexical import ROW_BUDGET, lexical_search, query_terms
 
 MAX_QUERY_CHARS = 10_000
 MAX_K = 1000
@@ -95,7 +95,9 @@ class SearchEngine:
                 return []
         lists, names = [], []
         if mode in ("hybrid", "lexical") and query_terms(query):
-            lists.append(lexical_search(self.store, query, depth, filters))
+            # Asked for lexical results alone, the user gets every match scored, however many.
+            budget = 0 if mode == "lexical" else ROW_BUDGET
+            lists.append(lexical_search(self.store, query, depth, filters, allowed=allowed, budget=budget))
             names.append("lexical")
         if mode in ("hybrid", "dense"):
             for space in self.folder.spaces:
@@ -179,9 +181,4 @@ class SearchEngine:
         return hits
 
     def _documents(self, ids: set[str]) -> dict[str, DocumentRecord]:
-        if not ids:
-            return {}
-        f = Filters()
-        for i in ids:
-            f.add("document_id", i)
-        return {d.id: d for d in self.store.documents(f)}
+        return self.store.documents_by_id(sorted(ids))
