@@ -87,6 +87,7 @@ class Store:
         self._counts_lock = threading.Lock()  # the cache of lexical row counts per word
         self._counts: dict[str, int] = {}
         self._counts_generation = -1
+        self._allowed: dict[tuple[object, ...], np.ndarray] = {}  # chunk ids per filter and generation
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
         self.conn.row_factory = sqlite3.Row
         # 16 KiB pages (set when the file is created): a vector row (1.5 KB MiniLM, 2 KB USE) then fits in
@@ -326,7 +327,13 @@ class Store:
         """Ids (ascending) of the chunks whose document passes `filters`."""
         # Per document, not per chunk: a document's chunks are written in one transaction, so their ids
         # are one run (MIN..MAX) unless COUNT says otherwise; 500 rows to read instead of 25,000.
+        # Kept for the generation (filters repeat: a country, a meeting): 74 ms for 250k of 1M chunks.
         where, params = filters.to_sql("d")
+        key = (where, tuple(params), self.generation())
+        with self._counts_lock:
+            cached = self._allowed.get(key)
+        if cached is not None:
+            return cached
         runs = self.conn.execute(
             f"SELECT d.id, MIN(c.id), MAX(c.id), COUNT(*) FROM documents d CROSS JOIN chunks c "
             f"ON c.document_id = d.id WHERE {where} GROUP BY d.id", params).fetchall()
@@ -337,10 +344,13 @@ class Store:
             else:
                 rows = self.conn.execute("SELECT id FROM chunks WHERE document_id = ?", (doc_id,)).fetchall()
                 parts.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
-        if not parts:
-            return np.zeros(0, dtype=np.int64)
-        ids = np.concatenate(parts)
+        ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         ids.sort()
+        ids.flags.writeable = False  # shared through the cache
+        with self._counts_lock:
+            if len(self._allowed) >= 16:
+                self._allowed.pop(next(iter(self._allowed)))
+            self._allowed[key] = ids
         return ids
 
     def fts_row_counts(self, words: list[str]) -> dict[str, int]:
