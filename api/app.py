@@ -3,6 +3,7 @@ error mapping (JSON `{"detail": ...}`, never a traceback) and the web page with 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,16 +11,20 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import read_routes, synthesis_routes, write_routes
 from api.service import Service
 from api.settings import Settings
-from api.uploads import UploadGuard
+from api.uploads import UPLOAD_ROUTES, UploadGuard
 from index.folder import IndexFolder
 from ingest.errors import CwgError, IndexOpenError, NotFound
 
@@ -68,13 +73,56 @@ def create_app(settings: Settings, folder: IndexFolder | None = None) -> FastAPI
     app.include_router(write_routes.router)
     _add_error_handlers(app)
     _add_page(app)
-    app.add_middleware(UploadGuard, path="/documents", max_bytes=settings.max_upload_bytes,  # type: ignore[arg-type]
+    app.add_middleware(UploadGuard, routes=UPLOAD_ROUTES, max_bytes=settings.max_upload_bytes,  # type: ignore[arg-type]
                        keys=settings.api_keys)
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
+    app.add_middleware(AnswerOptions, app_ref=app)  # type: ignore[arg-type]
     return app
 
 
+MAX_ECHO_CHARS = 100  # how much of a rejected input an error body may quote
+
+
+def _excerpt(value: object) -> object:
+    """A short excerpt of an input that failed validation: error bodies never echo a whole request."""
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value[:MAX_ECHO_CHARS * 4]).decode("utf-8", "replace")
+    if isinstance(value, (dict, list, tuple)):
+        value = json.dumps(jsonable_encoder(value), ensure_ascii=False)
+    if isinstance(value, str) and len(value) > MAX_ECHO_CHARS:
+        return value[:MAX_ECHO_CHARS] + f"… ({len(value)} characters)"
+    return value
+
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route answers at this path (Starlette's own 405 names only the first route's)."""
+    methods: set[str] = set()
+    for method in HTTP_METHODS:
+        for route in app.router.routes:
+            if route.matches({**scope, "method": method})[0] == Match.FULL:
+                methods.add(method if not isinstance(route, Mount) or method == "GET" else "GET")
+                break
+    if methods:
+        methods |= {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+    return sorted(methods)
+
+
 def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{k: (_excerpt(v) if k == "input" else v) for k, v in e.items() if k != "ctx"} for e in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
     @app.exception_handler(CwgError)
     async def project_error(_request: Request, exc: CwgError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
@@ -104,6 +152,24 @@ def _add_page(app: FastAPI) -> None:
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-assets/swagger-ui.css",
                                    swagger_favicon_url="/docs-assets/favicon.png")
+
+
+class AnswerOptions:
+    """`OPTIONS` on any path the API serves: 204 with the `Allow` header naming every method there."""
+
+    def __init__(self, app: ASGIApp, app_ref: FastAPI) -> None:
+        self.app = app
+        self.app_ref = app_ref
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            methods = allowed_methods(self.app_ref, scope)
+            if methods:
+                await send({"type": "http.response.start", "status": 204,
+                            "headers": [(b"allow", ", ".join(methods).encode())]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:

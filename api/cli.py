@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 from ingest.errors import CwgError, ManifestError, QueryError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -90,7 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"cwg: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
     if getattr(args, "index", None) is None:
         args.index = settings.index
     from api import commands
@@ -99,16 +104,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args, settings))
     except UsageError as exc:
-        print(f"cwg {args.command}: error: {exc}", file=sys.stderr)
+        print(printable(f"cwg {args.command}: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except CwgError as exc:
-        print(f"cwg {args.command}: {exc}", file=sys.stderr)
+        print(printable(f"cwg {args.command}: {exc}"), file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, (QueryError, ManifestError)) else EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted: files already reported are committed", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(line: str) -> str:
+    """`line` with control characters escaped: a file named "a\\nb.txt" stays on one line, and no name
+    can move the cursor or reverse the text of a terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), line)
 
 
 def print_json(data: object) -> None:

@@ -7,12 +7,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-from api.cli import EXIT_FAILED, EXIT_OK, UsageError, print_json
+from api.cli import EXIT_FAILED, EXIT_OK, UsageError, print_json, printable
 from api.settings import Settings
 from api.synthesis_commands import cmd_matrix, cmd_synthesize, cmd_tag  # noqa: F401 (re-exported for the CLI)
 from index.filters import Filters
 from index.folder import IndexFolder
-from index.writer import IndexWriter, expand_paths
+from index.writer import FileResult, IndexWriter, expand_paths
 from ingest.metadata import read_manifest
 from search.engine import Hit, SearchEngine
 from search.similar import SimilarFinder
@@ -23,10 +23,13 @@ def _open(args: argparse.Namespace, settings: Settings, **kwargs: object) -> Ind
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    entries = read_manifest(args.manifest) if args.manifest else {}
+    manifest = read_manifest(args.manifest) if args.manifest else None
     missing = [p for p in args.paths if not p.exists()]
     exclude = {args.manifest.resolve()} if args.manifest else set()
     files, skipped = expand_paths([p for p in args.paths if p.exists()], exclude)
+    if manifest is not None:
+        for problem in manifest.problems + manifest.unmatched(files):
+            _stderr(f"warning: {problem}")
     folder = _open(args, settings, model=args.model, create=True)
     bar = None
     if sys.stderr.isatty() and len(files) > 1:
@@ -41,18 +44,21 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         if bar is not None:
             bar.set_postfix(chunks=chunks_done)
 
-    def on_result(path: str, status: str, detail: str) -> None:
+    def on_result(result: FileResult) -> None:
+        say = bar.write if bar is not None else _stderr
         if bar is not None:
             bar.update(1)
-        if status == "failed":
-            (bar.write if bar is not None else _stderr)(f"{path}: {detail}")
+        if result.status == "failed":
+            say(printable(f"{result.path}: {result.detail}"))
+        for warning in result.warnings:
+            say(printable(f"{result.path}: warning: {warning}"))
 
     try:
-        writer = IndexWriter(folder, progress=progress)
-        report = writer.ingest(files, entries, on_result=on_result)
+        writer = IndexWriter(folder, progress=progress, limits=settings.read_limits)
+        report = writer.ingest(files, manifest.entries if manifest else None, on_result=on_result)
         for path in missing:
             report.failed.append((str(path), "no such file or folder"))
-            _stderr(f"{path}: no such file or folder")
+            _stderr(printable(f"{path}: no such file or folder"))
         folder.refresh_vectors()
         retagged = None
         if report.added or report.updated:
@@ -67,7 +73,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"labels recomputed for {retagged.documents} documents (taxonomy of the last `cwg tag`)")
     if skipped:
         names = ", ".join(p.name for p in skipped[:5]) + (" …" if len(skipped) > 5 else "")
-        print(f"skipped {len(skipped)} files that are not documents ({names})")
+        print(printable(f"skipped {len(skipped)} files that are not documents ({names})"))
     print(report.summary())
     return EXIT_FAILED if report.failed else EXIT_OK
 

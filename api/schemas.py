@@ -194,7 +194,10 @@ class UploadResult(BaseModel):
     file_name: str = Field(description="the name it was stored under (sanitised)")
     status: Literal["added", "updated", "unchanged", "failed"]
     document_id: str | None = None
-    detail: str = Field("", description="why it failed, when it did")
+    detail: str = Field("", description="why it failed; or what the status means (the same content was "
+                                         "indexed already; a file of the same name became a new document)")
+    warnings: list[str] = Field(default_factory=list,
+                                description="what was read with a doubt: a guessed text encoding, pages without text")
 
 
 class UploadResponse(BaseModel):

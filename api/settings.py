@@ -1,12 +1,27 @@
-"""Settings: read from the environment here, in the front door, and passed down as values."""
+"""Settings: read from the environment here, in the front door, validated, and passed down as values.
+
+Every value is checked when a command or the server starts: a bad one stops it with one line naming
+the setting (exit 2), never a traceback in the middle of a command.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
+
+from ingest.errors import CwgError
+from ingest.limits import DEFAULT_MAX_PARSE_SECONDS, DEFAULT_MAX_UNPACKED_MB, MB, ReadLimits
 
 DEFAULT_INDEX = "./cwg-index"
+DTYPES = ("bfloat16", "float32")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+class SettingsError(CwgError):
+    """A setting from the environment has a value this program cannot use."""
 
 
 @dataclass(frozen=True)
@@ -15,24 +30,65 @@ class Settings:
     dtype: str = "bfloat16"
     api_keys: tuple[str, ...] = ()
     read_requires_key: bool = False
-    max_upload_bytes: int = 50 * 1024 * 1024
+    max_upload_bytes: int = 50 * MB
+    max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_MB * MB
+    max_parse_seconds: float = DEFAULT_MAX_PARSE_SECONDS
     # optional OpenAI-compatible endpoint that may rewrite syntheses into prose (off unless asked for)
     llm_url: str = ""
     llm_model: str = ""
     llm_key: str = field(default="", repr=False)
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(self.max_unpacked_bytes, self.max_parse_seconds)
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Settings from `env` (default: the process environment); `SettingsError` names a bad one."""
         env = dict(os.environ if env is None else env)
         keys = tuple(k.strip() for k in env.get("CWG_API_KEYS", "").split(",") if k.strip())
+        dtype = env.get("CWG_DTYPE", "bfloat16").strip().lower() or "bfloat16"
+        if dtype not in DTYPES:
+            raise _bad("CWG_DTYPE", env, f"one of {', '.join(DTYPES)}")
+        llm_url = env.get("CWG_LLM_URL", "").strip()
+        if llm_url and (urlparse(llm_url).scheme not in ("http", "https") or not urlparse(llm_url).netloc):
+            raise _bad("CWG_LLM_URL", env, "an http:// or https:// address")
         return cls(
-            index=Path(env.get("CWG_INDEX") or DEFAULT_INDEX),
-            dtype=env.get("CWG_DTYPE", "bfloat16"),
+            index=Path(env.get("CWG_INDEX", "").strip() or DEFAULT_INDEX),
+            dtype=dtype,
             api_keys=keys,
-            read_requires_key=env.get("CWG_READ_REQUIRES_KEY", "").lower() in ("1", "true", "yes"),
-            max_upload_bytes=int(env.get("CWG_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
-            llm_url=env.get("CWG_LLM_URL", "").strip(),
+            read_requires_key=_flag("CWG_READ_REQUIRES_KEY", env),
+            max_upload_bytes=int(_positive("CWG_MAX_UPLOAD_MB", env, 50) * MB),
+            max_unpacked_bytes=int(_positive("CWG_MAX_UNPACKED_MB", env, DEFAULT_MAX_UNPACKED_MB) * MB),
+            max_parse_seconds=_positive("CWG_MAX_PARSE_SECONDS", env, DEFAULT_MAX_PARSE_SECONDS),
+            llm_url=llm_url,
             llm_model=env.get("CWG_LLM_MODEL", "").strip(),
             llm_key=env.get("CWG_LLM_KEY", "").strip(),
         )
+
+
+def _bad(name: str, env: dict[str, str], expected: str) -> SettingsError:
+    shown = repr(env.get(name, ""))
+    shown = shown if len(shown) <= 40 else shown[:37] + "…'"
+    return SettingsError(f"setting {name}={shown} is not {expected}: fix or unset it")
+
+
+def _positive(name: str, env: dict[str, str], default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise _bad(name, env, f"a positive number (default {default:g})")
+    return value
+
+
+def _flag(name: str, env: dict[str, str]) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw not in _TRUE + _FALSE:
+        raise _bad(name, env, "1 or 0 (also true/false, yes/no, on/off)")
+    return raw in _TRUE

@@ -8,19 +8,22 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from fastapi import HTTPException, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import WRITES, bearer_key, check_key
 from index.folder import IndexFolder
-from index.writer import IndexWriter
-from ingest.errors import CwgError
+from index.writer import IndexWriter, SourceFile, document_slug
+from ingest.errors import CwgError, NotFound
+from ingest.limits import ReadLimits
 
 log = logging.getLogger("cwg.api")
 
 MAX_NAME_CHARS = 120
 MAX_FILES_PER_UPLOAD = 20
+UPLOAD_ROUTES = (("POST", r"/documents"), ("PUT", r"/documents/[^/]+/file"))  # what UploadGuard stands before
 _UNSAFE = re.compile(r'[<>:"|?*\\/]')
 
 
@@ -44,16 +47,18 @@ def safe_file_name(name: str | None) -> str:
 
 
 class UploadGuard:
-    """ASGI middleware in front of uploads (POST `path`): the key, then the size, before any parsing.
+    """ASGI middleware in front of uploads (the given method and path patterns): the key, then the size,
+    before any parsing.
 
     A request without a valid key is answered 401/403 without reading its body. A declared
     Content-Length over `max_bytes` is refused with 413 before reading; otherwise the bytes are
     counted as they arrive and reading stops at the limit (nothing past it is parsed or stored).
     """
 
-    def __init__(self, app: ASGIApp, path: str, max_bytes: int, keys: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp, routes: tuple[tuple[str, str], ...], max_bytes: int,
+                 keys: tuple[str, ...]) -> None:
         self.app = app
-        self.path = path
+        self.routes = tuple((method, re.compile(pattern)) for method, pattern in routes)  # (method, path regex)
         self.max_bytes = max_bytes
         self.keys = keys
 
@@ -63,7 +68,8 @@ class UploadGuard:
                              f"upload larger than the limit of {mb:g} MB (setting CWG_MAX_UPLOAD_MB)")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+        if scope["type"] != "http" or not any(scope["method"] == method and pattern.fullmatch(scope["path"])
+                                              for method, pattern in self.routes):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -104,32 +110,70 @@ class UploadedFile:
     data: bytes
 
 
-def ingest_uploads(folder: IndexFolder, files: list[UploadedFile], entry: dict[str, str]) -> list[dict[str, str | None]]:
+def ingest_uploads(folder: IndexFolder, files: list[UploadedFile], entry: dict[str, str],
+                   limits: ReadLimits) -> list[dict[str, Any]]:
     """Index each file in its own transaction; a bad one is reported and leaves the index as it was.
 
-    The caller holds the write lock and runs this in a worker thread (encoding blocks).
+    An upload never replaces another document: identical bytes are `unchanged` (the existing id),
+    anything else is a new document with an id of its own, even under a name used before. Runs in a
+    worker thread (reading and encoding block); the ids are chosen inside each write transaction, so
+    it needs no lock against other writers.
     """
-    writer = IndexWriter(folder)
-    results: list[dict[str, str | None]] = []
-    changed = False
-    for upload in files:
-        try:
-            state, doc_id = writer.ingest_file(Path(upload.name), data=upload.data, entry=entry,
-                                               file_name=upload.name, stored_path="upload:" + upload.name)
-            changed |= state != "unchanged"
-            results.append({"file_name": upload.name, "status": state, "document_id": doc_id, "detail": ""})
-        except CwgError as exc:
-            results.append({"file_name": upload.name, "status": "failed", "document_id": None, "detail": str(exc)})
-        except MemoryError:
-            results.append({"file_name": upload.name, "status": "failed", "document_id": None,
-                            "detail": "out of memory while reading the file"})
-        except Exception:  # a loader library choking on hostile bytes: that file failed, not the server
-            log.exception("upload %s could not be read", upload.name)
-            results.append({"file_name": upload.name, "status": "failed", "document_id": None,
-                            "detail": "the file could not be read (malformed content)"})
-    if changed:
-        folder.refresh_vectors()
-        from search.tagging import retag_if_tagged
-
-        retag_if_tagged(folder)  # a tagged index keeps labels (filters, facets) on every document
+    writer = IndexWriter(folder, limits=limits)
+    results = [_upload_result(folder, writer, upload, entry) for upload in files]
     return results
+
+
+def replace_uploaded_file(folder: IndexFolder, document_id: str, upload: UploadedFile,
+                          limits: ReadLimits) -> dict[str, Any]:
+    """`PUT /documents/{id}/file`: the document keeps its id and metadata, its text comes from `upload`."""
+    writer = IndexWriter(folder, limits=limits)
+    return _upload_result(folder, writer, upload, None, replace_id=document_id)
+
+
+def _upload_result(folder: IndexFolder, writer: IndexWriter, upload: UploadedFile, entry: dict[str, str] | None,
+                   replace_id: str | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {"file_name": upload.name, "status": "failed", "document_id": None, "detail": "",
+                              "warnings": []}
+    try:
+        if replace_id is not None:
+            done = writer.replace_file(replace_id, upload.name, upload.data)
+        else:
+            done = writer.ingest_file(SourceFile(Path(upload.name), upload.data, dict(entry or {}), upload.name,
+                                                 by_content=True))
+    except NotFound:
+        raise
+    except CwgError as exc:
+        result["detail"] = str(exc)
+        return result
+    except MemoryError:
+        result["detail"] = "out of memory while reading the file"
+        return result
+    except Exception:  # a loader library choking on hostile bytes: that file failed, not the server
+        log.exception("upload %r could not be read", upload.name)
+        result["detail"] = "the file could not be read (malformed content)"
+        return result
+    result.update(status=done.status, document_id=done.document_id, warnings=list(done.warnings),
+                  detail=_explain(folder, upload.name, done.status, done.document_id, replace_id))
+    return result
+
+
+def _explain(folder: IndexFolder, name: str, status: str, document_id: str | None, replace_id: str | None) -> str:
+    """Say what the answer means when it is not the obvious (a same-name file became a new document)."""
+    if status == "unchanged":
+        return f"the same content is indexed already as document {document_id!r}; nothing changed"
+    if replace_id is not None or status != "added" or document_id is None:
+        return ""
+    slug = document_slug(name)
+    if document_id == slug:
+        return ""
+    return (f"a document with the id {slug!r} exists already (a file of the same name); this file is a new "
+            f"document {document_id!r}. To replace a document's file instead: PUT /documents/{slug}/file")
+
+
+def after_upload(folder: IndexFolder) -> None:
+    """Bring the derived state up to date after writes: the vector index, and labels of a tagged index."""
+    folder.refresh_vectors()
+    from search.tagging import retag_if_tagged
+
+    retag_if_tagged(folder)  # a tagged index keeps labels (filters, facets) on every document

@@ -18,10 +18,19 @@ from api.schemas import (
     RemoveResponse,
     UploadError,
     UploadResponse,
+    UploadResult,
 )
 from api.service import Service
-from api.uploads import MAX_FILES_PER_UPLOAD, UploadedFile, ingest_uploads, safe_file_name
+from api.uploads import (
+    MAX_FILES_PER_UPLOAD,
+    UploadedFile,
+    after_upload,
+    ingest_uploads,
+    replace_uploaded_file,
+    safe_file_name,
+)
 from index.writer import IndexWriter
+from ingest.records import DOC_TYPES
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "missing or wrong API key (`Authorization: Bearer <key>`)"},
@@ -34,7 +43,9 @@ MetaText = Annotated[Empty | Annotated[str, Field(max_length=300, pattern=NON_BL
 DateText = Annotated[Empty | Annotated[str, Field(pattern=ISO_DATE)], Form(description="YYYY, YYYY-MM or YYYY-MM-DD")]
 LanguageCode = Annotated[Empty | Annotated[str, Field(pattern=r"^[a-z]{2,3}$")],
                          Form(description="ISO 639 code, e.g. en")]
-DocType = Annotated[Literal["", "contribution", "information", "report", "other"], Form()]
+DocType = Annotated[Literal["", "contribution", "information", "report", "liaison_statement", "secretariat",
+                            "presentation", "other"],
+                    Form(description="the group's document type: " + ", ".join(f"{k} ({v})" for k, v in DOC_TYPES.items()))]
 
 
 @router.post("/documents", status_code=status.HTTP_201_CREATED, response_model=UploadResponse,
@@ -57,11 +68,16 @@ async def upload_documents(
     language: LanguageCode = "",
 ) -> Any:
     """Metadata fields apply to every file of the request; what is not given is inferred from the file.
-    Each file is indexed in its own transaction: a bad file is reported with the reason and changes nothing."""
+    Each file is indexed in its own transaction: a bad file is reported with the reason and changes nothing.
+    An upload never replaces another document: the same bytes answer `unchanged` with the existing id; a
+    file whose name is taken becomes a new document (`contribution-2`). To replace a document's file, use
+    `PUT /documents/{id}/file`."""
     entry = {k: v for k, v in {"title": title, "source": source, "country": country, "doc_type": doc_type,
                                "meeting": meeting, "date": date, "language": language}.items() if v}
     uploads = [UploadedFile(safe_file_name(f.filename), await f.read()) for f in files]
-    results = await run_in_threadpool(_ingest_serialized, service, uploads, entry)
+    results = await run_in_threadpool(ingest_uploads, service.folder, uploads, entry, service.settings.read_limits)
+    if any(r["status"] in ("added", "updated") for r in results):
+        await run_in_threadpool(_after_writes, service)
     failed = [r for r in results if r["status"] == "failed"]
     if len(failed) == len(results):
         reasons = "; ".join(f"{r['file_name']}: {r['detail']}" for r in failed)
@@ -72,9 +88,29 @@ async def upload_documents(
     return {"results": results}
 
 
-def _ingest_serialized(service: Service, uploads: list[UploadedFile], entry: dict[str, str]) -> list[dict[str, Any]]:
-    with service.write_lock:
-        return ingest_uploads(service.folder, uploads, entry)
+def _after_writes(service: Service) -> None:
+    with service.write_lock:  # one refresh at a time; reading and encoding the files needed no lock
+        after_upload(service.folder)
+
+
+@router.put("/documents/{document_id}/file", response_model=UploadResult,
+            summary="Replace a document's file: it keeps its id and metadata; its text, passages and labels are renewed",
+            responses={
+                400: {"model": UploadResult, "description": "the file could not be indexed; the document is unchanged"},
+                404: {"model": ErrorResponse, "description": "no such document"},
+                413: {"model": ErrorResponse, "description": "the request is larger than CWG_MAX_UPLOAD_MB"},
+            })
+async def replace_document_file(document_id: Annotated[DocumentId, Path()],
+                                file: Annotated[UploadFile, File(description="the new file")],
+                                service: ServiceDep) -> Any:
+    upload = UploadedFile(safe_file_name(file.filename), await file.read())
+    result = await run_in_threadpool(replace_uploaded_file, service.folder, document_id, upload,
+                                     service.settings.read_limits)
+    if result["status"] == "failed":
+        return JSONResponse(result, status_code=status.HTTP_400_BAD_REQUEST)
+    if result["status"] != "unchanged":
+        await run_in_threadpool(_after_writes, service)
+    return result
 
 
 @router.delete("/documents/{document_id}", response_model=RemoveResponse, summary="Remove a document everywhere",

@@ -38,7 +38,7 @@ def sample_index(path: Path) -> IndexFolder:
     folder = IndexFolder.open(path, create=True)
     if folder.store.chunk_count() == 0:
         files, _ = expand_paths([SAMPLE], {(SAMPLE / "manifest.csv").resolve()})
-        IndexWriter(folder).ingest(files, read_manifest(SAMPLE / "manifest.csv"))
+        IndexWriter(folder).ingest(files, read_manifest(SAMPLE / "manifest.csv").entries)
     return folder
 
 

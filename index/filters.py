@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ingest.errors import QueryError
-from ingest.metadata import normalize_date
+from ingest.metadata import check_date
 
 DOCUMENT_FIELDS = ("source", "country", "region", "doc_type", "meeting", "language", "document_id")
 LABEL_FACETS = ("theme", "risk", "audience", "initiative_type")
@@ -41,7 +41,7 @@ class Filters:
             raise QueryError(f"filter {name!r} has an empty value")
         if name in ("date_from", "date_to"):
             try:
-                setattr(self, name, normalize_date(value))
+                setattr(self, name, check_date(value))
             except Exception as exc:
                 raise QueryError(str(exc)) from exc
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from ingest.errors import IndexOpenError
 
 STORE_NAME = "store.sqlite"
 FILES_DIR = "files"
+CREATE_LOCK = ".create.lock"
 
 
 class IndexFolder:
@@ -35,27 +37,15 @@ class IndexFolder:
         if not (path / MANIFEST_NAME).exists():
             if not create:
                 raise IndexOpenError(f"no index at {path}: build one with `cwg ingest FILES --index {path}`")
-            if path.exists() and not path.is_dir():
-                raise IndexOpenError(f"{path} exists and is not a folder: choose another --index")
-            path.mkdir(parents=True, exist_ok=True)
-            if any(p for p in path.iterdir() if p.name != FILES_DIR):
-                raise IndexOpenError(f"{path} is a non-empty folder without an index: choose another --index")
-            chosen = model or "default"
-            spaces = spaces_for_model(chosen)
-            manifest = IndexManifest(model=chosen, dtype=dtype,
-                                     spaces={s: _space_info(s, embedders) for s in spaces})
-            (path / FILES_DIR).mkdir(exist_ok=True)
-            store = Store(path / STORE_NAME)
-            manifest.write(path)
-        else:
-            manifest = IndexManifest.read(path)
-            if model is not None and model != manifest.model:
-                raise IndexOpenError(
-                    f"index {path} was built with model '{manifest.model}', you asked for '{model}': "
-                    f"leave out --model to use it as built, or convert it with "
-                    f"`cwg reindex --model {model} --index {path}`"
-                )
-            store = Store(path / STORE_NAME)
+            _create(path, model or "default", dtype, embedders)
+        manifest = IndexManifest.read(path)
+        if model is not None and model != manifest.model:
+            raise IndexOpenError(
+                f"index {path} was built with model '{manifest.model}', you asked for '{model}': "
+                f"leave out --model to use it as built, or convert it with "
+                f"`cwg reindex --model {model} --index {path}`"
+            )
+        store = Store(path / STORE_NAME)  # creates its tables on first open (migrations are atomic)
         for space, embedder in (embedders or {}).items():
             expected = manifest.spaces.get(space, {}).get("model_id")
             if expected != embedder.model_id:
@@ -106,6 +96,28 @@ class IndexFolder:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _create(path: Path, model: str, dtype: str, embedders: dict[str, Embedder] | None) -> None:
+    """Make a new index folder. Two processes creating the same one (`cwg ingest` started twice) take
+    turns under a file lock; the second finds the manifest and opens the index the first made."""
+    if path.exists() and not path.is_dir():
+        raise IndexOpenError(f"{path} exists and is not a folder: choose another --index")
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / CREATE_LOCK, "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (path / MANIFEST_NAME).exists():
+            return  # made meanwhile by another process
+        ours = {FILES_DIR, CREATE_LOCK, STORE_NAME, STORE_NAME + "-wal", STORE_NAME + "-shm", MANIFEST_NAME + ".tmp"}
+        strangers = sorted(p.name for p in path.iterdir() if p.name not in ours)
+        if strangers:
+            raise IndexOpenError(f"{path} is a non-empty folder without an index (it holds {', '.join(strangers[:3])}"
+                                 f"{' …' if len(strangers) > 3 else ''}): choose another --index")
+        spaces = spaces_for_model(model)
+        (path / FILES_DIR).mkdir(exist_ok=True)
+        # The manifest is written first (atomically): a crash before the store exists leaves a folder
+        # that opens as an empty index, never one that refuses to open.
+        IndexManifest(model=model, dtype=dtype, spaces={s: _space_info(s, embedders) for s in spaces}).write(path)
 
 
 def _space_info(space: str, embedders: dict[str, Embedder] | None) -> dict[str, object]:

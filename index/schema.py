@@ -73,10 +73,38 @@ MIGRATIONS: list[str] = [
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Apply the migrations this database has not seen yet (`PRAGMA user_version` counts them)."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        conn.executescript("BEGIN;" + script + f"PRAGMA user_version = {number}; COMMIT;")
+    """Apply the migrations this database has not seen yet (`PRAGMA user_version` counts them).
+
+    The version is read again inside a write transaction: two processes opening a new or older index
+    at once apply each migration once (the second waits, then finds nothing left to do).
+    """
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a migration script, one by one (executescript would commit on its own)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
 
 
 def schema_version() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -50,6 +50,34 @@ class DocumentRecord:
     def source_key(self) -> str:
         """What `--per-source` groups by: the source, or the document itself when none is known."""
         return self.source.lower() or f"doc:{self.id}"
+
+
+@dataclass(frozen=True)
+class DocumentTarget:
+    """Which document a write goes to; the store decides it inside the write transaction.
+
+    `key` (a file's path for `cwg ingest`): the same key is the same document. No key (uploads): a new
+    document under a new id (its key becomes `new_key_prefix` + id) unless the same bytes are indexed.
+    `document_id`: replace exactly that document's file (it keeps its id, key and entry).
+    """
+
+    slug: str
+    key: str | None = None
+    document_id: str | None = None
+    new_key_prefix: str = "upload:"
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    status: str  # added / updated / unchanged
+    document_id: str
+    replaced_file: str | None = None  # the stored copy the write made obsolete (to delete after commit)
+
+
+class _AlreadyIndexed(Exception):
+    def __init__(self, document_id: str) -> None:
+        super().__init__(document_id)
+        self.document_id = document_id
 
 
 @dataclass
@@ -101,8 +129,9 @@ class Store:
 
     @property
     def conn(self) -> sqlite3.Connection:
-        """This thread's connection: its read connection inside `snapshot()`, else the main one."""
-        if getattr(self._local, "depth", 0):
+        """This thread's connection: its read connection inside `snapshot()`, else the main one
+        (always the main one inside `transaction()`: what a write reads must be what it writes over)."""
+        if getattr(self._local, "depth", 0) and not getattr(self._local, "writing", False):
             return self._local.reader  # type: ignore[no-any-return]
         return self._main
 
@@ -122,13 +151,17 @@ class Store:
         conn = self._main
         with self._lock:
             conn.execute("BEGIN IMMEDIATE")
+            self._local.writing = True
             try:
                 yield conn
+                conn.execute("UPDATE state SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("UPDATE state SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
-            conn.execute("COMMIT")
+            finally:
+                self._local.writing = False
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -219,17 +252,60 @@ class Store:
             candidate = f"{base}-{n}"
         return candidate
 
-    def write_document(self, doc_id: str, prepared: PreparedDocument, embed_hashes: list[str],
-                       vectors: dict[str, np.ndarray], stored_file: str | None,
-                       entry: dict[str, str]) -> None:
-        """Replace document `doc_id` (if any) with `prepared`, its chunks, vectors and lexical rows."""
+    def indexed_already(self, target: DocumentTarget, file_hash: str, entry: dict[str, str]
+                        ) -> tuple[DocumentRecord | None, DocumentRecord | None]:
+        """(the document that holds these bytes with this entry already, the document a write would replace).
+
+        At most one is set. Same key (path) with other bytes or another entry: that document is replaced.
+        No document under the key: the same bytes indexed elsewhere count as indexed (with no entry of
+        their own, or the same one). A write to `target.document_id` replaces exactly that document.
+        """
+        if target.document_id is not None:
+            current = self.document(target.document_id)  # NotFound when it is gone
+            return (current, None) if current.file_hash == file_hash else (None, current)
+        existing = self.find_by_path(target.key) if target.key is not None else None
+        if existing is not None:
+            same = existing.file_hash == file_hash and existing.entry == entry
+            return (existing, None) if same else (None, existing)
+        twin = self.find_by_hash(file_hash)
+        if twin is not None and (target.key is None or not entry or twin.entry == entry):
+            return twin, None
+        return None, None
+
+    def write_document(self, target: DocumentTarget, prepared: PreparedDocument, embed_hashes: list[str],
+                       vectors: dict[str, np.ndarray], entry: dict[str, str],
+                       place_file: Callable[[str], str | None] | None = None) -> WriteOutcome:
+        """Write `prepared` with its chunks, vectors and lexical rows as the document `target` names.
+
+        Which document that is (an existing one to replace, or a new id) is decided inside the write
+        transaction, so two writers (two processes: `cwg ingest` beside `cwg serve`) never choose the
+        same id and never replace each other's document. `place_file(document_id)` runs inside the
+        transaction too (it keeps a copy of the original and returns its name).
+        """
+        try:
+            return self._write_document(target, prepared, embed_hashes, vectors, entry, place_file)
+        except _AlreadyIndexed as found:
+            return WriteOutcome("unchanged", found.document_id)
+
+    def _write_document(self, target: DocumentTarget, prepared: PreparedDocument, embed_hashes: list[str],
+                        vectors: dict[str, np.ndarray], entry: dict[str, str],
+                        place_file: Callable[[str], str | None] | None) -> WriteOutcome:
         m = prepared.meta
         with self.transaction() as conn:
+            indexed, existing = self.indexed_already(target, prepared.file_hash, entry)
+            if indexed is not None:
+                raise _AlreadyIndexed(indexed.id)  # rolls back: nothing written, the generation stays
+            if existing is not None:
+                doc_id, key, status = existing.id, existing.path, "updated"
+            else:
+                doc_id = self.free_document_id(target.slug)
+                key, status = target.key or f"{target.new_key_prefix}{doc_id}", "added"
+            stored_file = place_file(doc_id) if place_file is not None else None
             self._delete(conn, doc_id)
             conn.execute(
                 f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}, text) VALUES "
                 f"({', '.join('?' * (len(DOCUMENT_COLUMNS) + 1))})",
-                (doc_id, prepared.path, prepared.file_name, prepared.file_hash, stored_file, prepared.format,
+                (doc_id, key, prepared.file_name, prepared.file_hash, stored_file, prepared.format,
                  m.title, m.source, m.country, m.region, m.doc_type, m.meeting, m.date, m.language,
                  prepared.page_count, json.dumps(m.extra, ensure_ascii=False),
                  json.dumps(prepared.warnings, ensure_ascii=False), json.dumps(entry, ensure_ascii=False),
@@ -248,10 +324,17 @@ class Store:
                 for space, matrix in vectors.items():
                     conn.execute("INSERT INTO vectors (space, chunk_id, vector) VALUES (?,?,?)",
                                  (space, chunk_id, matrix[chunk.ordinal].astype(np.float32).tobytes()))
+        replaced = existing.stored_file if existing is not None and existing.stored_file != stored_file else None
+        return WriteOutcome(status, doc_id, replaced)
+
+    def stored_files(self) -> set[str]:
+        """Names of the original copies that committed documents point to."""
+        rows = self.conn.execute("SELECT stored_file FROM documents WHERE stored_file IS NOT NULL").fetchall()
+        return {str(r[0]) for r in rows}
 
     def remove_document(self, document_id: str) -> DocumentRecord:
-        record = self.document(document_id)
         with self.transaction() as conn:
+            record = self.document(document_id)  # NotFound rolls back
             self._delete(conn, document_id)
         return record
 

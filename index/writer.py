@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from index.folder import IndexFolder
-from index.store import DocumentRecord
+from index.store import DocumentRecord, DocumentTarget
 from ingest.errors import CwgError, LoadError
 from ingest.formats import BINARY_EXTENSIONS, TEXT_EXTENSIONS
+from ingest.limits import ReadLimits
 from ingest.prepare import file_sha256, prepare_document
 from ingest.records import PreparedDocument
 
@@ -34,13 +35,25 @@ LOOKAHEAD_BYTES = 64 * 1024 * 1024  # … holding at most this much file data (o
 BATCH_TEXTS = 128  # chunks of consecutive files encoded together (once they are ready)
 
 
+@dataclass(frozen=True)
+class FileResult:
+    """What became of one file: `status` added / updated / unchanged / failed, with the document's id
+    (None when it failed), the reason of a failure, and warnings (a guessed encoding, pages without text)."""
+
+    path: str
+    status: str
+    document_id: str | None
+    detail: str = ""
+    warnings: tuple[str, ...] = ()
+
+
 @dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, warning)
     skipped: list[str] = field(default_factory=list)  # folder entries that are not documents
 
     def summary(self) -> str:
@@ -50,13 +63,28 @@ class IngestReport:
 
 @dataclass
 class SourceFile:
-    """One file to ingest: a path, or bytes under a name (`stored_path` keys it in the store)."""
+    """One file to ingest: a path, or bytes under a name.
+
+    Which document it becomes: by default its resolved path keys it (the same path is the same
+    document, `cwg ingest`'s rule); `stored_path` keys it instead; `by_content` (uploads) makes it a new
+    document unless the same bytes are indexed; `replace_id` replaces that document's file, keeping its
+    id and metadata.
+    """
 
     path: Path
     data: bytes | None = None
     entry: dict[str, str] = field(default_factory=dict)
     file_name: str | None = None
     stored_path: str | None = None
+    by_content: bool = False
+    replace_id: str | None = None
+
+    def target(self, file_name: str) -> DocumentTarget:
+        if self.replace_id is not None:
+            return DocumentTarget(document_slug(file_name), document_id=self.replace_id)
+        if self.by_content:
+            return DocumentTarget(document_slug(file_name))
+        return DocumentTarget(document_slug(file_name), key=self.stored_path or str(self.path.resolve()))
 
 
 @dataclass
@@ -64,14 +92,20 @@ class _Pending:
     """A file on its way through the pipeline: read, hashed, then prepared (or failed)."""
 
     source: SourceFile
-    key: str = ""
+    target: DocumentTarget | None = None
     data: bytes = b""
     file_hash: str = ""
     entry: dict[str, str] = field(default_factory=dict)
-    status: str = ""  # "" while it is to be written, else unchanged / failed
-    detail: str = ""
+    status: str = ""  # "" while it is to be written, else added / updated / unchanged / failed
+    detail: str = ""  # the document id, or the reason it failed
+    warnings: tuple[str, ...] = ()
     prepared: Future[PreparedDocument] | None = None
     error: BaseException | None = None
+
+    def result(self) -> FileResult:
+        failed = self.status == "failed"
+        return FileResult(str(self.source.path), self.status, None if failed else self.detail,
+                          self.detail if failed else "", self.warnings)
 
 
 def expand_paths(paths: Iterable[Path], exclude: set[Path] | None = None) -> tuple[list[Path], list[Path]]:
@@ -109,42 +143,49 @@ def embedding_text(title: str, section: str, text: str) -> str:
 
 class IndexWriter:
     def __init__(self, folder: IndexFolder, progress: Callable[[int, int], None] | None = None,
-                 keep_files: bool = True) -> None:
+                 keep_files: bool = True, limits: ReadLimits | None = None) -> None:
         self.folder = folder
         self.store = folder.store
         self.progress = progress  # called with (chunks just embedded, chunks in this batch)
         self.keep_files = keep_files  # keep a copy of each original under files/ (to serve and cite it)
+        self.limits = limits or ReadLimits()
+        self._swept = False  # orphan copies are swept by this writer's first write
 
     def ingest(self, paths: Iterable[Path], entries: dict[Path, dict[str, str]] | None = None,
-               on_result: Callable[[str, str, str], None] | None = None) -> IngestReport:
-        """Ingest every file; `on_result(path, status, detail)` is told of each as it finishes."""
+               on_result: Callable[[FileResult], None] | None = None) -> IngestReport:
+        """Ingest every file; `on_result` is told of each as it finishes."""
         entries = entries or {}
         return self.ingest_sources((SourceFile(p, entry=entries.get(p.resolve(), {})) for p in paths), on_result)
 
     def ingest_sources(self, sources: Iterable[SourceFile],
-                       on_result: Callable[[str, str, str], None] | None = None) -> IngestReport:
+                       on_result: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Like `ingest`, for files given as `SourceFile`s (bytes in memory, a stored path of your own)."""
         report = IngestReport()
         for pending in self._pipeline(sources):
-            path = str(pending.source.path)
-            bucket = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged}
-            if pending.status == "failed":
-                report.failed.append((path, pending.detail))
+            result = pending.result()
+            if result.status == "failed":
+                report.failed.append((result.path, result.detail))
             else:
-                bucket[pending.status].append(pending.detail)
+                {"added": report.added, "updated": report.updated, "unchanged": report.unchanged}[
+                    result.status].append(str(result.document_id))
+            report.warnings.extend((result.path, w) for w in result.warnings)
             if on_result:
-                on_result(path, pending.status, pending.detail)
+                on_result(result)
         return report
 
-    def ingest_file(self, path: Path, data: bytes | None = None, entry: dict[str, str] | None = None,
-                    file_name: str | None = None, stored_path: str | None = None) -> tuple[str, str]:
-        """Returns (status, document id) with status one of added / updated / unchanged."""
-        source = SourceFile(path, data, dict(entry or {}), file_name, stored_path)
+    def ingest_file(self, source: SourceFile) -> FileResult:
+        """One file, now; a file that cannot be used raises its `CwgError` (nothing is written)."""
         pending = self._check(source, _run_now)
         for done in self._write_batch([pending]):
             if done.error is not None:
                 raise done.error
-        return pending.status, pending.detail
+        return pending.result()
+
+    def replace_file(self, document_id: str, file_name: str, data: bytes) -> FileResult:
+        """Replace document `document_id`'s file with new bytes; it keeps its id and its metadata entry."""
+        with self.store.snapshot():
+            entry = self.store.document(document_id).entry  # NotFound when there is no such document
+        return self.ingest_file(SourceFile(Path(file_name), data, dict(entry), file_name, replace_id=document_id))
 
     # --- the pipeline: read + check → prepare (worker thread) → encode in batches → write --------
     def _pipeline(self, sources: Iterable[SourceFile]) -> Iterator[_Pending]:
@@ -196,32 +237,31 @@ class IndexWriter:
                 data = path.read_bytes()
             except OSError as exc:
                 raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
-        key = source.stored_path or str(source.path.resolve())
-        pending = _Pending(source, key, data, file_sha256(data), entry)
-        unchanged = self._unchanged(pending)
-        if unchanged is not None:
-            pending.status, pending.detail = "unchanged", unchanged
+        file_name = source.file_name or source.path.name
+        pending = _Pending(source, source.target(file_name), data, file_sha256(data), entry)
+        indexed, existing = self._indexed_already(pending)
+        if indexed is not None:
+            pending.status, pending.detail = "unchanged", indexed
         else:
-            pending.prepared = submit(self._prepare, pending)
+            pending.prepared = submit(self._prepare, pending, existing)
         return pending
 
-    def _unchanged(self, pending: _Pending) -> str | None:
-        """The id of the document that already holds these bytes with this entry, if any."""
-        existing = self.store.find_by_path(pending.key)
-        if existing is not None:
-            same = existing.file_hash == pending.file_hash and existing.entry == pending.entry
-            return existing.id if same else None
-        twin = self.store.find_by_hash(pending.file_hash)
-        if twin is not None and (not pending.entry or twin.entry == pending.entry):
-            return twin.id  # the same bytes are indexed already, under another path
-        return None
+    def _indexed_already(self, pending: _Pending) -> tuple[str | None, DocumentRecord | None]:
+        """(id of the document holding these bytes already, the document a write would replace): a
+        first look, to skip reading unchanged files; the write decides again inside its transaction."""
+        assert pending.target is not None
+        with self.store.snapshot():
+            indexed, existing = self.store.indexed_already(pending.target, pending.file_hash, pending.entry)
+        return (indexed.id if indexed else None), existing
 
-    def _prepare(self, pending: _Pending) -> PreparedDocument:
+    def _prepare(self, pending: _Pending, existing: DocumentRecord | None) -> PreparedDocument:
         """Load, clean and chunk one file (no store access: it runs in the worker thread)."""
         chunking = self.folder.manifest.chunking
-        return prepare_document(Path(pending.key), pending.data, pending.entry,
+        key = existing.path if existing else (pending.target.key if pending.target else None)
+        return prepare_document(Path(key or pending.source.path), pending.data, pending.entry,
                                 file_name=pending.source.file_name or pending.source.path.name,
-                                min_words=chunking["min_words"], max_words=chunking["max_words"])
+                                min_words=chunking["min_words"], max_words=chunking["max_words"],
+                                limits=self.limits)
 
     def _write_batch(self, batch: list[_Pending]) -> Iterator[_Pending]:
         """Encode the new chunk texts of the batch together, then write each file in its own transaction."""
@@ -237,24 +277,28 @@ class IndexWriter:
             except MemoryError as exc:
                 pending.status, pending.detail, pending.error = "failed", "out of memory while reading the file", exc
                 continue
-            unchanged = self._unchanged(pending)  # an earlier file of this batch may hold the same bytes
-            if unchanged is not None:
-                pending.status, pending.detail = "unchanged", unchanged
+            indexed, existing = self._indexed_already(pending)  # an earlier file of this batch may hold them
+            if indexed is not None:
+                pending.status, pending.detail = "unchanged", indexed
                 continue
-            existing = self.store.find_by_path(pending.key)
+            pending.warnings = tuple(prepared.warnings)
             texts = [embedding_text(prepared.meta.title, c.section, c.text) for c in prepared.chunks]
             hashes = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:24] for t in texts]
             jobs.append((pending, prepared, existing, texts, hashes))
         vectors = {space: self._embed(space, [(j[3], j[4], j[2].id if j[2] else None) for j in jobs])
                    for space in self.folder.spaces}
-        for n, (pending, prepared, existing, _texts, hashes) in enumerate(jobs):
-            doc_id = existing.id if existing else self.store.free_document_id(document_slug(prepared.file_name))
-            stored = self._store_file(doc_id, prepared, pending.data) if self.keep_files else None
-            self.store.write_document(doc_id, prepared, hashes, {s: v[n] for s, v in vectors.items()},
-                                      stored, pending.entry)
-            if existing and existing.stored_file and existing.stored_file != stored:
-                (self.folder.files_dir / existing.stored_file).unlink(missing_ok=True)
-            pending.status, pending.detail = ("updated" if existing else "added"), doc_id
+        for n, (pending, prepared, _existing, _texts, hashes) in enumerate(jobs):
+            assert pending.target is not None
+            try:
+                outcome = self.store.write_document(pending.target, prepared, hashes,
+                                                    {s: v[n] for s, v in vectors.items()}, pending.entry,
+                                                    self._file_keeper(prepared, pending.data))
+            except CwgError as exc:  # the document to replace was removed meanwhile
+                pending.status, pending.detail, pending.error = "failed", str(exc), exc
+                continue
+            if outcome.replaced_file:
+                (self.folder.files_dir / outcome.replaced_file).unlink(missing_ok=True)
+            pending.status, pending.detail = outcome.status, outcome.document_id
         for pending in batch:
             pending.data = b""  # written: let the bytes go
         yield from batch
@@ -266,7 +310,8 @@ class IndexWriter:
         outs = [np.zeros((len(texts), dim), dtype=np.float32) for texts, _, _ in docs]
         todo: list[tuple[int, int]] = []
         for d, (_texts, hashes, previous) in enumerate(docs):
-            cache = self.store.cached_vectors(previous, space) if previous else {}
+            with self.store.snapshot():
+                cache = self.store.cached_vectors(previous, space) if previous else {}
             for i, h in enumerate(hashes):
                 if h in cache:
                     outs[d][i] = cache[h]
@@ -281,6 +326,18 @@ class IndexWriter:
                 outs[d][i] = encoded[row]
         return outs
 
+    def _file_keeper(self, prepared: PreparedDocument, data: bytes) -> Callable[[str], str | None] | None:
+        """What the store calls inside the write transaction, once the document's id is decided."""
+        if not self.keep_files:
+            return None
+
+        def keep(doc_id: str) -> str:
+            if not self._swept:
+                self._sweep_orphans()
+            return self._store_file(doc_id, prepared, data)
+
+        return keep
+
     def _store_file(self, doc_id: str, prepared: PreparedDocument, data: bytes) -> str:
         """Keep a copy of the original so it can be served (and cited) even if the source moves."""
         # Named by content: the copy an older committed state points to is never overwritten.
@@ -291,6 +348,20 @@ class IndexWriter:
         tmp.write_bytes(data)
         tmp.replace(target)
         return name
+
+    def _sweep_orphans(self) -> None:
+        """Delete copies no committed document points to (left by a write that was killed).
+
+        Runs inside a write transaction: every other writer, in any process, copies its file inside
+        its own transaction, so no copy of a write in progress can be mistaken for an orphan.
+        """
+        self._swept = True
+        if not self.folder.files_dir.is_dir():
+            return
+        kept = self.store.stored_files()
+        for path in self.folder.files_dir.iterdir():
+            if path.is_file() and path.name not in kept:
+                path.unlink(missing_ok=True)
 
     def remove(self, document_id: str) -> None:
         record = self.store.remove_document(document_id)

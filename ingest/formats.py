@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from ingest.encoding import looks_like_utf16
 from ingest.errors import LoadError
 
 BINARY_EXTENSIONS = {".pdf": "pdf", ".docx": "docx"}
@@ -29,7 +30,8 @@ def sniff(head: bytes) -> str:
         stripped.startswith((b"<!--", b"<?xml")) and b"<html" in stripped[:4096]
     ):
         return "html"
-    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")) \
+            and not looks_like_utf16(head):
         return "binary"
     return "text"
 

@@ -47,3 +47,13 @@ def detect_language(text: str, default: str = "") -> str:
     except Exception:  # langdetect raises LangDetectException on feature-less text
         return default
     return code.split("-")[0]
+
+
+def language_probabilities(text: str) -> dict[str, float]:
+    """langdetect's probability per language code (e.g. `fr`, `zh-cn`) for the first 5,000 characters."""
+    try:
+        detector = _factory().create()  # type: ignore[attr-defined]
+        detector.append(text[:5000])
+        return {p.lang: float(p.prob) for p in detector.get_probabilities()}
+    except Exception:  # langdetect raises LangDetectException on feature-less text
+        return {}

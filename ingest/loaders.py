@@ -9,8 +9,10 @@ from pathlib import Path
 
 import yaml
 
+from ingest.encoding import decode_text
 from ingest.errors import LoadError
 from ingest.formats import detect_format
+from ingest.limits import Deadline, ReadLimits
 from ingest.records import Block, LoadedDocument
 from ingest.textclean import lines_to_blocks, normalize_text, repeated_margin_lines, strip_margins
 
@@ -19,18 +21,26 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(---|\.\.\.)[ \t]*(\r?\n|
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
-def load_file(path: Path, data: bytes | None = None) -> LoadedDocument:
-    """Read `path` (or the given bytes) with the loader its content calls for."""
+def load_file(path: Path, data: bytes | None = None, limits: ReadLimits | None = None) -> LoadedDocument:
+    """Read `path` (or the given bytes) with the loader its content calls for, within `limits`."""
     if data is None:
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
     fmt = detect_format(path, data)
-    loader = {"pdf": load_pdf, "docx": load_docx, "html": load_html,
-              "text": load_text, "markdown": load_text}[fmt]
+    limits = limits or ReadLimits()
+    deadline = limits.deadline()
     try:
-        doc = loader(data)
+        if fmt == "pdf":
+            doc = load_pdf(data, deadline)
+        elif fmt == "docx":
+            limits.check_zip(data)
+            doc = load_docx(data, deadline)
+        elif fmt == "html":
+            doc = load_html(data)
+        else:
+            doc = load_text(data)
     except (LoadError, MemoryError):
         raise
     except Exception as exc:  # a parser library choking on malformed bytes: this file fails, not the batch
@@ -58,7 +68,7 @@ def page_ranges(pages: list[int]) -> str:
     return ", ".join(out)
 
 
-def load_pdf(data: bytes) -> LoadedDocument:
+def load_pdf(data: bytes, deadline: Deadline | None = None) -> LoadedDocument:
     import pypdf
     from pypdf.errors import PdfReadError
 
@@ -73,7 +83,9 @@ def load_pdf(data: bytes) -> LoadedDocument:
             if not ok:
                 raise LoadError("encrypted PDF: it needs a password; save an unprotected copy")
         raw_pages = []
-        for page in reader.pages:
+        for number, page in enumerate(reader.pages, start=1):
+            if deadline is not None:
+                deadline.check(f"page {number}")
             try:
                 raw_pages.append(page.extract_text() or "")
             except Exception:  # one broken page must not lose the others
@@ -106,7 +118,7 @@ def load_pdf(data: bytes) -> LoadedDocument:
                           warnings=warnings, head_text=normalize_text("\n".join(first[:80])))
 
 
-def load_docx(data: bytes) -> LoadedDocument:
+def load_docx(data: bytes, deadline: Deadline | None = None) -> LoadedDocument:
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -116,7 +128,9 @@ def load_docx(data: bytes) -> LoadedDocument:
     except Exception as exc:  # python-docx raises several types for a broken package
         raise LoadError(f"not a readable Word document ({type(exc).__name__}: {exc})") from exc
     blocks: list[Block] = []
-    for item in document.iter_inner_content():
+    for number, item in enumerate(document.iter_inner_content(), start=1):
+        if deadline is not None and number % 64 == 0:
+            deadline.check(f"paragraph {number}")
         if isinstance(item, Paragraph):
             text = normalize_text(item.text).strip()
             if not text:
@@ -149,35 +163,12 @@ def _docx_heading_level(style: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def decode_text(data: bytes) -> tuple[str, str | None]:
-    """UTF-8 (with or without BOM) or UTF-16 with BOM; otherwise a confident detection, or refuse."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), None
-        except UnicodeDecodeError as exc:
-            raise LoadError(f"declares UTF-16 but does not decode: {exc}") from exc
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
-        raise LoadError("text is not UTF-8 and its encoding could not be detected: save it as UTF-8")
-    text = str(best)
-    bad = sum(1 for c in text if c == "\ufffd" or (ord(c) < 32 and c not in "\r\n\t"))
-    if bad > max(3, len(text) // 200):
-        raise LoadError(f"text is not UTF-8 and does not decode cleanly as {best.encoding}: save it as UTF-8")
-    return text, f"not UTF-8: decoded as {best.encoding}"
-
-
 def load_text(data: bytes) -> LoadedDocument:
     """Plain text or Markdown; YAML front matter becomes metadata."""
-    text, note = decode_text(data)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    decoded = decode_text(data)
+    text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
     metadata: dict[str, str] = {}
-    warnings = [note] if note else []
+    warnings = [decoded.note] if decoded.note else []
     match = _FRONT_MATTER.match(text)
     if match:
         try:
@@ -246,8 +237,8 @@ def load_html(data: bytes) -> LoadedDocument:
     from bs4 import BeautifulSoup
     from bs4.element import NavigableString, PreformattedString, Tag
 
-    text, note = decode_text(data)
-    soup = BeautifulSoup(text, "html.parser")
+    decoded = decode_text(data)
+    soup = BeautifulSoup(decoded.text, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else None
     blocks: list[Block] = []
     buffer: list[str] = []
@@ -285,4 +276,4 @@ def load_html(data: bytes) -> LoadedDocument:
 
     walk(soup)
     flush()
-    return LoadedDocument("html", blocks, title=title or None, warnings=[note] if note else [])
+    return LoadedDocument("html", blocks, title=title or None, warnings=[decoded.note] if decoded.note else [])

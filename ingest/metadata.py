@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.countries import find_countries, find_countries_in_filename, lookup_country
@@ -17,11 +18,19 @@ from ingest.organisations import find_organisation, find_organisation_in_filenam
 from ingest.records import DOC_TYPES, DocumentMeta, LoadedDocument
 
 KNOWN_FIELDS = ("title", "source", "country", "doc_type", "meeting", "date", "language")
+# Names people write for the group's document types (lower case, '-' and '_' read as spaces) → id.
 _DOC_TYPE_ALIASES = {
     "contribution": "contribution", "contrib": "contribution", "contributions": "contribution",
     "information": "information", "information document": "information", "info": "information",
-    "inf": "information", "information_document": "information",
-    "report": "report", "other": "other", "": "other",
+    "inf": "information", "info document": "information", "information note": "information",
+    "report": "report", "reports": "report", "meeting report": "report",
+    "liaison statement": "liaison_statement", "liaison": "liaison_statement", "ls": "liaison_statement",
+    "liaison statements": "liaison_statement",
+    "secretariat document": "secretariat", "secretariat": "secretariat", "secretariat note": "secretariat",
+    "sec": "secretariat", "note by the secretariat": "secretariat",
+    "presentation": "presentation", "slides": "presentation", "slide deck": "presentation",
+    "presentations": "presentation",
+    "other": "other", "": "other",
 }
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 _BAD_TITLE = re.compile(
@@ -31,26 +40,60 @@ _BAD_TITLE = re.compile(
 )
 
 
-def normalize_doc_type(value: str, where: str = "") -> str:
-    key = value.strip().lower().replace("-", " ")
-    if key not in _DOC_TYPE_ALIASES:
-        raise ManifestError(f"{where}doc_type {value!r} is not one of: {', '.join(DOC_TYPES)}")
-    return _DOC_TYPE_ALIASES[key]
+def normalize_doc_type(value: str) -> tuple[str, bool]:
+    """(the type's id, whether it is one of the group's types). An unknown type is kept as an id of
+    its own ("Meeting notes" → "meeting_notes")."""
+    key = " ".join(value.strip().lower().replace("-", " ").replace("_", " ").split())
+    if key in _DOC_TYPE_ALIASES:
+        return _DOC_TYPE_ALIASES[key], True
+    return re.sub(r"[^\w]+", "_", key).strip("_") or "other", False
 
 
-def normalize_date(value: str, where: str = "") -> str:
+def unknown_doc_type_warning(value: str, kept: str) -> str:
+    return f"doc_type {value!r} is not one of the group's types ({', '.join(DOC_TYPES)}): kept as {kept!r}"
+
+
+def is_iso_date(value: str) -> bool:
+    return bool(_DATE.match(value.strip()))
+
+
+def check_date(value: str) -> str:
+    """`value` when it is an ISO date (YYYY, YYYY-MM or YYYY-MM-DD), else `ManifestError`."""
     value = value.strip()
-    if value and not _DATE.match(value):
-        raise ManifestError(f"{where}date {value!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    if value and not is_iso_date(value):
+        raise ManifestError(f"date {value!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)")
     return value
 
 
-def read_manifest(path: Path) -> dict[Path, dict[str, str]]:
-    """Map each file the manifest names (resolved against the manifest's folder) to its fields."""
+@dataclass
+class Manifest:
+    """The rows of a manifest file by the file each names, and what was wrong with some of them.
+
+    Problems are per row: a bad row is reported (`manifest.csv:LINE: reason`) and the rest is used.
+    """
+
+    name: str
+    entries: dict[Path, dict[str, str]] = field(default_factory=dict)
+    lines: dict[Path, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def unmatched(self, files: list[Path]) -> list[str]:
+        """A line for each row that names none of `files`."""
+        given = {f.resolve() for f in files}
+        return [f"{self.name}:{self.lines[path]}: no file {path} among the files to ingest (row not used)"
+                for path in self.entries if path not in given]
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Map each file the manifest names (resolved against the manifest's folder) to its fields.
+
+    Only a manifest that cannot be read at all (no file, no 'path' column) raises `ManifestError`.
+    """
     try:
         raw = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"cannot read manifest {path}: {exc}") from exc
+    manifest = Manifest(path.name)
     rows: list[tuple[int, dict[str, str]]] = []
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         for n, line in enumerate(raw.splitlines(), start=1):
@@ -59,29 +102,45 @@ def read_manifest(path: Path) -> dict[Path, dict[str, str]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ManifestError(f"{path.name} line {n}: not valid JSON ({exc.msg})") from exc
+                manifest.problems.append(f"{path.name}:{n}: not valid JSON ({exc.msg}); row skipped")
+                continue
             if not isinstance(obj, dict):
-                raise ManifestError(f"{path.name} line {n}: expected a JSON object")
-            rows.append((n, {str(k): "" if v is None else str(v) for k, v in obj.items()}))
+                manifest.problems.append(f"{path.name}:{n}: not a JSON object; row skipped")
+                continue
+            rows.append((n, {str(k).strip().lower(): "" if v is None else str(v).strip() for k, v in obj.items()}))
     else:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
         reader = csv.DictReader(io.StringIO(raw), delimiter=delimiter)
         if not reader.fieldnames or "path" not in [f.strip().lower() for f in reader.fieldnames]:
             raise ManifestError(f"{path.name}: no 'path' column (columns: {reader.fieldnames})")
-        for n, row in enumerate(reader, start=2):
-            rows.append((n, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}))
-    entries: dict[Path, dict[str, str]] = {}
+        for row in reader:
+            values = {(k or "").strip().lower(): (v if isinstance(v, str) else "").strip() for k, v in row.items()}
+            rows.append((reader.line_num, values))
     for n, row in rows:
-        where = f"{path.name} line {n}: "
-        rel = row.pop("path", "").strip()
-        if not rel:
-            raise ManifestError(f"{where}empty 'path'")
-        if "doc_type" in row:
-            row["doc_type"] = normalize_doc_type(row["doc_type"], where)
-        if "date" in row:
-            row["date"] = normalize_date(row["date"], where)
-        entries[(path.parent / rel).resolve()] = row
-    return entries
+        _add_row(manifest, path, n, row)
+    return manifest
+
+
+def _add_row(manifest: Manifest, path: Path, n: int, row: dict[str, str]) -> None:
+    where = f"{manifest.name}:{n}: "
+    rel = row.pop("path", "").strip()
+    if not rel:
+        manifest.problems.append(f"{where}empty 'path'; row skipped")
+        return
+    if row.get("doc_type"):
+        kept, known = normalize_doc_type(row["doc_type"])
+        if not known:
+            manifest.problems.append(where + unknown_doc_type_warning(row["doc_type"], kept))
+        row["doc_type"] = kept
+    if row.get("date") and not is_iso_date(row["date"]):
+        manifest.problems.append(f"{where}date {row['date']!r} is not an ISO date (YYYY, YYYY-MM or "
+                                 f"YYYY-MM-DD): date left out")
+        del row["date"]
+    target = (path.parent / rel).resolve()
+    if target in manifest.entries:
+        manifest.problems.append(f"{where}repeats the path of line {manifest.lines[target]}; this line is used")
+    manifest.entries[target] = row
+    manifest.lines[target] = n
 
 
 def _meaningful_title(title: str | None) -> str | None:
@@ -149,7 +208,6 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
                     fields[key] = value
             elif key != "path":
                 extra[key] = value
-    where = f"{file_name}: "
     title = fields.get("title") or infer_title(loaded, file_name)
     first_page_text = " ".join(b.text for b in loaded.blocks[:40] if b.page in (None, loaded.blocks[0].page))
     country_raw = fields.get("country", "")
@@ -163,14 +221,21 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
     source = fields.get("source") or country or find_organisation_in_filename(file_name) or \
         find_organisation(title, loaded.author or "")
     language = fields.get("language", "").lower() or detect_language(_language_sample(text), "und")
+    doc_type, known = normalize_doc_type(fields.get("doc_type", "other"))
+    if not known and (entry or {}).get("doc_type") != fields["doc_type"]:  # a manifest row is warned of by its line
+        loaded.warnings.append(unknown_doc_type_warning(fields["doc_type"], doc_type))
+    date = fields.get("date", "")
+    if date and not is_iso_date(date):
+        loaded.warnings.append(f"date {date!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD): left out")
+        date = ""
     return DocumentMeta(
         title=title,
         source=source,
         country=country,
         region=found.region if found else "",
-        doc_type=normalize_doc_type(fields.get("doc_type", "other"), where),
+        doc_type=doc_type,
         meeting=fields.get("meeting", ""),
-        date=normalize_date(fields.get("date", ""), where),
+        date=date.strip(),
         language=language,
         extra=extra,
     )

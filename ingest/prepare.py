@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest.chunking import chunk_blocks
 from ingest.errors import LoadError
+from ingest.limits import ReadLimits
 from ingest.loaders import load_file
 from ingest.metadata import build_meta
 from ingest.records import PreparedDocument
@@ -24,6 +25,7 @@ def prepare_document(
     file_name: str | None = None,
     min_words: int = 150,
     max_words: int = 250,
+    limits: ReadLimits | None = None,
 ) -> PreparedDocument:
     """Read and chunk one file. Raises `LoadError` (with the reason) for a file we cannot use."""
     if data is None:
@@ -32,7 +34,7 @@ def prepare_document(
         except OSError as exc:
             raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
     name = file_name or path.name
-    loaded = load_file(path if file_name is None else Path(name), data)
+    loaded = load_file(path if file_name is None else Path(name), data, limits)
     text, chunks = chunk_blocks(loaded.blocks, min_words=min_words, max_words=max_words)
     if not chunks:
         raise LoadError("no text found in the file (empty document)")

@@ -6,7 +6,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 BlockKind = Literal["heading", "paragraph", "table"]
-DOC_TYPES: tuple[str, ...] = ("contribution", "information", "report", "other")
+# The group's document types: id → the name shown to people. A manifest value outside the list is
+# kept (normalised to an id) with a warning.
+DOC_TYPES: dict[str, str] = {
+    "contribution": "Contribution",
+    "information": "Information document",
+    "report": "Report",
+    "liaison_statement": "Liaison statement",
+    "secretariat": "Secretariat document",
+    "presentation": "Presentation",
+    "other": "Other",
+}
 
 
 @dataclass(frozen=True)

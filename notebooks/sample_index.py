@@ -29,7 +29,7 @@ def build_sample_index(tag: bool = True):  # type: ignore[no-untyped-def]
     path = Path(tempfile.mkdtemp(prefix="cwg-notebook-")) / "index"
     folder = IndexFolder.open(path, create=True)
     files, _ = expand_paths([SAMPLE], {(SAMPLE / "manifest.csv").resolve()})
-    report = IndexWriter(folder).ingest(files, read_manifest(SAMPLE / "manifest.csv"))
+    report = IndexWriter(folder).ingest(files, read_manifest(SAMPLE / "manifest.csv").entries)
     if report.failed:
         raise RuntimeError(f"sample corpus did not index: {report.failed}")
     folder.refresh_vectors()

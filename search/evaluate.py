@@ -23,7 +23,7 @@ import numpy as np
 
 from index.embedders import Embedder
 from index.folder import IndexFolder
-from index.writer import IndexWriter, IngestReport, SourceFile
+from index.writer import FileResult, IndexWriter, IngestReport, SourceFile
 from ingest.errors import CwgError
 from search.engine import MODES, RankingSettings, SearchEngine
 
@@ -137,7 +137,7 @@ def mrr_at_k(ranked: list[str], grades: dict[str, int], k: int = 10) -> float:
 # --- building the index and running the queries ---------------------------------------------------
 def build_index(collection: BeirCollection, path: Path, *, model: str = "default", dtype: str = "bfloat16",
                 embedders: dict[str, Embedder] | None = None,
-                on_result: Callable[[str, str, str], None] | None = None) -> tuple[IndexFolder, IngestReport]:
+                on_result: Callable[[FileResult], None] | None = None) -> tuple[IndexFolder, IngestReport]:
     """Ingest the corpus into the index at `path` (created if needed; an existing one is brought up
     to date, so a kept folder makes reruns fast). One text document per corpus entry, no file copies."""
     folder = IndexFolder.open(path, model=model, create=True, embedders=embedders, dtype=dtype)

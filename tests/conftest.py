@@ -70,7 +70,7 @@ def real_sample_index(tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("sample") / "ix"
     folder = IndexFolder.open(path, create=True)
     files, _ = expand_paths([SAMPLE], {(SAMPLE / "manifest.csv").resolve()})
-    report = IndexWriter(folder).ingest(files, read_manifest(SAMPLE / "manifest.csv"))
+    report = IndexWriter(folder).ingest(files, read_manifest(SAMPLE / "manifest.csv").entries)
     assert not report.failed, report.failed
     folder.refresh_vectors()
     yield folder

@@ -49,7 +49,7 @@ def test_multilingual_index_finds_english_documents_for_a_french_query(tmp_path:
     try:
         names = ["euconsent-age-assurance.md", "malawi-training-of-trainers.txt", "roblox-safety-and-civility.md",
                  "canada-combating-child-sexual-exploitation.md", "italy-digital-literacy-child-protection.md"]
-        entries = read_manifest(SAMPLE / "manifest.csv")
+        entries = read_manifest(SAMPLE / "manifest.csv").entries
         report = IndexWriter(folder).ingest([SAMPLE / n for n in names], entries)
         assert not report.failed
         hits = SearchEngine(folder).search("vérification de l'âge des utilisateurs en ligne", k=1)

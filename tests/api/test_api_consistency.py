@@ -66,8 +66,8 @@ def test_searches_during_uploads_and_removals_see_all_or_nothing(settings: Setti
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     write = Store.write_document
 
-    def slow_write(self, doc_id, prepared, hashes, vectors, *rest):  # type: ignore[no-untyped-def]
-        return write(self, doc_id, prepared, hashes, {s: v.view(SlowRows) for s, v in vectors.items()}, *rest)
+    def slow_write(self, target, prepared, hashes, vectors, *rest):  # type: ignore[no-untyped-def]
+        return write(self, target, prepared, hashes, {s: v.view(SlowRows) for s, v in vectors.items()}, *rest)
 
     monkeypatch.setattr(Store, "write_document", slow_write)
     with live_server(create_app(settings, seeded_index)) as base, httpx.Client(base_url=base, timeout=60) as http:

@@ -137,10 +137,10 @@ CRASH_SCRIPT = textwrap.dedent("""
                 os.kill(os.getpid(), signal.SIGKILL)
             return self.conn.execute(*args)
 
-    def dying_write(self, doc_id, *args, **kwargs):
-        if doc_id == "second":
+    def dying_write(self, target, *args, **kwargs):
+        if target.slug == "second":
             self.conn = DyingConnection(self.conn)
-        return real_write(self, doc_id, *args, **kwargs)
+        return real_write(self, target, *args, **kwargs)
 
     Store.write_document = dying_write
     IndexWriter(folder).ingest([Path(p) for p in sys.argv[3:]])

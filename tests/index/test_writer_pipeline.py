@@ -32,13 +32,13 @@ def test_small_files_are_encoded_together_with_the_same_result(fake_embedders, t
     real = batched.embedder("minilm").encode
     batched._embedders["minilm"].encode = lambda texts, **kw: calls.append(len(texts)) or real(texts, **kw)
     seen: list[str] = []
-    report = IndexWriter(batched).ingest(files, on_result=lambda path, status, detail: seen.append(Path(path).name))
+    report = IndexWriter(batched).ingest(files, on_result=lambda result: seen.append(Path(result.path).name))
     assert len(report.added) == 12 and seen == [f.name for f in files]  # reported in input order
     assert sum(calls) == 12 and len(calls) < 12  # several files per encoder call
     one_by_one = IndexFolder.open(tmp_path / "b", create=True, embedders=fake_embedders)
     writer = IndexWriter(one_by_one)
     for f in files:
-        writer.ingest_file(f)
+        writer.ingest_file(SourceFile(f))
     a, b = _vectors(batched), _vectors(one_by_one)
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
     batched.close()

@@ -169,7 +169,7 @@ def test_html_text_in_divs_and_tables_is_kept_and_navigation_dropped():
 def test_an_unexpected_parser_exception_becomes_a_load_error(monkeypatch: pytest.MonkeyPatch):
     import ingest.loaders as loaders
 
-    def explode(data: bytes):
+    def explode(data: bytes, *_limits: object):
         raise struct_error("unpack requires a buffer of 4 bytes")
 
     struct_error = __import__("struct").error

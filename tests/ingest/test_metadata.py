@@ -17,27 +17,48 @@ def test_manifest_csv_resolves_paths_and_keeps_extra_columns(tmp_path: Path):
     manifest = tmp_path / "docs" / "m.csv"
     manifest.write_text("path,title,source,country,doc_type,meeting,date,language,symbol\n"
                         "a.txt,Title A,Egypt,Egypt (Arab Republic of),Information document,CWG-COP-20,2024-01-22,en,INF/1\n")
-    entries = read_manifest(manifest)
+    entries = read_manifest(manifest).entries
     entry = entries[(tmp_path / "docs" / "a.txt").resolve()]
     assert entry["doc_type"] == "information" and entry["symbol"] == "INF/1"
 
 
-def test_manifest_jsonl_and_errors(tmp_path: Path):
+def test_manifest_jsonl_and_a_manifest_that_cannot_be_used(tmp_path: Path):
     from ingest.metadata import read_manifest
 
     good = tmp_path / "m.jsonl"
     good.write_text(json.dumps({"path": "x.pdf", "source": "UNICEF", "doc_type": "report"}) + "\n\n")
-    assert read_manifest(good)[(tmp_path / "x.pdf").resolve()]["source"] == "UNICEF"
-    bad = tmp_path / "bad.csv"
-    bad.write_text("path,doc_type\nx.pdf,memo\n")
-    with pytest.raises(ManifestError, match=r"bad.csv line 2: doc_type 'memo' is not one of"):
-        read_manifest(bad)
+    assert read_manifest(good).entries[(tmp_path / "x.pdf").resolve()]["source"] == "UNICEF"
     (tmp_path / "nopath.csv").write_text("file,title\nx,y\n")
     with pytest.raises(ManifestError, match="no 'path' column"):
         read_manifest(tmp_path / "nopath.csv")
-    (tmp_path / "date.csv").write_text("path,date\nx,22/01/2024\n")
-    with pytest.raises(ManifestError, match="not an ISO date"):
-        read_manifest(tmp_path / "date.csv")
+
+
+def test_manifest_problems_are_per_row_and_every_bad_row_is_listed(tmp_path: Path):
+    """Regression: one unknown doc_type or malformed date aborted the whole ingest, naming the first row only."""
+    from ingest.metadata import read_manifest
+
+    bad = tmp_path / "manifest.csv"
+    bad.write_text("path,doc_type,date,title\n"
+                   "a.pdf,Liaison statement,2024-01-22,A\n"     # a type of the group, by its name
+                   "b.pdf,Secretariat,2024,B\n"                # and by a short form
+                   "c.pdf,Meeting Notes,2024-02,C\n"           # not a type of the group: kept, warned
+                   "d.pdf,contribution,22/01/2024,D\n"         # malformed date: dropped, warned
+                   ",report,,E\n"                              # no path: skipped, warned
+                   "f.pdf,presentation,2024-13-01,F\n")        # month 13
+    manifest = read_manifest(bad)
+    entries = {p.name: e for p, e in manifest.entries.items()}
+    assert sorted(entries) == ["a.pdf", "b.pdf", "c.pdf", "d.pdf", "f.pdf"]
+    assert entries["a.pdf"]["doc_type"] == "liaison_statement" and entries["a.pdf"]["date"] == "2024-01-22"
+    assert entries["b.pdf"]["doc_type"] == "secretariat"
+    assert entries["c.pdf"]["doc_type"] == "meeting_notes"
+    assert "date" not in entries["d.pdf"] and entries["d.pdf"]["title"] == "D"
+    assert [p.split(": ")[0] for p in manifest.problems] == ["manifest.csv:4", "manifest.csv:5", "manifest.csv:6",
+                                                             "manifest.csv:7"]
+    assert "'Meeting Notes'" in manifest.problems[0] and "kept as 'meeting_notes'" in manifest.problems[0]
+    assert "22/01/2024" in manifest.problems[1] and "date left out" in manifest.problems[1]
+    assert "empty 'path'" in manifest.problems[2]
+    unmatched = manifest.unmatched([tmp_path / "a.pdf", tmp_path / "b.pdf"])
+    assert len(unmatched) == 3 and unmatched[0].startswith("manifest.csv:4: no file")
 
 
 def test_precedence_manifest_over_front_matter_over_inference(tmp_path: Path):
