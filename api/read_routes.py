@@ -64,7 +64,8 @@ def document_out(d: DocumentRecord) -> dict[str, Any]:
 
 
 def _facets_json(counts: dict) -> dict[str, list[dict[str, Any]]]:  # type: ignore[type-arg]
-    return {name: [{"value": v.value, "count": v.count} for v in values] for name, values in counts.items()}
+    return {name: [{"value": v.value, "count": v.count, "name": v.name} for v in values]
+            for name, values in counts.items()}
 
 
 @router.get("/search", response_model=SearchResponse, tags=["search"],

@@ -99,8 +99,9 @@ class HitOut(BaseModel):
 
 
 class FacetCount(BaseModel):
-    value: str
+    value: str = Field(description="the value to filter by")
     count: int = Field(description="number of documents")
+    name: str = Field(description="what people call it: a document type's or a label's name, else the value")
 
 
 Facets = dict[str, list[FacetCount]]

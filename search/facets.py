@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from index.filters import LABEL_FACETS, Filters
 from index.store import Store
+from ingest.records import DOC_TYPES
+from search.tagging import tagging_state
 
 DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "meeting", "language")
 
@@ -21,6 +23,7 @@ DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "meeting", "langua
 class FacetValue:
     value: str
     count: int
+    name: str  # what people call it: a document type's or a label's name; else the value itself
 
 
 def facet_counts(store: Store, *, filters: Filters | None = None,
@@ -52,8 +55,13 @@ def facet_counts(store: Store, *, filters: Filters | None = None,
         f"GROUP BY l.facet, l.label", [*LABEL_FACETS, *params]).fetchall()
     for facet, label, count in label_rows:
         counters[facet][label] = int(count)
-    return {name: _ordered(counter) for name, counter in counters.items()}
+    names: dict[str, dict[str, str]] = {"doc_type": DOC_TYPES}
+    state = tagging_state(store.conn)
+    if state:
+        names.update(state.get("labels", {}))  # type: ignore[arg-type]
+    return {name: _ordered(counter, names.get(name, {})) for name, counter in counters.items()}
 
 
-def _ordered(counter: Counter[str]) -> list[FacetValue]:
-    return [FacetValue(value, count) for value, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
+def _ordered(counter: Counter[str], names: dict[str, str]) -> list[FacetValue]:
+    return [FacetValue(value, count, names.get(value, value))
+            for value, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]

@@ -223,7 +223,7 @@ function renderFacets(facets, countsOf) {
   for (const name of FACET_ORDER) {
     const values = (facets[name] || []).slice();
     for (const chosen of state.filters[name] || []) {
-      if (!values.some((v) => v.value === chosen)) values.push({ value: chosen, count: 0 });
+      if (!values.some((v) => v.value === chosen)) values.push({ value: chosen, name: chosen, count: 0 });
     }
     if (!values.length) continue;
     const fieldset = el("fieldset", { class: "facet" }, el("legend", {}, FACET_LABELS[name] || name));
@@ -234,7 +234,7 @@ function renderFacets(facets, countsOf) {
       const input = el("input", { type: "checkbox", id, checked,
                                   onchange: (e) => toggleFilter(name, v.value, e.target.checked) });
       list.append(el("li", {}, input,
-        el("label", { for: id }, v.value, " ",
+        el("label", { for: id }, v.name || v.value, " ",
           el("span", { class: "count", "aria-label": `${v.count} ${countsOf}` }, `(${v.count})`))));
     });
     fieldset.append(list);

@@ -82,10 +82,12 @@ def test_label_facets_appear_when_labels_exist(client: TestClient, seeded_index)
                          [("malawi-teachers", "education"), ("philippines-helpline", "education"),
                           ("philippines-helpline", "reporting")])
     theme = client.get("/facets").json()["facets"]["theme"]
-    assert theme == [{"value": "education", "count": 2}, {"value": "reporting", "count": 1}]
+    assert theme == [{"value": "education", "count": 2, "name": "education"},
+                     {"value": "reporting", "count": 1, "name": "reporting"}]
     hits = client.get("/search", params={"q": "helpline", "theme": "reporting"}).json()
     assert {h["document_id"] for h in hits["hits"]} == {"philippines-helpline"}
-    assert hits["facets"]["theme"] == [{"value": "education", "count": 1}, {"value": "reporting", "count": 1}]
+    assert hits["facets"]["theme"] == [{"value": "education", "count": 1, "name": "education"},
+                                       {"value": "reporting", "count": 1, "name": "reporting"}]
 
 
 def test_similar_by_document_and_by_text(client: TestClient) -> None:
@@ -182,3 +184,8 @@ def test_real_index_search_matches_the_cli_json(real_sample_index, capsys) -> No
     cli = json.loads(capsys.readouterr().out)
     assert [h["chunk_id"] for h in cli["hits"]] == [h["chunk_id"] for h in api["hits"]]
     assert cli["hits"][0].keys() == first.keys()
+
+
+def test_facets_give_the_groups_names_of_document_types(client: TestClient) -> None:
+    doc_types = {v["value"]: v["name"] for v in client.get("/facets").json()["facets"]["doc_type"]}
+    assert doc_types == {"information": "Information document", "contribution": "Contribution", "report": "Report"}
