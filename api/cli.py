@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.settings import Settings, SettingsError
+from index.embedders import MODEL_NAMES
 from ingest.errors import CwgError, ManifestError, QueryError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -38,14 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_index(sub.add_parser("ingest", help="add or update files and folders (recursive)"))
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--manifest", type=Path, help="CSV/TSV/JSONL with a 'path' column and metadata columns")
-    p.add_argument("--model", choices=("default", "multilingual"), help="encoder set of a new index")
+    p.add_argument("--model", choices=MODEL_NAMES,
+                   help="encoder set of a new index: default (English + multilingual), english (smaller, English only)")
     p.add_argument("--dtype", choices=("bfloat16", "float32"), help="encoder precision (default bfloat16)")
 
     p = with_index(sub.add_parser("search", help="hybrid search with citations"))
     p.add_argument("query", metavar="QUERY")
     p.add_argument("-k", type=int, default=10, help="number of passages (default 10)")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
-                   help="filter, repeatable: source, country, region, doc_type, meeting, language, "
+                   help="filter, repeatable: source, country, region, doc_type, actor_type, meeting, language, "
                         "date_from, date_to, theme, risk, audience, initiative_type")
     p.add_argument("--per-source", type=int, metavar="N", help="at most N passages per source")
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
@@ -67,13 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("document_id", metavar="DOC_ID", nargs="+")
 
     p = with_index(sub.add_parser("reindex", help="re-embed stored chunks for another --model (no file is re-read)"))
-    p.add_argument("--model", choices=("default", "multilingual"), required=True)
+    p.add_argument("--model", choices=MODEL_NAMES, required=True)
 
     p = sub.add_parser("eval", help="retrieval quality on a BEIR-layout collection (nDCG@10, Recall@100, MRR@10)")
     p.add_argument("dataset", type=Path, metavar="DATASET_DIR",
                    help="folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv")
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
-    p.add_argument("--model", choices=("default", "multilingual"), default="default")
+    p.add_argument("--model", choices=MODEL_NAMES, default="default")
     p.add_argument("--split", default="test", help="qrels file to score against (default test)")
     p.add_argument("--keep-index", type=Path, metavar="DIR",
                    help="build (or reuse and update) the evaluation index in DIR instead of a temporary folder")

@@ -10,12 +10,14 @@ from pathlib import Path
 from api.cli import EXIT_FAILED, EXIT_OK, UsageError, print_json, printable
 from api.settings import Settings
 from api.synthesis_commands import cmd_matrix, cmd_synthesize, cmd_tag  # noqa: F401 (re-exported for the CLI)
+from index.embedders import spaces_for_model
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.writer import FileResult, IndexWriter, expand_paths
 from ingest.metadata import read_manifest
-from search.engine import Hit, SearchEngine
-from search.similar import SimilarFinder
+from search.retrieval.engine import Hit, SearchEngine
+from search.retrieval.similar import SimilarFinder
+from search.synthesis.model import source_with_country
 
 
 def _open(args: argparse.Namespace, settings: Settings, **kwargs: object) -> IndexFolder:
@@ -62,7 +64,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         folder.refresh_vectors()
         retagged = None
         if report.added or report.updated:
-            from search.tagging import retag_if_tagged
+            from search.characterization.tagging import retag_if_tagged
 
             retagged = retag_if_tagged(folder)
     finally:
@@ -83,9 +85,7 @@ def _stderr(line: str) -> None:
 
 
 def _cite(hit: Hit) -> str:
-    who = hit.source or "unknown source"
-    if hit.country and hit.country != hit.source:
-        who += f", {hit.country}"
+    who = source_with_country(hit.source, hit.country, hit.actor_type)
     page = ""
     if hit.page is not None:
         page = f", p. {hit.page}" if hit.page_end in (None, hit.page) else f", pp. {hit.page}–{hit.page_end}"
@@ -141,12 +141,7 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         folder.close()
     if args.json:
-        print_json({"documents": [
-            {"document_id": d.id, "title": d.title, "source": d.source, "country": d.country,
-             "region": d.region, "doc_type": d.doc_type, "meeting": d.meeting, "date": d.date,
-             "language": d.language, "pages": d.pages, "chunks": d.chunks, "path": d.path,
-             "format": d.format, "warnings": d.warnings, "extra": d.extra}
-            for d in docs]})
+        print_json({"documents": [{**d.to_json(), "path": d.path} for d in docs]})
         return EXIT_OK
     for d in docs:
         pages = f"{d.pages} p." if d.pages else d.format
@@ -160,8 +155,8 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
     folder = _open(args, settings)
     try:
-        if folder.manifest.model == args.model:
-            print(f"index already uses model '{args.model}': nothing to do")
+        if set(folder.manifest.spaces) == set(spaces_for_model(args.model)):
+            print(f"index already has the vector spaces of model '{args.model}': nothing to do")
             return EXIT_OK
         done = reindex(folder, args.model)
         reopened = IndexFolder.open(args.index)
@@ -189,7 +184,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
-    from search.evaluate import build_index, evaluate, load_beir
+    from search.retrieval.evaluate import build_index, evaluate, load_beir
 
     collection = load_beir(args.dataset, args.split)
     if not args.json:

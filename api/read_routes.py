@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from typing import Annotated, Any, BinaryIO
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from api.auth import ServiceDep, require_read_key
 from api.schemas import (
+    FILTER_LIST_FIELDS,
     DocumentDetail,
     DocumentId,
     DocumentList,
@@ -27,8 +29,8 @@ from api.schemas import (
 from index.filters import Filters
 from index.store import DocumentRecord
 from ingest.errors import NotFound, QueryError
-from search.facets import facet_counts
-from search.lexical import query_terms
+from search.characterization.facets import facet_counts
+from search.retrieval.lexical import query_terms
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "invalid request (the detail says why)"}}
@@ -45,7 +47,18 @@ MEDIA_TYPES = {"pdf": "application/pdf",
                "html": "text/html; charset=utf-8", "markdown": "text/markdown; charset=utf-8",
                "text": "text/plain; charset=utf-8"}
 
-router = APIRouter(responses=ERRORS)
+def single_values(request: Request) -> None:
+    """A parameter that takes one value, given twice (`text=a&text=b`), is refused: which one would count?
+    Only the filter fields take several values (alternatives)."""
+    repeated = sorted({key for key, _ in request.query_params.multi_items()
+                       if key not in FILTER_LIST_FIELDS and len(request.query_params.getlist(key)) > 1})
+    if repeated:
+        raise RequestValidationError([{"type": "too_long", "loc": ("query", name), "input": None,
+                                       "msg": "give this parameter once (only filter fields repeat)"}
+                                      for name in repeated])
+
+
+router = APIRouter(responses=ERRORS, dependencies=[Depends(single_values)])
 health_router = APIRouter()  # liveness stays open even when reads need a key
 
 
@@ -57,10 +70,7 @@ def to_filters(params: FilterParams) -> Filters:
 
 
 def document_out(d: DocumentRecord) -> dict[str, Any]:
-    return {"document_id": d.id, "title": d.title, "source": d.source, "country": d.country, "region": d.region,
-            "doc_type": d.doc_type, "meeting": d.meeting, "date": d.date, "language": d.language,
-            "format": d.format, "pages": d.pages, "chunks": d.chunks, "file_name": d.file_name,
-            "added_at": d.added_at, "has_file": bool(d.stored_file), "extra": d.extra, "warnings": d.warnings}
+    return d.to_json()
 
 
 def _facets_json(counts: dict) -> dict[str, list[dict[str, Any]]]:  # type: ignore[type-arg]

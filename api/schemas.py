@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from search.engine import MAX_QUERY_CHARS
+from search.retrieval.engine import MAX_QUERY_CHARS
 
 ISO_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 # "Not blank": some character that Python's str.strip() keeps. Spelled out because `\S` means
@@ -27,6 +27,7 @@ class FilterParams(BaseModel):
     country: list[FilterValue] = Field(default_factory=list, examples=[["Philippines"]])
     region: list[FilterValue] = Field(default_factory=list, examples=[["Africa"]])
     doc_type: list[FilterValue] = Field(default_factory=list, examples=[["contribution"]])
+    actor_type: list[FilterValue] = Field(default_factory=list, examples=[["member_state"]])
     meeting: list[FilterValue] = Field(default_factory=list, examples=[["CWG-COP-20"]])
     language: list[FilterValue] = Field(default_factory=list, examples=[["en"]])
     theme: list[FilterValue] = Field(default_factory=list)
@@ -45,7 +46,7 @@ class FilterParams(BaseModel):
         return out
 
 
-FILTER_LIST_FIELDS = ("source", "country", "region", "doc_type", "meeting", "language",
+FILTER_LIST_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language",
                       "theme", "risk", "audience", "initiative_type")
 
 
@@ -86,6 +87,8 @@ class HitOut(BaseModel):
     country: str
     region: str
     doc_type: str
+    actor_type: str = Field(description="who submitted it: member_state, intergovernmental, un_agency, civil_society, "
+                                        "industry, academia, secretariat, other ('' if unknown)")
     meeting: str
     language: str
     date: str
@@ -144,6 +147,7 @@ class DocumentOut(BaseModel):
     country: str
     region: str
     doc_type: str
+    actor_type: str = Field(description="who submitted it (see HitOut.actor_type)")
     meeting: str
     date: str
     language: str

@@ -9,8 +9,8 @@ from fastapi import Request
 
 from api.settings import Settings
 from index.folder import IndexFolder
-from search.engine import SearchEngine
-from search.similar import SimilarFinder
+from search.retrieval.engine import SearchEngine
+from search.retrieval.similar import SimilarFinder
 
 
 @dataclass

@@ -16,7 +16,7 @@ from api.settings import Settings
 from index.filters import Filters
 from index.folder import IndexFolder
 
-WHERE_HELP = ("filter, repeatable: source, country, region, doc_type, meeting, language, date_from, date_to, "
+WHERE_HELP = ("filter, repeatable: source, country, region, doc_type, actor_type, meeting, language, date_from, date_to, "
               "theme, risk, audience, initiative_type")
 
 
@@ -27,8 +27,11 @@ def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     p.add_argument("--show", action="store_true", help="list each document's labels with their evidence")
     p.add_argument("--json", action="store_true")
 
-    p = with_index(sub.add_parser("matrix", help="documents per country/source/region × taxonomy facet"))
-    p.add_argument("--rows", choices=("country", "source", "region"), default="country")
+    p = with_index(sub.add_parser("matrix", help="documents per country/source/region/actor type × taxonomy facet"))
+    p.add_argument("--rows", choices=("country", "source", "region", "actor_type"), default="country")
+    p.add_argument("--all-actors", action="store_true",
+                   help="with --rows country: count every document by its country, organisations by where they "
+                        "are based (default: member states' documents only)")
     p.add_argument("--cols", choices=("theme", "risk", "audience", "initiative_type"), default="theme")
     p.add_argument("--format", choices=("csv", "json", "md"), default="md")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
@@ -70,8 +73,8 @@ def _write(out: Path | None, data: str | bytes) -> None:
 
 
 def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
-    from search.tagging import Tagger
-    from search.taxonomy import load_taxonomy
+    from search.characterization.tagging import Tagger
+    from search.characterization.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy(args.taxonomy)
     folder = _open(args, settings)
@@ -104,15 +107,16 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
-    from search.matrix import build_matrix, render_matrix
-    from search.tagging import taxonomy_for
+    from search.characterization.matrix import build_matrix, render_matrix
+    from search.characterization.tagging import taxonomy_for
 
     filters = Filters.parse(args.where)
     folder = _open(args, settings)
     try:
         if folder.store.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone() is None:
             print("note: this index has no labels yet; run `cwg tag` first", file=sys.stderr)
-        matrix = build_matrix(folder.store, args.rows, args.cols, filters, taxonomy_for(folder.store, args.taxonomy))
+        matrix = build_matrix(folder.store, args.rows, args.cols, filters, taxonomy_for(folder.store, args.taxonomy),
+                              member_states_only=not args.all_actors)
     finally:
         folder.close()
     _write(args.out, render_matrix(matrix, args.format))
@@ -120,10 +124,10 @@ def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_synthesize(args: argparse.Namespace, settings: Settings) -> int:
-    from search.render import render_html, render_markdown
-    from search.render_docx import render_docx
-    from search.synthesis import SynthesisOptions, Synthesizer
-    from search.tagging import taxonomy_for
+    from search.characterization.tagging import taxonomy_for
+    from search.synthesis.pipeline import SynthesisOptions, Synthesizer
+    from search.synthesis.render import render_html, render_markdown
+    from search.synthesis.render_docx import render_docx
 
     filters = Filters.parse(args.where)
     if args.format == "docx" and args.out is None:
@@ -136,7 +140,7 @@ def cmd_synthesize(args: argparse.Namespace, settings: Settings) -> int:
         synthesis = Synthesizer(folder, taxonomy_for(folder.store, args.taxonomy)).synthesize(
             args.topic, filters, SynthesisOptions(subthemes=args.subthemes))
         if llm is not None:
-            from search.rewrite import rewrite_synthesis
+            from search.synthesis.rewrite import rewrite_synthesis
 
             rewrite_synthesis(synthesis, folder.embedder(folder.spaces[0]), llm)
     finally:
@@ -155,7 +159,7 @@ def cmd_synthesize(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def llm_settings(settings: Settings):  # type: ignore[no-untyped-def]
-    from search.rewrite import LlmSettings
+    from search.synthesis.rewrite import LlmSettings
 
     if not settings.llm_url or not settings.llm_model:
         raise UsageError("rewriting needs an OpenAI-compatible endpoint: set CWG_LLM_URL and CWG_LLM_MODEL "

@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from api.auth import ServiceDep
 from api.schemas import NON_BLANK, ErrorResponse, FilterParams
 from index.filters import Filters
-from search.render import render_html, render_markdown
-from search.render_docx import render_docx
-from search.synthesis import SynthesisOptions, Synthesizer
-from search.tagging import taxonomy_for
+from search.characterization.tagging import taxonomy_for
+from search.synthesis.pipeline import SynthesisOptions, Synthesizer
+from search.synthesis.render import render_html, render_markdown
+from search.synthesis.render_docx import render_docx
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FILE_TYPES = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8", "docx": DOCX}
@@ -153,7 +153,7 @@ def synthesize(request: Annotated[SynthesizeRequest, Body()], service: ServiceDe
             synthesis.notes.append("A rewrite was asked for, but this server has no language-model endpoint "
                                    "(CWG_LLM_URL, CWG_LLM_MODEL): this is the extractive draft.")
         elif synthesis.subthemes:
-            from search.rewrite import LlmSettings, RewriteError, rewrite_synthesis
+            from search.synthesis.rewrite import LlmSettings, RewriteError, rewrite_synthesis
 
             try:
                 rewrite_synthesis(synthesis, folder.embedder(folder.spaces[0]),

@@ -174,6 +174,6 @@ def _explain(folder: IndexFolder, name: str, status: str, document_id: str | Non
 def after_upload(folder: IndexFolder) -> None:
     """Bring the derived state up to date after writes: the vector index, and labels of a tagged index."""
     folder.refresh_vectors()
-    from search.tagging import retag_if_tagged
+    from search.characterization.tagging import retag_if_tagged
 
     retag_if_tagged(folder)  # a tagged index keeps labels (filters, facets) on every document

@@ -30,7 +30,7 @@ from api.uploads import (
     safe_file_name,
 )
 from index.writer import IndexWriter
-from ingest.records import DOC_TYPES
+from ingest.records import ACTOR_TYPES, DOC_TYPES
 
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "missing or wrong API key (`Authorization: Bearer <key>`)"},
@@ -43,6 +43,9 @@ MetaText = Annotated[Empty | Annotated[str, Field(max_length=300, pattern=NON_BL
 DateText = Annotated[Empty | Annotated[str, Field(pattern=ISO_DATE)], Form(description="YYYY, YYYY-MM or YYYY-MM-DD")]
 LanguageCode = Annotated[Empty | Annotated[str, Field(pattern=r"^[a-z]{2,3}$")],
                          Form(description="ISO 639 code, e.g. en")]
+ActorType = Annotated[Literal["", "member_state", "intergovernmental", "un_agency", "civil_society", "industry",
+                              "academia", "secretariat", "other"],
+                      Form(description="who submits: " + ", ".join(f"{k} ({v})" for k, v in ACTOR_TYPES.items()))]
 DocType = Annotated[Literal["", "contribution", "information", "report", "liaison_statement", "secretariat",
                             "presentation", "other"],
                     Form(description="the group's document type: " + ", ".join(f"{k} ({v})" for k, v in DOC_TYPES.items()))]
@@ -63,6 +66,7 @@ async def upload_documents(
     source: MetaText = "",
     country: MetaText = "",
     doc_type: DocType = "",
+    actor_type: ActorType = "",
     meeting: MetaText = "",
     date: DateText = "",
     language: LanguageCode = "",
@@ -73,6 +77,7 @@ async def upload_documents(
     file whose name is taken becomes a new document (`contribution-2`). To replace a document's file, use
     `PUT /documents/{id}/file`."""
     entry = {k: v for k, v in {"title": title, "source": source, "country": country, "doc_type": doc_type,
+                               "actor_type": actor_type,
                                "meeting": meeting, "date": date, "language": language}.items() if v}
     uploads = [UploadedFile(safe_file_name(f.filename), await f.read()) for f in files]
     results = await run_in_threadpool(ingest_uploads, service.folder, uploads, entry, service.settings.read_limits)

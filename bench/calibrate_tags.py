@@ -3,7 +3,7 @@
 Protocol: the label set is split by document into `dev` (18 documents) and `test` (15; the English,
 French and Spanish versions of one contribution stay in the same split). The score weights (with
 --grid) and the per-facet thresholds are chosen on dev only; precision and recall are then reported
-on test, which played no part in any choice. The shipped thresholds in search/taxonomy.yaml are the
+on test, which played no part in any choice. The shipped thresholds in search/characterization/taxonomy.yaml are the
 dev-calibrated ones this script prints.
 
     .venv/bin/python bench/calibrate_tags.py [--index DIR] [--grid]
@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 from index.folder import IndexFolder  # noqa: E402
 from index.writer import IndexWriter, expand_paths  # noqa: E402
 from ingest.metadata import read_manifest  # noqa: E402
-from search.tag_eval import calibrate_thresholds, read_gold, score_facets, select_rows  # noqa: E402
-from search.tagging import ScoreTable, ScoreWeights, Tagger  # noqa: E402
-from search.taxonomy import FACETS, load_taxonomy  # noqa: E402
+from search.characterization.tag_eval import calibrate_thresholds, read_gold, score_facets, select_rows  # noqa: E402
+from search.characterization.tagging import ScoreTable, ScoreWeights, Tagger  # noqa: E402
+from search.characterization.taxonomy import FACETS, load_taxonomy  # noqa: E402
 
 SAMPLE = ROOT / "examples" / "cwg-cop-20"
 GOLD = ROOT / "tests" / "data" / "sample_labels.csv"

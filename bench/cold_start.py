@@ -30,7 +30,7 @@ import json, sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from index.folder import IndexFolder
-from search.engine import SearchEngine
+from search.retrieval.engine import SearchEngine
 t_import = time.perf_counter()
 folder = IndexFolder.open(Path(sys.argv[2]))
 t_open = time.perf_counter()

@@ -6,7 +6,7 @@ The labelled set is bench/cross_language_queries.jsonl: 90 queries written for t
 copied from the guides), each naming the guide that answers it. The index holds every English PDF of
 ../shared/data/policy_pdfs (25 documents, about 1,050 pages: the three English child online-safety
 guides among national AI strategies, UNICEF and child-protection reports), ingested by `IndexWriter`
-as `cwg ingest` does, once with `--model default` (MiniLM only) and once with `--model multilingual`
+as `cwg ingest` does, once with `--model english` (MiniLM only) and once with `--model default`
 (MiniLM + USE). A query scores 1 when the relevant guide is among the documents of the top 5 passages
 of `SearchEngine.search(query, k=5)`.
 
@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 from index.folder import IndexFolder  # noqa: E402
 from index.writer import IndexWriter  # noqa: E402
-from search.engine import SearchEngine  # noqa: E402
+from search.retrieval.engine import SearchEngine  # noqa: E402
 
 PDFS = ROOT.parent / "shared" / "data" / "policy_pdfs"
 GUIDES = PDFS / "multilingual_child_online_safety"
@@ -145,7 +145,7 @@ def main() -> int:
         return 2
     queries = load_queries(args.split)
     results: dict[str, dict[str, bool]] = {}
-    for model in ("default", "multilingual"):
+    for model in ("english", "default"):
         folder = build(model)
         try:
             results[model] = recall_at_5(folder, queries)
@@ -156,7 +156,7 @@ def main() -> int:
     for q in queries:
         by_lang[q["language"]].append(q["id"])
     print(f"Recall@5, {args.split} queries over {len(english_pdfs())} English PDFs")
-    print(f"{'query language':<16}{'queries':>8}{'default':>10}{'multilingual':>14}")
+    print(f"{'query language':<16}{'queries':>8}{'english':>10}{'default':>14}")
     for lang in LANGUAGES:
         ids = by_lang.get(lang, [])
         if not ids:
@@ -165,7 +165,7 @@ def main() -> int:
         for model in results:
             row[model] = round(sum(results[model][i] for i in ids) / len(ids), 3)
         table[lang] = row
-        print(f"{lang:<16}{len(ids):>8}{row['default']:>10.3f}{row['multilingual']:>14.3f}")
+        print(f"{lang:<16}{len(ids):>8}{row['english']:>10.3f}{row['default']:>14.3f}")
     arabic = arabic_normalisation(load_queries("all"))
     print("\nArabic guides from Arabic queries (all 18), by the text the encoder sees")
     print(f"{'text':<34}{'USE top-1 of 3':>15}{'query words in guide':>22}{'presentation forms':>20}")

@@ -36,8 +36,8 @@ from synthetic_index import build_synthetic_index  # noqa: E402
 from index.filters import Filters  # noqa: E402
 from index.folder import IndexFolder  # noqa: E402
 from index.vectors import HNSW_EF_SEARCH, HNSW_THRESHOLD, VectorIndex  # noqa: E402
-from search.engine import SearchEngine  # noqa: E402
-from search.lexical import lexical_search  # noqa: E402
+from search.retrieval.engine import SearchEngine  # noqa: E402
+from search.retrieval.lexical import lexical_search  # noqa: E402
 
 SCIFACT_QUERIES = ROOT.parent / "shared" / "data" / "ir_benchmarks" / "scifact" / "queries.jsonl"
 FILTERS = {"none": [], "country=France (5%)": ["country=France"], "doc_type=contribution (25%)": ["doc_type=contribution"]}

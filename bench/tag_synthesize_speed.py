@@ -19,10 +19,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from index.folder import IndexFolder  # noqa: E402
-from search.render_docx import render_docx  # noqa: E402
-from search.synthesis import Synthesizer  # noqa: E402
-from search.tagging import Tagger  # noqa: E402
-from search.taxonomy import load_taxonomy  # noqa: E402
+from search.characterization.tagging import Tagger  # noqa: E402
+from search.characterization.taxonomy import load_taxonomy  # noqa: E402
+from search.synthesis.pipeline import Synthesizer  # noqa: E402
+from search.synthesis.render_docx import render_docx  # noqa: E402
 
 
 def main() -> None:

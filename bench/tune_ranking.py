@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/tune_ranking.py [--variants default doc c90-150 c100-200]
 
-Each chunking variant is a real index built by `search.evaluate.build_index` (cached under
+Each chunking variant is a real index built by `search.retrieval.evaluate.build_index` (cached under
 bench/out/cache/scifact-<variant>): `default` is the shipped chunking (150-250 words, the title with
 every passage), `doc` one passage per document (the document-level set-up of the published numbers),
 `c90-150` / `c100-200` shorter passages. For every train query the script takes the real candidate
-lists once (FTS5 BM25 from `search.lexical`, FAISS from `IndexFolder.vector_index`, 1,000 deep) and
+lists once (FTS5 BM25 from `search.retrieval.lexical`, FAISS from `IndexFolder.vector_index`, 1,000 deep) and
 ranks documents many ways from them: each way is a small function below. The row `default` must equal
 `cwg eval --split train` through the engine, which the script checks. Prints a table, writes
 bench/out/tune_ranking.json. The decisions it supports are listed in README ("Quality and speed").
@@ -31,8 +31,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import numpy as np  # noqa: E402
 
 from index.folder import IndexFolder  # noqa: E402
-from search.engine import RankingSettings  # noqa: E402
-from search.evaluate import (  # noqa: E402
+from search.retrieval.engine import RankingSettings  # noqa: E402
+from search.retrieval.evaluate import (  # noqa: E402
     BeirCollection,
     DocumentRanker,
     build_index,
@@ -40,8 +40,8 @@ from search.evaluate import (  # noqa: E402
     run_queries,
     score_runs,
 )
-from search.fusion import convex_columns, rrf_columns  # noqa: E402
-from search.lexical import _WORD, FIELD_WEIGHTS, STOPWORDS, lexical_search  # noqa: E402
+from search.retrieval.fusion import convex_columns, rrf_columns  # noqa: E402
+from search.retrieval.lexical import _WORD, FIELD_WEIGHTS, STOPWORDS, lexical_search  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "data" / "ir_benchmarks" / "scifact"
 CACHE = ROOT / "bench" / "out" / "cache"

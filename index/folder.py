@@ -37,7 +37,7 @@ class IndexFolder:
         if not (path / MANIFEST_NAME).exists():
             if not create:
                 raise IndexOpenError(f"no index at {path}: build one with `cwg ingest FILES --index {path}`")
-            _create(path, model or "default", dtype, embedders)
+            _create(path, model, dtype, embedders)
         manifest = IndexManifest.read(path)
         if model is not None and model != manifest.model:
             raise IndexOpenError(
@@ -98,7 +98,7 @@ class IndexFolder:
         self.store.close()
 
 
-def _create(path: Path, model: str, dtype: str, embedders: dict[str, Embedder] | None) -> None:
+def _create(path: Path, model: str | None, dtype: str, embedders: dict[str, Embedder] | None) -> None:
     """Make a new index folder. Two processes creating the same one (`cwg ingest` started twice) take
     turns under a file lock; the second finds the manifest and opens the index the first made."""
     if path.exists() and not path.is_dir():
@@ -113,7 +113,9 @@ def _create(path: Path, model: str, dtype: str, embedders: dict[str, Embedder] |
         if strangers:
             raise IndexOpenError(f"{path} is a non-empty folder without an index (it holds {', '.join(strangers[:3])}"
                                  f"{' …' if len(strangers) > 3 else ''}): choose another --index")
-        spaces = spaces_for_model(model)
+        # encoders given without a model (tests' fake encoder): the index has exactly their spaces
+        spaces = tuple(embedders) if embedders and model is None else spaces_for_model(model or "default")
+        model = model or "default"
         (path / FILES_DIR).mkdir(exist_ok=True)
         # The manifest is written first (atomically): a crash before the store exists leaves a folder
         # that opens as an empty index, never one that refuses to open.

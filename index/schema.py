@@ -69,6 +69,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX labels_facet ON labels(facet, label);
     """,
+    # 3: who submitted each document (member state, UN agency, civil society, ...); filled in for the
+    # documents already there by `backfill_actor_types` when the store opens
+    """
+    ALTER TABLE documents ADD COLUMN actor_type TEXT NOT NULL DEFAULT '';
+    CREATE INDEX documents_actor_type ON documents(actor_type);
+    """,
 ]
 
 

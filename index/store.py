@@ -19,7 +19,7 @@ from ingest.errors import NotFound
 from ingest.records import PreparedDocument
 
 DOCUMENT_COLUMNS = ("id", "path", "file_name", "file_hash", "stored_file", "format", "title", "source",
-                    "country", "region", "doc_type", "meeting", "date", "language", "pages", "extra",
+                    "country", "region", "doc_type", "actor_type", "meeting", "date", "language", "pages", "extra",
                     "warnings", "entry", "added_at")
 
 
@@ -36,6 +36,7 @@ class DocumentRecord:
     country: str
     region: str
     doc_type: str
+    actor_type: str
     meeting: str
     date: str
     language: str
@@ -45,6 +46,14 @@ class DocumentRecord:
     entry: dict[str, str]
     added_at: str
     chunks: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        """The document as the CLI (`--json`) and the HTTP API show it: metadata, never server paths."""
+        return {"document_id": self.id, "title": self.title, "source": self.source, "country": self.country,
+                "region": self.region, "doc_type": self.doc_type, "actor_type": self.actor_type,
+                "meeting": self.meeting, "date": self.date, "language": self.language, "format": self.format,
+                "pages": self.pages, "chunks": self.chunks, "file_name": self.file_name, "added_at": self.added_at,
+                "has_file": bool(self.stored_file), "extra": self.extra, "warnings": self.warnings}
 
     @property
     def source_key(self) -> str:
@@ -126,6 +135,22 @@ class Store:
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA foreign_keys = ON")
         migrate(self.conn)
+        self._backfill_actor_types()
+
+    def _backfill_actor_types(self) -> None:
+        """Documents written before `actor_type` existed get it from their source (once)."""
+        rows = self._main.execute("SELECT id, source, country FROM documents WHERE actor_type = '' "
+                                  "AND source != ''").fetchall()
+        if not rows:
+            return
+        from ingest.actors import infer_actor_type
+
+        kinds = [(infer_actor_type(r["source"], r["country"]), r["id"]) for r in rows]
+        try:
+            with self.transaction() as conn:
+                conn.executemany("UPDATE documents SET actor_type = ? WHERE id = ? AND actor_type = ''", kinds)
+        except sqlite3.OperationalError:
+            pass  # a read-only index: the next writer fills them in
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -306,7 +331,7 @@ class Store:
                 f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}, text) VALUES "
                 f"({', '.join('?' * (len(DOCUMENT_COLUMNS) + 1))})",
                 (doc_id, key, prepared.file_name, prepared.file_hash, stored_file, prepared.format,
-                 m.title, m.source, m.country, m.region, m.doc_type, m.meeting, m.date, m.language,
+                 m.title, m.source, m.country, m.region, m.doc_type, m.actor_type, m.meeting, m.date, m.language,
                  prepared.page_count, json.dumps(m.extra, ensure_ascii=False),
                  json.dumps(prepared.warnings, ensure_ascii=False), json.dumps(entry, ensure_ascii=False),
                  datetime.now(timezone.utc).isoformat(timespec="seconds"), prepared.text),

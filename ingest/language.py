@@ -57,3 +57,22 @@ def language_probabilities(text: str) -> dict[str, float]:
         return {p.lang: float(p.prob) for p in detector.get_probabilities()}
     except Exception:  # langdetect raises LangDetectException on feature-less text
         return {}
+
+
+def language_shares(text: str) -> dict[str, float]:
+    """How likely `text` is in each language (ISO 639-1 base codes summing to at most 1); {} when there
+    is too little text to tell. A script unique to one of our languages decides alone."""
+    sample = text[:3000]
+    letters = sum(c.isalpha() for c in sample)
+    if letters < 3:
+        return {}
+    for pattern, code in _SCRIPTS:
+        if len(pattern.findall(sample)) > 0.3 * letters:
+            if code == "zh" and _SCRIPTS[2][0].search(sample):
+                return {"ja": 1.0}
+            return {code: 1.0}
+    shares: dict[str, float] = {}
+    for code, p in language_probabilities(sample).items():
+        base = code.split("-")[0]
+        shares[base] = shares.get(base, 0.0) + p
+    return shares

@@ -10,14 +10,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.actors import infer_actor_type, normalize_actor_type
 from ingest.countries import find_countries, find_countries_in_filename, lookup_country
 from ingest.errors import ManifestError
 from ingest.itu_header import parse_header
 from ingest.language import detect_language
 from ingest.organisations import find_organisation, find_organisation_in_filename
-from ingest.records import DOC_TYPES, DocumentMeta, LoadedDocument
+from ingest.records import ACTOR_TYPES, DOC_TYPES, DocumentMeta, LoadedDocument
 
-KNOWN_FIELDS = ("title", "source", "country", "doc_type", "meeting", "date", "language")
+KNOWN_FIELDS = ("title", "source", "country", "doc_type", "actor_type", "meeting", "date", "language")
 # Names people write for the group's document types (lower case, '-' and '_' read as spaces) → id.
 _DOC_TYPE_ALIASES = {
     "contribution": "contribution", "contrib": "contribution", "contributions": "contribution",
@@ -132,6 +133,14 @@ def _add_row(manifest: Manifest, path: Path, n: int, row: dict[str, str]) -> Non
         if not known:
             manifest.problems.append(where + unknown_doc_type_warning(row["doc_type"], kept))
         row["doc_type"] = kept
+    if row.get("actor_type"):
+        kind, known = normalize_actor_type(row["actor_type"])
+        if not known:
+            manifest.problems.append(f"{where}actor_type {row['actor_type']!r} is not one of "
+                                     f"{', '.join(ACTOR_TYPES)}: inferred from the source instead")
+            del row["actor_type"]
+        else:
+            row["actor_type"] = kind
     if row.get("date") and not is_iso_date(row["date"]):
         manifest.problems.append(f"{where}date {row['date']!r} is not an ISO date (YYYY, YYYY-MM or "
                                  f"YYYY-MM-DD): date left out")
@@ -224,6 +233,12 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
     doc_type, known = normalize_doc_type(fields.get("doc_type", "other"))
     if not known and (entry or {}).get("doc_type") != fields["doc_type"]:  # a manifest row is warned of by its line
         loaded.warnings.append(unknown_doc_type_warning(fields["doc_type"], doc_type))
+    actor_type, known = normalize_actor_type(fields.get("actor_type", ""))
+    if not known:
+        if fields.get("actor_type"):
+            loaded.warnings.append(f"actor_type {fields['actor_type']!r} is not one of {', '.join(ACTOR_TYPES)}: "
+                                   f"inferred from the source")
+        actor_type = infer_actor_type(source, country)
     date = fields.get("date", "")
     if date and not is_iso_date(date):
         loaded.warnings.append(f"date {date!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD): left out")
@@ -234,6 +249,7 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
         country=country,
         region=found.region if found else "",
         doc_type=doc_type,
+        actor_type=actor_type,
         meeting=fields.get("meeting", ""),
         date=date.strip(),
         language=language,

@@ -19,6 +19,19 @@ DOC_TYPES: dict[str, str] = {
 }
 
 
+# Who submits: the kinds of actor, id → the name shown to people.
+ACTOR_TYPES: dict[str, str] = {
+    "member_state": "Member state",
+    "intergovernmental": "Intergovernmental organisation",
+    "un_agency": "UN agency",
+    "civil_society": "Civil society",
+    "industry": "Industry",
+    "academia": "Academia",
+    "secretariat": "Secretariat",
+    "other": "Other",
+}
+
+
 @dataclass(frozen=True)
 class Block:
     """A unit of document structure: a heading, a paragraph or a (flattened) table.
@@ -55,6 +68,7 @@ class DocumentMeta:
     country: str = ""
     region: str = ""
     doc_type: str = "other"
+    actor_type: str = ""  # one of ACTOR_TYPES ("" when nothing says who submitted it)
     meeting: str = ""
     date: str = ""
     language: str = ""

@@ -34,8 +34,8 @@ def build_sample_index(tag: bool = True):  # type: ignore[no-untyped-def]
         raise RuntimeError(f"sample corpus did not index: {report.failed}")
     folder.refresh_vectors()
     if tag:
-        from search.tagging import Tagger
-        from search.taxonomy import load_taxonomy
+        from search.characterization.tagging import Tagger
+        from search.characterization.taxonomy import load_taxonomy
 
         Tagger(folder, load_taxonomy()).tag()
     return folder

@@ -10,8 +10,8 @@ import pytest
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.writer import IndexWriter, expand_paths
-from search.engine import SearchEngine
-from search.similar import SimilarFinder
+from search.retrieval.engine import SearchEngine
+from search.retrieval.similar import SimilarFinder
 from tests.conftest import shared_data
 
 pytestmark = pytest.mark.slow

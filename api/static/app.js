@@ -3,11 +3,11 @@
 "use strict";
 
 const FACET_LABELS = {
-  country: "Country", region: "Region", source: "Source", doc_type: "Document type",
+  country: "Country", region: "Region", source: "Source", doc_type: "Document type", actor_type: "Submitted by",
   meeting: "Meeting", language: "Language", theme: "Theme", risk: "Risk", audience: "Audience",
   initiative_type: "Initiative type",
 };
-const FACET_ORDER = ["country", "region", "doc_type", "meeting", "language", "source",
+const FACET_ORDER = ["actor_type", "country", "region", "doc_type", "meeting", "language", "source",
                      "theme", "risk", "audience", "initiative_type"];
 const SNIPPET_CHARS = 420;
 
@@ -310,7 +310,8 @@ async function openDocument(documentId, chunkId) {
     heading.textContent = doc.title;
     const meta = $("document-meta");
     const rows = [["Source", doc.source], ["Country", doc.country], ["Region", doc.region],
-                  ["Type", doc.doc_type], ["Meeting", doc.meeting], ["Date", doc.date],
+                  ["Submitted by", doc.actor_type.replace("_", " ")], ["Type", doc.doc_type.replace("_", " ")],
+                  ["Meeting", doc.meeting], ["Date", doc.date],
                   ["Language", doc.language], ["Format", doc.pages ? `${doc.format}, ${doc.pages} pages` : doc.format],
                   ["File", doc.file_name]];
     for (const [label, value] of rows) if (value) meta.append(el("dt", {}, label), el("dd", {}, String(value)));

@@ -3,7 +3,7 @@
 "use strict";
 
 (function () {
-  const FILTER_FIELDS = ["country", "region", "doc_type", "meeting", "language", "source",
+  const FILTER_FIELDS = ["country", "region", "doc_type", "actor_type", "meeting", "language", "source",
                          "theme", "risk", "audience", "initiative_type"];
 
   function currentFilters() {

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.cli import main
 from api.settings import Settings
-from search.engine import SearchEngine
+from search.retrieval.engine import SearchEngine
 from tests.api.conftest import AUTH, SEED_DOCS
 
 

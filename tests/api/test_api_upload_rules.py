@@ -163,3 +163,10 @@ def test_docx_bomb_helper_builds_a_package_python_docx_opens(tmp_path: Path) -> 
 
     document = docx.Document(io.BytesIO(docx_bomb(1)))
     assert len(document.paragraphs) > 1000  # the test above fails on the size, not on a broken package
+
+
+def test_a_single_valued_parameter_given_twice_is_refused(client: TestClient) -> None:
+    r = client.get("/similar", params=[("text", "a helpline"), ("text", "age checks")])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "text"]
+    r = client.get("/search", params=[("q", "helpline"), ("country", "Malawi"), ("country", "Philippines")])
+    assert r.status_code == 200  # filters repeat: alternatives

@@ -140,8 +140,8 @@ def _wait_until_blocked_on_a_lock(proc: subprocess.Popen[str]) -> None:
 
 
 def test_a_folder_holding_other_files_is_still_refused(tmp_path: Path) -> None:
-    from ingest.errors import IndexOpenError
     from index.folder import IndexFolder
+    from ingest.errors import IndexOpenError
 
     (tmp_path / "ix").mkdir()
     (tmp_path / "ix" / "notes.txt").write_text("mine")

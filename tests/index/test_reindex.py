@@ -6,7 +6,7 @@ from index.embedders import FakeEmbedder
 from index.folder import IndexFolder
 from index.reindex import reindex
 from index.writer import IndexWriter
-from search.engine import SearchEngine
+from search.retrieval.engine import SearchEngine
 
 
 def test_reindex_adds_the_multilingual_space_from_stored_text(fake_index: IndexFolder, tmp_path: Path):

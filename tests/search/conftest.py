@@ -13,8 +13,8 @@ def tagged_sample_index(real_sample_index, tmp_path_factory: pytest.TempPathFact
     """A copy of the real sample index, tagged with the shipped taxonomy (reuses the loaded model)."""
     from index.folder import IndexFolder
     from index.manifest import MANIFEST_NAME
-    from search.tagging import Tagger
-    from search.taxonomy import load_taxonomy
+    from search.characterization.tagging import Tagger
+    from search.characterization.taxonomy import load_taxonomy
 
     path = tmp_path_factory.mktemp("tagged") / "ix"
     path.mkdir()

@@ -10,7 +10,7 @@ import pytest
 
 from index.folder import IndexFolder
 from index.writer import IndexWriter
-from search.engine import SearchEngine
+from search.retrieval.engine import SearchEngine
 from tests.conftest import ROOT, shared_data
 
 QUERIES = ROOT / "bench" / "cross_language_queries.jsonl"

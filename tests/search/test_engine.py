@@ -10,8 +10,8 @@ from index.filters import Filters
 from index.folder import IndexFolder
 from index.writer import IndexWriter
 from ingest.errors import QueryError
-from search.engine import SearchEngine
-from search.similar import SimilarFinder
+from search.retrieval.engine import SearchEngine
+from search.retrieval.similar import SimilarFinder
 
 
 def _doc(tmp_path: Path, name: str, text: str) -> Path:

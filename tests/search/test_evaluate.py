@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from search.evaluate import (
+from search.retrieval.evaluate import (
     BeirCollection,
     DatasetError,
     DocumentRanker,

@@ -11,7 +11,7 @@ import pytest
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.writer import IndexWriter
-from search.lexical import ROW_BUDGET, lexical_search, within_budget
+from search.retrieval.lexical import ROW_BUDGET, lexical_search, within_budget
 
 
 def test_within_budget_keeps_the_rarest_terms_in_query_order():

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from index.folder import IndexFolder
 from index.writer import IndexWriter
-from search.tagging import Tagger, retag_if_tagged
-from search.taxonomy import load_taxonomy
+from search.characterization.tagging import Tagger, retag_if_tagged
+from search.characterization.taxonomy import load_taxonomy
 
 
 def test_ingest_after_tagging_labels_the_new_document(fake_index: IndexFolder, tmp_path: Path):

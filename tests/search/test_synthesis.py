@@ -18,13 +18,13 @@ import pytest
 
 from index.filters import Filters
 from ingest.countries import REGIONS
-from search.matrix import build_matrix, render_matrix
-from search.render import render_html, render_markdown
-from search.render_docx import render_docx
-from search.rewrite import LlmSettings, rewrite_synthesis
-from search.synthesis import Synthesizer
-from search.synthesis_model import CitedSentence, Synthesis
-from search.taxonomy import load_taxonomy
+from search.characterization.matrix import build_matrix, render_matrix
+from search.characterization.taxonomy import load_taxonomy
+from search.synthesis.model import CitedSentence, Synthesis
+from search.synthesis.pipeline import Synthesizer
+from search.synthesis.render import render_html, render_markdown
+from search.synthesis.render_docx import render_docx
+from search.synthesis.rewrite import LlmSettings, rewrite_synthesis
 
 pytestmark = pytest.mark.slow
 
@@ -210,7 +210,7 @@ def test_rewrite_keeps_supported_sentences_and_drops_fabrication(age_assurance, 
 def test_matrix_counts_labelled_documents(tagged_sample_index):
     store = tagged_sample_index.store
     taxonomy = load_taxonomy()
-    matrix = build_matrix(store, "country", "theme", taxonomy=taxonomy)
+    matrix = build_matrix(store, "country", "theme", taxonomy=taxonomy, member_states_only=False)
     labelled = store.conn.execute("SELECT COUNT(*) FROM labels WHERE facet = 'theme'").fetchone()[0]
     assert sum(sum(row) for row in matrix.counts()) == labelled
     assert matrix.cols == [label.id for label in taxonomy.facets["theme"].labels]
@@ -294,7 +294,7 @@ def test_post_synthesize_returns_json_and_files(tagged_sample_index):
 def test_tag_matrix_and_synthesis_on_real_policy_pdfs(real_sample_index, tmp_path: Path):
     from index.folder import IndexFolder
     from index.writer import IndexWriter
-    from search.tagging import Tagger
+    from search.characterization.tagging import Tagger
     from tests.conftest import shared_data
 
     pdfs = shared_data("policy_pdfs")

@@ -13,9 +13,9 @@ from index.embedders import FakeEmbedder
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.writer import IndexWriter
-from search.tag_eval import read_gold, score_facets
-from search.tagging import Tagger, tagging_state
-from search.taxonomy import FACETS, default_taxonomy_path, load_taxonomy
+from search.characterization.tag_eval import read_gold, score_facets
+from search.characterization.tagging import Tagger, tagging_state
+from search.characterization.taxonomy import FACETS, default_taxonomy_path, load_taxonomy
 from tests.conftest import ROOT
 
 GOLD = ROOT / "tests" / "data" / "sample_labels.csv"
@@ -136,3 +136,18 @@ def test_evidence_passages_on_the_real_sample_say_what_the_label_is_about(tagged
     assert "age" in store.chunks_by_id([row[0]])[row[0]].text.lower()
     filtered = {d.id for d in store.documents(Filters.parse(["risk=encryption"]))}
     assert {"swgfl-legal-measures-end-to-end-encryption", "stiftung-digitale-chancen-csa-regulation"} <= filtered
+
+
+def test_matrix_by_country_counts_member_states_unless_asked(tagged_sample_index):
+    from index.filters import Filters
+    from search.characterization.matrix import build_matrix
+
+    store = tagged_sample_index.store
+    by_country = build_matrix(store, "country", "theme")
+    every_actor = build_matrix(store, "country", "theme", member_states_only=False)
+    member_states = {d.country for d in store.documents(Filters.parse(["actor_type=member_state"]))}
+    assert set(by_country.rows) == member_states
+    assert sum(by_country.row_documents.values()) == len(store.documents(Filters.parse(["actor_type=member_state"])))
+    assert sum(every_actor.row_documents.values()) == len(store.documents())  # organisations too, "(none)" included
+    kinds = build_matrix(store, "actor_type", "theme")
+    assert {"member_state", "civil_society", "un_agency", "industry", "secretariat"} <= set(kinds.rows)

@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from search.tagging import phrase_pattern
-from search.taxonomy import FACETS, TaxonomyError, default_taxonomy_path, load_taxonomy, parse_taxonomy
+from search.characterization.tagging import phrase_pattern
+from search.characterization.taxonomy import (
+    FACETS,
+    TaxonomyError,
+    default_taxonomy_path,
+    load_taxonomy,
+    parse_taxonomy,
+)
 
 
 def test_default_taxonomy_has_the_four_facets_and_the_workplan_labels():

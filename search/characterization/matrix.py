@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from index.filters import Filters
 from index.store import Store
 from ingest.errors import QueryError
-from search.taxonomy import FACETS, Taxonomy
+from search.characterization.taxonomy import FACETS, Taxonomy
 
-ROW_FIELDS = ("country", "source", "region")
+ROW_FIELDS = ("country", "source", "region", "actor_type")
 FORMATS = ("csv", "json", "md")
 NO_VALUE = "(none)"
 
@@ -46,8 +46,15 @@ class Matrix:
 
 
 def build_matrix(store: Store, rows: str = "country", cols: str = "theme", filters: Filters | None = None,
-                 taxonomy: Taxonomy | None = None) -> Matrix:
-    """Count documents per (row value, label). Documents without a row value go under "(none)"."""
+                 taxonomy: Taxonomy | None = None, member_states_only: bool = True) -> Matrix:
+    """Count documents per (row value, label). Documents without a row value go under "(none)".
+
+    By country, only member states' documents count unless `member_states_only` is False (or the filters
+    name actor types): an organisation's country is where it is based, not who speaks.
+    """
+    if rows == "country" and member_states_only and "actor_type" not in (filters or Filters()).fields:
+        filters = Filters(fields={**(filters or Filters()).fields, "actor_type": ["member_state"]},
+                          date_from=(filters or Filters()).date_from, date_to=(filters or Filters()).date_to)
     if rows not in ROW_FIELDS:
         raise QueryError(f"unknown --rows {rows!r}: choose one of {', '.join(ROW_FIELDS)}")
     if cols not in FACETS:

@@ -24,10 +24,12 @@ from index.folder import IndexFolder
 from index.store import ChunkRecord, DocumentRecord
 from ingest.chunking import split_sentences
 from ingest.countries import REGIONS
-from search.engine import SearchEngine, validate_query
-from search.keyphrases import cluster_key_phrases
-from search.lexical import query_terms
-from search.synthesis_model import (
+from search.characterization.tagging import Tagger, label_regex, phrase_pattern
+from search.characterization.taxonomy import FACETS, Label, Taxonomy
+from search.retrieval.engine import SearchEngine, validate_query
+from search.retrieval.lexical import query_terms
+from search.synthesis.keyphrases import cluster_key_phrases
+from search.synthesis.model import (
     Citation,
     CitedSentence,
     Gap,
@@ -35,8 +37,6 @@ from search.synthesis_model import (
     SubTheme,
     Synthesis,
 )
-from search.tagging import Tagger, label_regex, phrase_pattern
-from search.taxonomy import FACETS, Label, Taxonomy
 
 Key = tuple[int, int]  # (passage index, sentence index)
 _LIST_MARKER = re.compile(r"(?:[-•*]|\d{1,2}[.)])\s+")  # used with .match(text, pos)

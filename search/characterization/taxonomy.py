@@ -96,7 +96,7 @@ def _normalise(text: str) -> str:
 
 
 def default_taxonomy_path() -> Path:
-    return Path(str(importlib.resources.files("search") / "taxonomy.yaml"))
+    return Path(str(importlib.resources.files("search.characterization") / "taxonomy.yaml"))
 
 
 def load_taxonomy(path: Path | str | None = None) -> Taxonomy:

@@ -23,21 +23,28 @@ class Citation:
     char_start: int
     char_end: int
     passage: str
+    actor_type: str = ""
 
     @classmethod
     def make(cls, number: int, doc: DocumentRecord, chunk: ChunkRecord) -> Citation:
         return cls(number, doc.id, chunk.id, doc.title, doc.source, doc.country, doc.region, chunk.page_start,
-                   chunk.page_end, chunk.char_start, chunk.char_end, chunk.text)
+                   chunk.page_end, chunk.char_start, chunk.char_end, chunk.text, doc.actor_type)
 
     def label(self) -> str:
         """[title, source, page] as readers see it."""
-        who = self.source or "unknown source"
-        if self.country and self.country != self.source:
-            who += f" ({self.country})"
+        who = source_with_country(self.source, self.country, self.actor_type)
         parts = [self.title, who]
         if self.page is not None:
             parts.append(f"p. {self.page}" if self.page_end in (None, self.page) else f"pp. {self.page}–{self.page_end}")
         return ", ".join(parts)
+
+
+def source_with_country(source: str, country: str, actor_type: str) -> str:
+    """"Malawi"; "Stairway Foundation (based in Philippines)": an organisation's country is where it is based."""
+    who = source or "unknown source"
+    if country and country != source:
+        who += f" ({country})" if actor_type == "member_state" else f" (based in {country})"
+    return who
 
 
 @dataclass(frozen=True)

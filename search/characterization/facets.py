@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from index.filters import LABEL_FACETS, Filters
 from index.store import Store
-from ingest.records import DOC_TYPES
-from search.tagging import tagging_state
+from ingest.records import ACTOR_TYPES, DOC_TYPES
+from search.characterization.tagging import tagging_state
 
-DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "meeting", "language")
+DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def facet_counts(store: Store, *, filters: Filters | None = None,
         f"GROUP BY l.facet, l.label", [*LABEL_FACETS, *params]).fetchall()
     for facet, label, count in label_rows:
         counters[facet][label] = int(count)
-    names: dict[str, dict[str, str]] = {"doc_type": DOC_TYPES}
+    names: dict[str, dict[str, str]] = {"doc_type": DOC_TYPES, "actor_type": ACTOR_TYPES}
     state = tagging_state(store.conn)
     if state:
         names.update(state.get("labels", {}))  # type: ignore[arg-type]

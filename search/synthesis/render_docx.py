@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import re
 
-from search.render import METHOD_NOTE, gap_lines, scope_line
-from search.synthesis_model import CitedSentence, Synthesis
+from search.synthesis.model import CitedSentence, Synthesis
+from search.synthesis.render import METHOD_NOTE, gap_lines, scope_line
 
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ingest.errors import CwgError
-from search.tagging import LabelScore, ScoreTable
-from search.taxonomy import FACETS, Taxonomy
+from search.characterization.tagging import LabelScore, ScoreTable
+from search.characterization.taxonomy import FACETS, Taxonomy
 
 THRESHOLD_GRID = tuple(round(x, 2) for x in np.arange(0.05, 0.96, 0.01))
 

@@ -19,7 +19,7 @@ import numpy as np
 from index.embedders import Embedder
 from ingest.chunking import split_sentences
 from ingest.errors import CwgError
-from search.synthesis_model import CitedSentence, RewriteFlag, Synthesis
+from search.synthesis.model import CitedSentence, RewriteFlag, Synthesis
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MARKER_AFTER_STOP = re.compile(r"([.!?])\s*(\[\d+(?:\s*,\s*\d+)*\])")

@@ -10,13 +10,14 @@ from index.filters import Filters
 from index.folder import IndexFolder
 from index.store import ChunkRecord, DocumentRecord
 from ingest.errors import QueryError
-from ingest.language import detect_language
-from search.fusion import get_fusion
-from search.lexical import ROW_BUDGET, lexical_search, query_terms
+from ingest.language import language_shares
+from search.retrieval.fusion import get_fusion
+from search.retrieval.lexical import ROW_BUDGET, lexical_search, query_terms
 
 MAX_QUERY_CHARS = 10_000
 MAX_K = 1000
 MODES = ("hybrid", "dense", "lexical")
+LANGUAGE_EVIDENCE_LETTERS = 40
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Hit:
     country: str
     region: str
     doc_type: str
+    actor_type: str
     meeting: str
     language: str
     date: str
@@ -58,7 +60,7 @@ class Hit:
 
     @classmethod
     def make(cls, doc: DocumentRecord, chunk: ChunkRecord, score: float) -> Hit:
-        return cls(doc.id, chunk.id, doc.title, doc.source, doc.country, doc.region, doc.doc_type,
+        return cls(doc.id, chunk.id, doc.title, doc.source, doc.country, doc.region, doc.doc_type, doc.actor_type,
                    doc.meeting, doc.language, doc.date, chunk.page_start, chunk.page_end, chunk.section,
                    chunk.text, round(float(score), 6), chunk.char_start, chunk.char_end)
 
@@ -117,18 +119,24 @@ class SearchEngine:
         return [(int(ids[i]), float(fused[i])) for i in order]
 
     def _weights(self, names: list[str], ids: np.ndarray, query: str) -> np.ndarray:
-        """Per-candidate weights of each list. With a multilingual space, documents in another
-        language than the query lean on it (lexical and English-model scores mean little there)."""
+        """Per-candidate weights of each list. With a multilingual space, a document in another language
+        than the query leans on it (lexical and English-model scores mean little across languages), in
+        proportion to how sure we are that the languages differ: a short query's language is a guess, and
+        an English question misread as Dutch must not lose its English documents' best signals."""
         s = self.settings
-        base = {"lexical": 1.0 - s.dense_weight, "minilm": s.dense_weight, "use": s.same_language_use_weight}
-        weights = np.tile(np.array([base.get(n, s.dense_weight) for n in names], dtype=np.float32), (len(ids), 1))
+        base = np.array([{"lexical": 1.0 - s.dense_weight, "minilm": s.dense_weight,
+                          "use": s.same_language_use_weight}.get(n, s.dense_weight) for n in names], dtype=np.float32)
+        weights = np.tile(base, (len(ids), 1))
         if "use" in names:
-            qlang = detect_language(query, "")
-            langs = self._languages(ids)
-            other = np.array([bool(qlang) and lang not in ("", "und", qlang) for lang in langs])
-            if other.any():
+            shares = language_shares(query)
+            if shares:
+                # langdetect is sure of itself even on two words ("age assurance": French, 1.0): trust
+                # it in proportion to the letters it had, fully from LANGUAGE_EVIDENCE_LETTERS on
+                trust = min(1.0, sum(c.isalpha() for c in query) / LANGUAGE_EVIDENCE_LETTERS)
                 cross = np.array([{"use": s.cross_language_use_weight}.get(n, 0.0) for n in names], dtype=np.float32)
-                weights[other] = cross
+                other = np.array([0.0 if lang in ("", "und") else trust * (1.0 - shares.get(lang, 0.0))
+                                  for lang in self._languages(ids)], dtype=np.float32)[:, None]
+                weights = (1.0 - other) * weights + other * cross
         return weights
 
     def _languages(self, ids: np.ndarray) -> list[str]:

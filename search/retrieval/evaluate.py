@@ -25,7 +25,7 @@ from index.embedders import Embedder
 from index.folder import IndexFolder
 from index.writer import FileResult, IndexWriter, IngestReport, SourceFile
 from ingest.errors import CwgError
-from search.engine import MODES, RankingSettings, SearchEngine
+from search.retrieval.engine import MODES, RankingSettings, SearchEngine
 
 STORED_PREFIX = "beir:"
 DOCUMENT_DEPTH = 100  # documents ranked per query (Recall@100 needs 100)

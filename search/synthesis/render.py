@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import html
 
-from search.synthesis_model import CitedSentence, Synthesis
-from search.taxonomy import FACETS
+from search.characterization.taxonomy import FACETS
+from search.synthesis.model import CitedSentence, Synthesis
 
 FORMATS = ("md", "html", "docx")
 FACET_NAMES = {"theme": "Theme", "risk": "Risk", "audience": "Audience", "initiative_type": "Initiative type",

@@ -28,7 +28,7 @@ import numpy as np
 
 from index.folder import IndexFolder
 from index.store import Store
-from search.taxonomy import FACETS, Label, Taxonomy, load_taxonomy
+from search.characterization.taxonomy import FACETS, Label, Taxonomy, load_taxonomy
 
 TAGGING_STATE_KEY = "tagging"
 

@@ -12,7 +12,7 @@ from index.store import ChunkRecord
 from ingest.chunking import chunk_blocks
 from ingest.errors import QueryError
 from ingest.records import Block
-from search.engine import Hit, validate_query
+from search.retrieval.engine import Hit, validate_query
 
 SHORTLIST = 5  # documents compared passage by passage, per result wanted
 
@@ -104,7 +104,7 @@ class SimilarFinder:
             if query_doc is not None:
                 matched = Hit.make(query_doc, q, score)
             else:
-                matched = Hit("", -1, "(query text)", "", "", "", "", "", "", "", None, None, "", q.text,
+                matched = Hit("", -1, "(query text)", "", "", "", "", "", "", "", "", None, None, "", q.text,
                               round(score, 6), q.char_start, q.char_end)
             results.append(SimilarResult(doc.id, doc.title, doc.source, doc.country, round(score, 6),
                                          passage, matched))

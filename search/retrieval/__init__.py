@@ -1,0 +1,1 @@
+"""Finding passages and documents: hybrid retrieval, similar initiatives, retrieval benchmarks."""
