@@ -130,6 +130,10 @@ def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{n}. [{r.score:.3f}] {r.title} ({r.source or 'unknown source'})  <{r.document_id}>")
         print(textwrap.indent(textwrap.fill("their passage: " + r.passage.text[:300].replace("\n", " "), 100), "   "))
         print(textwrap.indent(textwrap.fill("matches: " + r.matched.text[:200].replace("\n", " "), 100), "   "))
+        if r.shared:
+            print(f"   shared: {', '.join(r.shared)}")
+        for other in r.also:
+            print(f"   also from {r.source}: {other['title']}  <{other['document_id']}>")
     return EXIT_OK
 
 

@@ -126,14 +126,24 @@ class SearchResponse(BaseModel):
         "facets": {"country": [{"value": "Malawi", "count": 1}]}}]})
 
 
+class AlsoFromSource(BaseModel):
+    document_id: str
+    title: str
+    score: float
+
+
 class SimilarOut(BaseModel):
     document_id: str
     title: str
     source: str
     country: str
+    actor_type: str
     score: float
     passage: HitOut = Field(description="the best-matching passage of the similar document")
-    matched: HitOut = Field(description="the passage of the query document (or text) it matches")
+    matched: HitOut = Field(description="the passage or sentence of the query document (or text) it matches")
+    shared: list[str] = Field(description="words both passages use (as the similar passage spells them), "
+                                          "to highlight the shared element")
+    also: list[AlsoFromSource] = Field(description="the same source's other documents that match, below this one")
 
 
 class SimilarResponse(BaseModel):

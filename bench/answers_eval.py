@@ -1,6 +1,7 @@
 """Do the answers serve the three users? Delegate questions, similar initiatives and syntheses, scored
 against the hand-labelled sets in bench/labels/ (see its README), on an index of the sample meeting
-(with its manifest) plus the 42 policy PDFs of ../shared/data (no manifest, as they come).
+(with its manifest) plus the 42 policy PDFs and 5 policy texts of ../shared/data (no manifest, as they
+come).
 
     .venv/bin/python bench/answers_eval.py [--model default|english] [--split dev|test|all]
                                            [--parts questions,similar,synthesis] [--rebuild]
@@ -45,19 +46,19 @@ def load(name: str, split: str) -> list[dict]:
 
 
 def build(path: Path, model: str, rebuild: bool) -> IndexFolder:
+    """The evaluation index, brought up to date (unchanged files are skipped by their hash)."""
     if rebuild and path.exists():
         import shutil
 
         shutil.rmtree(path)
-    fresh = not path.exists()
-    folder = IndexFolder.open(path, model=model if fresh else None, create=True)
-    if fresh:
-        start = time.perf_counter()
-        files, _ = expand_paths([SAMPLE], {(SAMPLE / "manifest.csv").resolve()})
-        report = IndexWriter(folder).ingest(files, read_manifest(SAMPLE / "manifest.csv").entries)
-        pdfs, _ = expand_paths([SHARED / "policy_pdfs"])
-        more = IndexWriter(folder).ingest(pdfs)
-        folder.refresh_vectors()
+    folder = IndexFolder.open(path, model=model if not path.exists() else None, create=True)
+    start = time.perf_counter()
+    files, _ = expand_paths([SAMPLE], {(SAMPLE / "manifest.csv").resolve()})
+    report = IndexWriter(folder).ingest(files, read_manifest(SAMPLE / "manifest.csv").entries)
+    shared, _ = expand_paths([SHARED / "policy_pdfs", SHARED / "policy_texts"])
+    more = IndexWriter(folder).ingest(shared)
+    folder.refresh_vectors()
+    if report.added or report.updated or more.added or more.updated:
         from search.characterization.tagging import Tagger, taxonomy_for
 
         Tagger(folder, taxonomy_for(folder.store)).tag()

@@ -125,6 +125,8 @@ class Store:
         self._counts: dict[str, int] = {}
         self._counts_generation = -1
         self._allowed: dict[tuple[object, ...], np.ndarray] = {}  # chunk ids per filter and generation
+        self._owners: tuple[np.ndarray, np.ndarray, list[str]] = (np.zeros(0, np.int64), np.zeros(0, np.int32), [])
+        self._owners_generation: int | None = None  # the generation `_owners` was read at
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
         self.conn.row_factory = sqlite3.Row
         # 16 KiB pages (set when the file is created): a vector row (1.5 KB MiniLM, 2 KB USE) then fits in
@@ -351,6 +353,37 @@ class Store:
                                  (space, chunk_id, matrix[chunk.ordinal].astype(np.float32).tobytes()))
         replaced = existing.stored_file if existing is not None and existing.stored_file != stored_file else None
         return WriteOutcome(status, doc_id, replaced)
+
+    def chunk_owners(self, chunk_ids: list[int]) -> dict[int, str]:
+        """chunk id → its document's id, for the ids that exist. The whole map (two arrays) is read once per
+        generation: a "similar" query asks about most of the index's chunks."""
+        generation = self.generation()
+        with self._counts_lock:
+            cached = self._owners if self._owners_generation == generation else None
+        if cached is None:
+            rows = self.conn.execute("SELECT id, document_id FROM chunks ORDER BY id").fetchall()
+            names = sorted({r[1] for r in rows})
+            code = {name: i for i, name in enumerate(names)}
+            cached = (np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+                      np.fromiter((code[r[1]] for r in rows), dtype=np.int32, count=len(rows)), names)
+            with self._counts_lock:
+                self._owners, self._owners_generation = cached, generation
+        ids, codes, names = cached
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(ids, wanted), max(len(ids) - 1, 0))
+        found = (ids[pos] == wanted) if len(ids) else np.zeros(len(wanted), dtype=bool)
+        return {int(c): names[int(codes[p])] for c, p, ok in zip(wanted.tolist(), pos.tolist(), found.tolist()) if ok}
+
+    def labels_of(self, document_ids: list[str]) -> dict[str, set[tuple[str, str]]]:
+        """document id → its (facet, label) pairs (empty for an untagged document)."""
+        out: dict[str, set[tuple[str, str]]] = {d: set() for d in document_ids}
+        for start in range(0, len(document_ids), 900):
+            part = document_ids[start:start + 900]
+            rows = self.conn.execute(f"SELECT document_id, facet, label FROM labels WHERE document_id IN "
+                                     f"({','.join('?' * len(part))})", part).fetchall()
+            for doc_id, facet, label in rows:
+                out[doc_id].add((facet, label))
+        return out
 
     def stored_files(self) -> set[str]:
         """Names of the original copies that committed documents point to."""

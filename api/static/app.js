@@ -283,12 +283,22 @@ async function openSimilar(documentId, title) {
                        onclick: () => openDocument(r.document_id, p.chunk_id) }, "Read in document"));
       if (p.page) actions.prepend(el("a", { href: fileLink(r.document_id, p.page), target: "_blank",
                                             rel: "noopener", "aria-describedby": titleId }, `Open at page ${p.page}`));
-      list.append(el("li", { class: "card" },
-        el("article", { "aria-labelledby": titleId },
-          el("h3", { id: titleId, class: "card-title" }, r.title),
-          el("p", { class: "cite" }, `${citationLine(p)} · similarity ${r.score.toFixed(2)}`),
-          el("p", { class: "snippet" }, snippet(p.text, [])),
-          actions)));
+      const shared = r.shared || [];
+      const article = el("article", { "aria-labelledby": titleId },
+        el("h3", { id: titleId, class: "card-title" }, r.title),
+        el("p", { class: "cite" }, `${citationLine(p)} · similarity ${r.score.toFixed(2)}`),
+        el("p", { class: "snippet" }, highlighted(snippet(p.text, shared), shared)));
+      if (r.matched && r.matched.text) {
+        article.append(el("p", { class: "snippet matched" }, el("span", { class: "label" }, "Matches: "),
+                          highlighted(snippet(r.matched.text, shared), shared)));
+      }
+      if (shared.length) article.append(el("p", { class: "cite" }, `Shared: ${shared.join(", ")}`));
+      if (r.also && r.also.length) {
+        article.append(el("p", { class: "cite" },
+          `Also from ${p.source || "this source"}: ${r.also.map((a) => a.title).join("; ")}`));
+      }
+      article.append(actions);
+      list.append(el("li", { class: "card" }, article));
     });
   } catch (err) {
     status.textContent = `Could not find similar initiatives: ${err.message}`;

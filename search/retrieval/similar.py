@@ -1,20 +1,48 @@
-"""Similar initiatives: documents of *other* sources that resemble a document or a description."""
+"""Similar initiatives: documents of *other* sources that do what a document (or a description) does.
+
+How two documents are compared (each step measured on the labelled pairs in bench/labels/, see README):
+- the query side is what the document says, not how it is introduced: a short contribution is read
+  sentence by sentence and its boilerplate ("The information document from X highlighted…", cover
+  lines) is left out; a long one by its stored passages;
+- a candidate scores by its whole (the centroid of its passages against the query's) and by its best
+  matches (the mean of the best passage match of the query's strongest units), plus the share of
+  characterization labels the two have in common;
+- a document that resembles everything (an overview) is marked down by how close it sits to its
+  nearest documents on average (hubness; cross-domain similarity local scaling);
+- one result per source: its other matching documents are listed under it;
+- each result names what the two share: the words of the matched passage found on both sides.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from index.filters import Filters
 from index.folder import IndexFolder
-from index.store import ChunkRecord
-from ingest.chunking import chunk_blocks
+from index.store import ChunkRecord, DocumentRecord
+from ingest.chunking import chunk_blocks, split_sentences
 from ingest.errors import QueryError
 from ingest.records import Block
 from search.retrieval.engine import Hit, validate_query
 
 SHORTLIST = 5  # documents compared passage by passage, per result wanted
+SENTENCE_UNITS_UP_TO = 3  # a query document of at most this many passages is read sentence by sentence
+TOP_UNITS = 3  # the query units whose best matches count
+HUB_NEIGHBOURS = 10
+HUB_REFERENCE = 4000  # documents a hubness is measured against (a sample above that)
+
+
+@dataclass(frozen=True)
+class SimilarWeights:
+    """Chosen on the dev pairs of bench/labels/similar_pairs.jsonl (bench/answers_eval.py)."""
+
+    centroid: float = 0.3
+    best_matches: float = 0.7
+    labels: float = 0.3
+    hubness: float = 0.5
 
 
 @dataclass
@@ -23,24 +51,40 @@ class SimilarResult:
     title: str
     source: str
     country: str
+    actor_type: str
     score: float
     passage: Hit  # the best-matching passage of the similar document
-    matched: Hit  # the passage of the query (document or text) it matches
+    matched: Hit  # the passage (or sentence) of the query it matches
+    shared: list[str] = field(default_factory=list)  # words both passages use, as the similar passage spells them
+    also: list[dict[str, object]] = field(default_factory=list)  # the source's other matching documents
 
     def to_json(self) -> dict[str, object]:
         return {"document_id": self.document_id, "title": self.title, "source": self.source,
-                "country": self.country, "score": self.score,
-                "passage": self.passage.to_json(), "matched": self.matched.to_json()}
+                "country": self.country, "actor_type": self.actor_type, "score": self.score,
+                "passage": self.passage.to_json(), "matched": self.matched.to_json(), "shared": self.shared,
+                "also": self.also}
+
+
+@dataclass
+class _Units:
+    """The query side: texts, their vectors, and where each came from."""
+
+    texts: list[str]
+    vectors: np.ndarray
+    chunks: list[ChunkRecord]  # the chunk each unit is (or is a sentence of)
+    spans: list[tuple[int, int]]  # the unit's span inside its chunk's text
 
 
 class SimilarFinder:
-    def __init__(self, folder: IndexFolder) -> None:
+    def __init__(self, folder: IndexFolder, weights: SimilarWeights | None = None) -> None:
         self.folder = folder
         self.store = folder.store
+        self.weights = weights or SimilarWeights()
 
     def _space(self) -> str:
-        # the multilingual space, when the index has it, finds initiatives written in other languages
-        return "use" if "use" in self.folder.spaces else self.folder.spaces[0]
+        # the English model where it exists (stronger within a language); cross-language initiatives
+        # still surface through their labels and the multilingual search of the engine
+        return "minilm" if "minilm" in self.folder.spaces else self.folder.spaces[0]
 
     def similar(self, *, document_id: str | None = None, text: str | None = None, k: int = 10,
                 filters: Filters | None = None) -> list[SimilarResult]:
@@ -51,61 +95,170 @@ class SimilarFinder:
         space = self._space()
         with self.store.snapshot():
             index = self.folder.vector_index(space)
-            if document_id is not None:
-                query_doc = self.store.document(document_id)
-                q_chunks = self.store.chunks_of(document_id)
-                q_vecs = self.store.vectors_for(space, [c.id for c in q_chunks], self.folder.dimension(space))
-                exclude_source = query_doc.source_key
-            else:
-                text = validate_query(text or "")
-                _, pieces = chunk_blocks([Block("paragraph", p.strip()) for p in text.split("\n\n") if p.strip()])
-                q_chunks = [ChunkRecord(-i - 1, "", c.ordinal, c.text, c.section, None, None, c.char_start,
-                                        c.char_end, c.content_hash, "") for i, c in enumerate(pieces)]
-                q_vecs = self.folder.embedder(space).encode([c.text for c in q_chunks])
-                query_doc, exclude_source = None, None
-            if len(q_chunks) == 0:
+            query_doc = self.store.document(document_id) if document_id is not None else None
+            units = self._document_units(query_doc, space) if query_doc else self._text_units(text or "", space)
+            if not units.texts:
                 return []
-            where, params = (filters or Filters()).to_sql("d")
-            rows = self.store.conn.execute(
-                f"SELECT c.id, c.document_id, d.source FROM chunks c JOIN documents d ON d.id = c.document_id "
-                f"WHERE {where} ORDER BY c.id", params).fetchall()
-            doc_of = {r[0]: r[1] for r in rows
-                      if r[1] != document_id and (r[2].lower() or f"doc:{r[1]}") != exclude_source}
-            wanted = np.fromiter(doc_of, dtype=np.int64, count=len(doc_of))
-            pos = index.positions(wanted)
+            exclude = query_doc.source_key if query_doc else None
+            allowed = self.store.chunk_ids(filters) if filters is not None and not filters.is_empty() else index.ids
+            pos = index.positions(np.asarray(allowed, dtype=np.int64))
             if len(pos) == 0:
                 return []
-            return self._rank(q_vecs, q_chunks, query_doc, index.ids[pos], index.matrix[pos], doc_of, k)
+            owners = self.store.chunk_owners(index.ids[pos].tolist())
+            docs = self.store.documents_by_id(sorted(set(owners.values())))
+            keep = np.array([owners.get(int(c)) in docs and owners[int(c)] != document_id
+                             and docs[owners[int(c)]].source_key != exclude for c in index.ids[pos]], dtype=bool)
+            pos = pos[keep]
+            if len(pos) == 0:
+                return []
+            cand_ids = index.ids[pos]
+            return self._rank(units, query_doc, cand_ids, index.matrix[pos], owners, docs, k)
 
-    def _rank(self, q_vecs, q_chunks, query_doc, cand_ids, matrix, doc_of, k):  # type: ignore[no-untyped-def]
-        centroid = q_vecs.mean(axis=0)
-        centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
-        docs = np.array([doc_of[c] for c in cand_ids.tolist()], dtype=object)
-        uniq, inverse = np.unique(docs, return_inverse=True)
-        sums = np.zeros((len(uniq), matrix.shape[1]), dtype=np.float32)
-        np.add.at(sums, inverse, matrix)
-        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
-        centroid_sim = sums @ centroid
-        shortlist = np.argsort(-centroid_sim)[: k * SHORTLIST]
+    # --- the query side ----------------------------------------------------------------------------
+    def _document_units(self, doc: DocumentRecord, space: str) -> _Units:
+        chunks = self.store.chunks_of(doc.id)
+        if not chunks:
+            return _Units([], np.zeros((0, self.folder.dimension(space)), np.float32), [], [])
+        if len(chunks) > SENTENCE_UNITS_UP_TO:
+            kept = [c for c in chunks if not is_boilerplate(c.text, doc)] or chunks
+            vectors = self.store.vectors_for(space, [c.id for c in kept], self.folder.dimension(space))
+            return _Units([c.text for c in kept], vectors, kept, [(0, len(c.text)) for c in kept])
+        texts, owners, spans = [], [], []
+        for chunk in chunks:
+            for start, end in split_sentences(chunk.text):
+                sentence = chunk.text[start:end].strip()
+                if len(sentence.split()) >= 6 and not is_boilerplate(sentence, doc):
+                    texts.append(sentence)
+                    owners.append(chunk)
+                    spans.append((start, start + len(chunk.text[start:end].rstrip())))
+        if not texts:
+            vectors = self.store.vectors_for(space, [c.id for c in chunks], self.folder.dimension(space))
+            return _Units([c.text for c in chunks], vectors, chunks, [(0, len(c.text)) for c in chunks])
+        return _Units(texts, self.folder.embedder(space).encode(texts), owners, spans)
+
+    def _text_units(self, text: str, space: str) -> _Units:
+        text = validate_query(text)
+        _, pieces = chunk_blocks([Block("paragraph", p.strip()) for p in text.split("\n\n") if p.strip()])
+        chunks = [ChunkRecord(-i - 1, "", c.ordinal, c.text, c.section, None, None, c.char_start, c.char_end,
+                              c.content_hash, "") for i, c in enumerate(pieces)]
+        texts = [c.text for c in chunks]
+        return _Units(texts, self.folder.embedder(space).encode(texts), chunks, [(0, len(t)) for t in texts])
+
+    # --- ranking ----------------------------------------------------------------------------------
+    def _rank(self, units: _Units, query_doc: DocumentRecord | None, cand_ids: np.ndarray, matrix: np.ndarray,
+              owners: dict[int, str], docs: dict[str, DocumentRecord], k: int) -> list[SimilarResult]:
+        w = self.weights
+        doc_of = np.array([owners[int(c)] for c in cand_ids], dtype=object)
+        uniq, inverse = np.unique(doc_of, return_inverse=True)
+        centroids = np.zeros((len(uniq), matrix.shape[1]), dtype=np.float32)
+        np.add.at(centroids, inverse, matrix)
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+        query = units.vectors.mean(axis=0)
+        query /= max(float(np.linalg.norm(query)), 1e-9)
+        centroid_sim = centroids @ query - w.hubness * _hubness(centroids)
+        shortlist = np.argsort(-centroid_sim)[: max(k * SHORTLIST, 3 * k)]
+        labels = self.store.labels_of([str(uniq[d]) for d in shortlist] + ([query_doc.id] if query_doc else []))
+        mine = labels.get(query_doc.id, set()) if query_doc else set()
         scored = []
         for d in shortlist:
             rows = np.where(inverse == d)[0]
-            pair = q_vecs @ matrix[rows].T  # query passages × candidate passages
+            pair = units.vectors @ matrix[rows].T  # query units × candidate passages
+            best = pair.max(axis=1)
+            top = np.sort(best)[::-1][:TOP_UNITS]
+            theirs = labels.get(str(uniq[d]), set())
+            overlap = len(mine & theirs) / len(mine | theirs) if mine and theirs else 0.0
+            score = w.centroid * float(centroid_sim[d]) + w.best_matches * float(top.mean()) + w.labels * overlap
             qi, ci = np.unravel_index(int(np.argmax(pair)), pair.shape)
-            score = 0.5 * float(centroid_sim[d]) + 0.5 * float(pair[qi, ci])
             scored.append((score, str(uniq[d]), int(cand_ids[rows[ci]]), int(qi)))
         scored.sort(key=lambda t: -t[0])
-        results = []
-        for score, doc_id, chunk_id, qi in scored[:k]:
-            doc = self.store.document(doc_id)
-            chunk = self.store.chunks_by_id([chunk_id])[chunk_id]
-            passage = Hit.make(doc, chunk, score)
-            q = q_chunks[qi]
+        return self._results(scored, units, query_doc, docs, k)
+
+    def _results(self, scored: list[tuple[float, str, int, int]], units: _Units, query_doc: DocumentRecord | None,
+                 docs: dict[str, DocumentRecord], k: int) -> list[SimilarResult]:
+        results: dict[str, SimilarResult] = {}
+        chunks = self.store.chunks_by_id([chunk_id for _, _, chunk_id, _ in scored])
+        for score, doc_id, chunk_id, qi in scored:
+            doc = docs[doc_id]
+            if doc.source_key in results:  # one result per source; its other documents listed under it
+                results[doc.source_key].also.append({"document_id": doc.id, "title": doc.title,
+                                                     "score": round(score, 6)})
+                continue
+            if len(results) == k:
+                continue
+            chunk = chunks[chunk_id]
+            start, end = units.spans[qi]
+            q_chunk = units.chunks[qi]
             if query_doc is not None:
-                matched = Hit.make(query_doc, q, score)
+                matched = Hit.make(query_doc, q_chunk, score)
+                matched.text, matched.char_start, matched.char_end = (
+                    q_chunk.text[start:end], q_chunk.char_start + start, q_chunk.char_start + end)
             else:
-                matched = Hit("", -1, "(query text)", "", "", "", "", "", "", "", "", None, None, "", q.text,
-                              round(score, 6), q.char_start, q.char_end)
-            results.append(SimilarResult(doc.id, doc.title, doc.source, doc.country, round(score, 6),
-                                         passage, matched))
-        return results
+                matched = Hit("", -1, "(query text)", "", "", "", "", "", "", "", "", None, None, "",
+                              units.texts[qi], round(score, 6), q_chunk.char_start, q_chunk.char_end)
+            results[doc.source_key] = SimilarResult(
+                doc.id, doc.title, doc.source, doc.country, doc.actor_type, round(score, 6),
+                Hit.make(doc, chunk, score), matched, shared_words(matched.text, chunk.text))
+        return list(results.values())
+
+
+def _hubness(centroids: np.ndarray) -> np.ndarray:
+    """Mean cosine of each document to its nearest documents: high for overviews that match everything."""
+    n = len(centroids)
+    if n <= 2:
+        return np.zeros(n, dtype=np.float32)
+    reference = centroids if n <= HUB_REFERENCE else centroids[np.random.default_rng(0).choice(n, HUB_REFERENCE,
+                                                                                                  replace=False)]
+    sims = centroids @ reference.T
+    if n <= HUB_REFERENCE:
+        np.fill_diagonal(sims, -1.0)
+    neighbours = min(HUB_NEIGHBOURS, reference.shape[0] - 1)
+    top = np.partition(sims, -neighbours, axis=1)[:, -neighbours:]
+    return top.mean(axis=1).astype(np.float32)
+
+
+_BOILERPLATE = re.compile(
+    r"^\s*(the\s+)?(information\s+document|contribution|document|presentation|report|paper|submission)\s+"
+    r"(from|by|of|submitted by|presented by)\b|\b(highlighted|presented|introduced|submitted)\s+(to|at)\s+the\s+"
+    r"(meeting|council working group|cwg)|^\s*(document|doc\.?)\s+cwg|council working group on child online "
+    r"protection|^\s*(source|title|contact|date)\s*:", re.IGNORECASE)
+
+
+def is_boilerplate(text: str, doc: DocumentRecord) -> bool:
+    """A cover line or the opening that only says who presented what ("The information document from
+    Malawi highlighted…"): true of every contribution, so it matches nothing in particular."""
+    head = text.strip()[:300]
+    if _BOILERPLATE.search(head):
+        return True
+    return bool(doc.source) and head.lower().startswith(("the " + doc.source.lower(), doc.source.lower())) and \
+        bool(re.search(r"\b(highlighted|presented|introduced|informed|shared|outlined)\b", head[:200], re.I))
+
+
+_STOP = frozenset("""about above after again against also among and another any are around because been before
+being between both but can could did does doing down during each either even every few for from further had
+has have having here into its itself just more most much must not now off once only other our ours out over
+own same several should since some such than that the their theirs them then there these they this those
+through under until upon very was were what when where which while who whom whose why will with within
+without would your yours also including include includes such well many like used using online children child
+""".split())
+
+
+def shared_words(query_text: str, their_text: str, limit: int = 8) -> list[str]:
+    """Content words of `their_text` whose stem also occurs in `query_text`, in their order, each once."""
+    def stem(word: str) -> str:
+        word = word.lower()
+        for suffix in ("ies", "es", "s", "ing", "ed"):
+            if len(word) > len(suffix) + 3 and word.endswith(suffix):
+                return word[: -len(suffix)]
+        return word
+
+    mine = {stem(w) for w in re.findall(r"[^\W\d_]{4,}", query_text) if w.lower() not in _STOP}
+    out: list[str] = []
+    seen: set[str] = set()
+    for word in re.findall(r"[^\W\d_]{4,}", their_text):
+        key = stem(word)
+        if word.lower() not in _STOP and key in mine and key not in seen:
+            seen.add(key)
+            out.append(word)
+            if len(out) == limit:
+                break
+    return out

@@ -70,6 +70,7 @@ def test_delegate_searches_filters_finds_similar_and_opens_a_document(page: Page
         similar = page.locator("#similar .card")
         expect(similar.first).to_be_visible()
         assert similar.count() >= 3
+        assert page.locator("#similar mark").count() > 0  # the words each pair shares are highlighted
         expect(page.locator("#similar-status")).to_contain_text("initiatives from other sources")
         shoot(page, shots, "3-similar.png")
 

@@ -1,0 +1,75 @@
+"""Similar initiatives: what a document does, one result per source, the shared element named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.folder import IndexFolder
+from index.store import DocumentRecord
+from index.writer import IndexWriter
+from search.retrieval.similar import SimilarFinder, is_boilerplate, shared_words
+
+
+def _doc(source: str) -> DocumentRecord:
+    return DocumentRecord("d", "p", "f", "h", None, "text", "t", source, "", "", "information", "civil_society",
+                          "", "", "en", None, {}, [], {}, "")
+
+
+def test_boilerplate_openings_and_cover_lines() -> None:
+    doc = _doc("Malawi")
+    assert is_boilerplate("The information document from Malawi highlighted a training programme.", doc)
+    assert is_boilerplate("Malawi presented its national programme to the group.", doc)
+    assert is_boilerplate("Document CWG-COP/20/INF/7", doc)
+    assert not is_boilerplate("Teachers in 12 districts were trained to explain grooming to pupils.", doc)
+
+
+def test_shared_words_are_the_content_words_of_both_passages() -> None:
+    words = shared_words("Teachers were trained to recognise grooming and report it.",
+                         "A programme training teachers to report grooming to the police and to recognise signs.")
+    assert words == ["training", "teachers", "report", "grooming", "recognise"]
+
+
+def test_one_result_per_source_with_its_other_documents_listed(fake_index: IndexFolder, tmp_path: Path) -> None:
+    texts = {"q.md": ("Malawi", "Teachers are trained to teach pupils about grooming and online safety."),
+             "a1.md": ("Kenya", "Kenya trains teachers to teach pupils about grooming and online safety."),
+             "a2.md": ("Kenya", "Kenya trains school teachers on grooming and online safety for pupils."),
+             "b.md": ("Ghana", "Ghana trains teachers on grooming and pupils' online safety at school."),
+             "c.md": ("Peru", "A tax on imported steel and the customs tariff schedule.")}
+    files, entries = [], {}
+    for name, (source, text) in texts.items():
+        (tmp_path / name).write_text(f"# {source}\n\n{text}\n")
+        files.append(tmp_path / name)
+        entries[(tmp_path / name).resolve()] = {"source": source, "country": source}
+    assert not IndexWriter(fake_index).ingest(files, entries).failed
+    fake_index.refresh_vectors()
+    results = SimilarFinder(fake_index).similar(document_id="q", k=5)
+    sources = [r.source for r in results]
+    assert len(sources) == len(set(sources)) and "Malawi" not in sources
+    kenya = next(r for r in results if r.source == "Kenya")
+    assert len(kenya.also) == 1 and kenya.also[0]["document_id"] in ("a1", "a2")
+    assert sources.index("Peru") == len(sources) - 1  # the unrelated one comes last
+    assert "teachers" in [w.lower() for w in kenya.shared] and kenya.to_json()["shared"] == kenya.shared
+
+
+def test_labelled_pairs_on_the_real_sample(tagged_sample_index: IndexFolder) -> None:
+    """The hand-labelled similar pairs among the sample documents (bench/labels/similar_pairs.jsonl, both
+    splits): most partners are in each other's top 5; the matched element is what the query document
+    says, never its opening about who presented it; each result names what the two share."""
+    import json
+
+    from tests.conftest import ROOT
+
+    ids = {d.id for d in tagged_sample_index.store.documents()}
+    rows = [json.loads(line) for line in (ROOT / "bench" / "labels" / "similar_pairs.jsonl").read_text().splitlines()]
+    pairs = [(r["a"], r["b"]) for r in rows if r["a"] in ids and r["b"] in ids]
+    assert len(pairs) >= 15
+    finder = SimilarFinder(tagged_sample_index)
+    found, named = [], []
+    for a, b in pairs + [(b, a) for a, b in pairs]:
+        results = finder.similar(document_id=a, k=5)
+        found.append(b in [r.document_id for r in results])
+        for r in results:
+            assert not is_boilerplate(r.matched.text, tagged_sample_index.store.document(a)), r.matched.text
+            named.append(bool(r.shared))
+    assert sum(found) / len(found) >= 0.6, sum(found) / len(found)
+    assert sum(named) / len(named) >= 0.8, sum(named) / len(named)
