@@ -76,3 +76,45 @@ def language_shares(text: str) -> dict[str, float]:
         base = code.split("-")[0]
         shares[base] = shares.get(base, 0.0) + p
     return shares
+
+
+# Grammar words that give a sentence's language away even when it is short (langdetect called
+# "age assurance" French with probability 1.0); a word shared by several languages counts for each
+# in part.
+_FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset("the of and in is are with for to an on by that which from as be this these it its or not "
+                    "than was were has have does do what how who where when why can there their should".split()),
+    "fr": frozenset("le la les des du de et est sont pour dans une un que qui quels quelles quel quelle avec sur "
+                    "par au aux ce ces ne pas comment où leur leurs d l".split()),
+    "es": frozenset("el la los las de del y es son para en una un que qué quién quiénes cómo con por al se su sus "
+                    "hay cuáles cuál dónde".split()),
+    "pt": frozenset("o os do da dos das e é são para em um uma que com por no na nos nas quais qual como onde há "
+                    "não ao aos".split()),
+    "de": frozenset("der die das und ist sind für mit von zu den dem ein eine nicht wie was wer auf im".split()),
+    "it": frozenset("il lo gli della delle di e è sono per con che un una nel nella dei degli come".split()),
+}
+
+
+def query_language(text: str) -> tuple[dict[str, float], float]:
+    """(language shares of a short text such as a question, how far to trust them in [0, 1]).
+
+    Grammar words decide when the text has some ("Which laws…": English; "Quels pays…": French); without
+    any, langdetect's guess is trusted in proportion to the letters it had, and half as much (a keyword
+    query's language is genuinely open)."""
+    shares = language_shares(text)
+    if not shares or max(shares.values()) == 1.0 and any(p.search(text) for p, _ in _SCRIPTS):
+        return shares, 1.0 if shares else 0.0
+    votes: dict[str, float] = {}
+    for word in re.findall(r"\w+", text.lower()):
+        owners = [lang for lang, words in _FUNCTION_WORDS.items() if word in words]
+        for lang in owners:
+            votes[lang] = votes.get(lang, 0.0) + 1.0 / len(owners)
+    total = sum(votes.values())
+    letters = sum(c.isalpha() for c in text)
+    if total >= 1.0:
+        grammar = {lang: v / total for lang, v in votes.items()}
+        weight = 0.85 if total >= 2.0 else 0.5
+        mixed = {lang: weight * grammar.get(lang, 0.0) + (1 - weight) * shares.get(lang, 0.0)
+                 for lang in set(grammar) | set(shares)}
+        return mixed, 1.0 if total >= 2.0 else min(1.0, letters / 40)
+    return shares, min(1.0, letters / 120)

@@ -10,14 +10,13 @@ from index.filters import Filters
 from index.folder import IndexFolder
 from index.store import ChunkRecord, DocumentRecord
 from ingest.errors import QueryError
-from ingest.language import language_shares
+from ingest.language import query_language
 from search.retrieval.fusion import get_fusion
 from search.retrieval.lexical import ROW_BUDGET, lexical_search, query_terms
 
 MAX_QUERY_CHARS = 10_000
 MAX_K = 1000
 MODES = ("hybrid", "dense", "lexical")
-LANGUAGE_EVIDENCE_LETTERS = 40
 
 
 @dataclass
@@ -128,11 +127,8 @@ class SearchEngine:
                           "use": s.same_language_use_weight}.get(n, s.dense_weight) for n in names], dtype=np.float32)
         weights = np.tile(base, (len(ids), 1))
         if "use" in names:
-            shares = language_shares(query)
-            if shares:
-                # langdetect is sure of itself even on two words ("age assurance": French, 1.0): trust
-                # it in proportion to the letters it had, fully from LANGUAGE_EVIDENCE_LETTERS on
-                trust = min(1.0, sum(c.isalpha() for c in query) / LANGUAGE_EVIDENCE_LETTERS)
+            shares, trust = query_language(query)
+            if shares and trust > 0:
                 cross = np.array([{"use": s.cross_language_use_weight}.get(n, 0.0) for n in names], dtype=np.float32)
                 other = np.array([0.0 if lang in ("", "und") else trust * (1.0 - shares.get(lang, 0.0))
                                   for lang in self._languages(ids)], dtype=np.float32)[:, None]
