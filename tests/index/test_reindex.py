@@ -22,7 +22,7 @@ def test_reindex_adds_the_multilingual_space_from_stored_text(fake_index: IndexF
         assert count == 1
         hits = SearchEngine(reopened).search("vérification de l'âge des utilisateurs", k=1, mode="dense")
         assert hits[0].document_id == "a"
-        reindex(reopened, "default")
+        reindex(reopened, "english")  # back to MiniLM only
         assert IndexFolder.open(fake_index.path, embedders={"minilm": FakeEmbedder()}).spaces == ("minilm",)
         assert not reopened.store.conn.execute("SELECT 1 FROM vectors WHERE space = 'use'").fetchone()
     finally:
