@@ -69,11 +69,23 @@ class InitiativeOut(BaseModel):
     document_id: str
     title: str
     sentence: CitedSentenceOut
+    actor_type: str
+
+
+class FactOut(BaseModel):
+    kind: str = Field(description="source, initiative or figure")
+    text: str
+    citation: int
+    start: int = Field(description="for an initiative or a figure: text is the quoted sentence's [start:end]")
+    end: int
 
 
 class SubThemeOut(BaseModel):
     number: int
     title: str
+    title_from: str = Field(description="facet=label when the title is a taxonomy label's name, else key phrases")
+    lead: str = Field(description="the lead paragraph, written from `facts`; [n] marks a citation")
+    facts: list[FactOut]
     key_phrases: list[str]
     summary: list[CitedSentenceOut]
     initiatives: list[InitiativeOut]
@@ -101,8 +113,9 @@ class GapOut(BaseModel):
     facet: str
     label: str
     name: str
-    documents: int
-    of: int
+    documents: int = Field(description="documents on the topic that carry it")
+    of: int = Field(description="documents on the topic in the index (under the filters)")
+    in_index: int = Field(description="documents in the index (under the filters) that carry it")
 
 
 class RewriteFlagOut(BaseModel):
@@ -122,8 +135,11 @@ class SynthesisOut(BaseModel):
     citations: list[CitationOut]
     documents: list[str]
     overview: dict[str, list[int]] = Field(description="source → sentences on the topic per sub-theme")
+    topic_documents: int = Field(description="documents of the index about the topic: what the gaps count")
     label_gaps: list[GapOut]
     region_gaps: list[GapOut]
+    actor_gaps: list[GapOut]
+    absent_regions: list[str] = Field(description="ITU regions without any document in the index")
     regions: dict[str, int]
     tagged: bool
     notes: list[str]

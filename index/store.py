@@ -417,6 +417,13 @@ class Store:
             out.update((r["id"], ChunkRecord(**dict(r))) for r in rows)
         return out
 
+    def sample_chunk_texts(self, limit: int) -> list[str]:
+        """The texts of up to `limit` passages spread evenly over the index (background statistics)."""
+        total = self.chunk_count()
+        step = max(1, total // max(limit, 1))
+        rows = self.conn.execute("SELECT text FROM chunks WHERE id % ? = 0 ORDER BY id LIMIT ?", (step, limit))
+        return [r[0] for r in rows.fetchall()]
+
     def cached_vectors(self, document_id: str, space: str) -> dict[str, np.ndarray]:
         """embed_hash → vector for the chunks a document has now (reused when it is re-ingested)."""
         rows = self.conn.execute(

@@ -23,19 +23,25 @@ itu cwg cop child children online protection use used using new including includ
 MAX_WORDS = 3
 
 
+_CLAUSE = re.compile(r"[,.;:!?()\[\]{}\"“”«»…•|/]+|\s[-–—]\s")
+
+
 def _tokens(text: str) -> list[str]:
-    return [w.lower().strip("'’-") for w in _WORD.findall(text)]
+    return [re.sub(r"['’]s$", "", w.lower()).strip("'’-") for w in _WORD.findall(text)]
 
 
-def _phrases(tokens: list[str]) -> list[str]:
-    """Unigrams and bigrams that neither start nor end with a stop word (and skip 1-2 letter words)."""
+def _phrases(text: str) -> list[str]:
+    """Unigrams and bigrams that neither start nor end with a stop word (and skip 1-2 letter words); a
+    bigram never spans punctuation ("security, national" is not a phrase)."""
     out = []
-    for n in (1, 2):
-        for i in range(len(tokens) - n + 1):
-            gram = tokens[i:i + n]
-            if gram[0] in STOPWORDS or gram[-1] in STOPWORDS or any(len(g) < 3 for g in gram):
-                continue
-            out.append(" ".join(gram))
+    for clause in _CLAUSE.split(text):
+        tokens = _tokens(clause)
+        for n in (1, 2):
+            for i in range(len(tokens) - n + 1):
+                gram = tokens[i:i + n]
+                if gram[0] in STOPWORDS or gram[-1] in STOPWORDS or any(len(g) < 3 for g in gram):
+                    continue
+                out.append(" ".join(gram))
     return out
 
 
@@ -48,10 +54,10 @@ def cluster_key_phrases(clusters: list[list[str]], background: list[str], top: i
     phrases in `avoid` (the topic's own words) are not used as labels.
     """
     avoid = {a.lower() for a in (avoid or set())}
-    cluster_counts = [Counter(p for text in texts for p in _phrases(_tokens(text))) for texts in clusters]
+    cluster_counts = [Counter(p for text in texts for p in _phrases(text)) for texts in clusters]
     background_df: Counter[str] = Counter()
     for text in background:
-        background_df.update(set(_phrases(_tokens(text))))
+        background_df.update(set(_phrases(text)))
     n_background = max(len(background), 1)
     cluster_df: Counter[str] = Counter()
     for counts in cluster_counts:
@@ -78,3 +84,56 @@ def cluster_key_phrases(clusters: list[list[str]], background: list[str], top: i
                 break
         out.append(chosen)
     return out
+
+
+# Endings of words that are rarely the head of an English noun phrase (adjectives, adverbs, participles),
+# and nouns that end so anyway.
+_NOT_HEAD = re.compile(r"(ed|ly|ive|ous|ful|able|ible|ic|al|ary|est|ent|ant|less|ish|safe|clear|free|wide)$")
+_NOUNS_ANYWAY = {"content", "parent", "student", "agent", "event", "government", "environment", "management",
+                 "development", "engagement", "enforcement", "assessment", "involvement", "treatment",
+                 "statement", "agreement", "investment", "requirement", "commitment", "element", "instrument",
+                 "consent", "incident", "component", "assistant", "applicant", "participant", "stakeholder",
+                 "public", "clinic", "topic", "traffic", "graphic", "library", "summary", "dictionary",
+                 "boundary", "secretary", "adolescent", "representative", "initiative", "objective", "incentive",
+                 "alternative", "perspective", "detective", "executive", "legislative", "interest", "request",
+                 "harvest", "contest", "manifest", "need", "speed", "feed", "seed", "bed", "proposal", "material",
+                 "portal", "tutorial", "approval", "signal", "manual", "journal", "criminal", "individual",
+                 "professional", "potential", "trial", "hospital", "terminal", "capital", "principal", "referral",
+                 "removal", "renewal", "withdrawal", "arrival", "survival", "animal", "rival", "mechanic"}
+# Verbs that open instructions and aims ("address offences", "cultivate digital…"): not the start of a title.
+_VERB_FIRST = {"address", "cultivate", "expand", "encourage", "support", "ensure", "provide", "promote", "protect",
+               "develop", "create", "build", "help", "make", "take", "give", "prevent", "improve", "strengthen",
+               "establish", "integrate", "include", "reduce", "increase", "enable", "allow", "require", "raise",
+               "use", "share", "report", "combat", "tackle", "end", "fight", "keep", "adopt", "implement", "invite",
+               "offer", "bring", "brings", "passed", "face", "goes", "concerns", "adequately", "carefully", "often",
+               "mainly", "huge", "high", "highest", "start", "committee", "maintaining", "cooperation"}
+_GENERIC_HEAD = {"part", "parts", "way", "ways", "use", "need", "needs", "number", "level", "levels", "area", "areas",
+                 "type", "types", "kind", "issue", "issues", "aspect", "aspects", "example", "case", "cases", "time",
+                 "today", "world", "people", "thing", "things", "lot", "order", "fact", "term", "terms", "basis"}
+_ING_NOUNS = {"training", "reporting", "grooming", "filtering", "learning", "gaming", "safeguarding", "funding",
+              "mapping", "monitoring", "screening", "counselling", "counseling", "bullying", "cyberbullying",
+              "profiling", "streaming", "live-streaming", "messaging", "computing", "programming", "parenting",
+              "building", "networking", "teaching", "marketing", "policing", "housing", "understanding", "wellbeing"}
+_VERBISH = {"often", "also", "rather", "well", "however", "today", "now", "currently", "happens", "provides", "includes", "aims", "seeks", "helps", "makes", "shows", "gives", "takes",
+            "ensures", "supports", "requires", "allows", "enables", "underscored", "highlighted", "noted",
+            "emphasized", "emphasised", "presented", "described", "discussed", "shared"}
+
+
+def noun_phrase_title(phrases: list[str], exclude: set[str] | None = None) -> str:
+    """A readable title from a cluster's key phrases (best first): the first two-word phrase that ends in a
+    noun-like word, else the first one-word phrase that does; first letter capitalised ("Media literacy");
+    "" when none fits."""
+    exclude = {e.lower() for e in (exclude or set())}
+    good = []
+    for phrase in phrases:
+        words = phrase.split()
+        head = words[-1]
+        if phrase.lower() in exclude or any(w in _VERBISH for w in words) or words[0] in _VERB_FIRST:
+            continue
+        if head in _GENERIC_HEAD or any(w.endswith("ly") for w in words) or (words[0].endswith("ing") and words[0] not in _ING_NOUNS and len(words) > 1):
+            continue
+        if _NOT_HEAD.search(head) and head not in _NOUNS_ANYWAY:
+            continue
+        good.append(phrase)
+    title = next((p for p in good if " " in p), good[0] if good else "")
+    return title[:1].upper() + title[1:]

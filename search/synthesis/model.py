@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from index.store import ChunkRecord, DocumentRecord
+from search.synthesis.facts import Fact
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,18 @@ class Initiative:
     document_id: str
     title: str
     sentence: CitedSentence
+    actor_type: str = ""
+
+    def who(self) -> str:
+        return source_with_country(self.source, self.country, self.actor_type) if self.source else self.title
 
 
 @dataclass
 class SubTheme:
+    """A sub-theme as a draft section: `title`, a `lead` paragraph written from `facts` (each with its
+    citation), then the evidence: `summary` (its most central quoted sentences) and one quoted sentence
+    per initiative (source)."""
+
     number: int
     key_phrases: list[str]
     summary: list[CitedSentence]
@@ -82,19 +91,20 @@ class SubTheme:
     passages: list[int]
     sources: list[str]
     prose: list[CitedSentence] | None = None  # the optional language-model rewrite of `summary`
-
-    @property
-    def title(self) -> str:
-        return " · ".join(self.key_phrases) if self.key_phrases else f"Sub-theme {self.number}"
+    title: str = ""
+    title_from: str = ""  # "facet=label" when the title is a taxonomy label's name, else "key phrases"
+    lead: str = ""
+    facts: list[Fact] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Gap:
-    facet: str  # theme, risk, audience, initiative_type, or "region"
+    facet: str  # theme, risk, audience, initiative_type, "region" or "actor_type"
     label: str
     name: str
     documents: int  # documents on the topic that carry it
-    of: int  # documents on the topic
+    of: int  # documents on the topic (in the index, under the filters)
+    in_index: int = 0  # documents in the index (under the filters) that carry it
 
 
 @dataclass(frozen=True)
@@ -116,8 +126,11 @@ class Synthesis:
     citations: list[Citation] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
     overview: dict[str, list[int]] = field(default_factory=dict)  # source → passages per sub-theme
+    topic_documents: int = 0  # documents of the index (under the filters) about the topic: what gaps count
     label_gaps: list[Gap] = field(default_factory=list)
-    region_gaps: list[Gap] = field(default_factory=list)
+    region_gaps: list[Gap] = field(default_factory=list)  # regions with documents, few of them on the topic
+    actor_gaps: list[Gap] = field(default_factory=list)
+    absent_regions: list[str] = field(default_factory=list)  # ITU regions without any document in the index
     regions: dict[str, int] = field(default_factory=dict)  # ITU region → documents on the topic
     tagged: bool = False
     notes: list[str] = field(default_factory=list)
@@ -135,7 +148,4 @@ class Synthesis:
         return list(self.overview)
 
     def to_json(self) -> dict[str, object]:
-        data = asdict(self)
-        for sub, obj in zip(data["subthemes"], self.subthemes):
-            sub["title"] = obj.title
-        return data
+        return asdict(self)

@@ -14,6 +14,7 @@ is an exact slice of its document, so every citation can be checked mechanically
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -24,11 +25,14 @@ from index.folder import IndexFolder
 from index.store import ChunkRecord, DocumentRecord
 from ingest.chunking import split_sentences
 from ingest.countries import REGIONS
+from ingest.records import ACTOR_TYPES
+from search.characterization.facets import facet_counts
 from search.characterization.tagging import Tagger, label_regex, phrase_pattern
 from search.characterization.taxonomy import FACETS, Label, Taxonomy
 from search.retrieval.engine import SearchEngine, validate_query
 from search.retrieval.lexical import query_terms
-from search.synthesis.keyphrases import cluster_key_phrases
+from search.synthesis.facts import compose_lead
+from search.synthesis.keyphrases import cluster_key_phrases, noun_phrase_title
 from search.synthesis.model import (
     Citation,
     CitedSentence,
@@ -37,10 +41,11 @@ from search.synthesis.model import (
     SubTheme,
     Synthesis,
 )
+from search.synthesis.sentences import quotable_spans
 
 Key = tuple[int, int]  # (passage index, sentence index)
-_LIST_MARKER = re.compile(r"(?:[-•*]|\d{1,2}[.)])\s+")  # used with .match(text, pos)
-_MIN_WORDS, _MAX_WORDS = 6, 70
+_LIST_MARKER = re.compile(r"(?:[-•*▪●◦]|\d{1,2}[.)])\s+")  # used with .match(text, pos)
+_LABEL_VECTORS: weakref.WeakKeyDictionary[object, dict[tuple[str, ...], np.ndarray]] = weakref.WeakKeyDictionary()
 _FULL_SENTENCE = re.compile(r"^[\"'“(]?[A-Z0-9].*[.!?][\"'”)]?$", re.DOTALL)
 
 
@@ -49,13 +54,19 @@ class SynthesisOptions:
     passages: int = 40  # passages retrieved per query
     per_source: int = 4  # … at most this many from one source
     max_passages: int = 60  # passages kept (the most relevant)
+    per_document: int = 3  # … at most this many from one document
+    label_bonus: float = 0.2  # added to a passage's relevance when its document carries the topic's label
+    sentences_per_document: int = 3  # sentences clustered, at most this many from one document
     max_sentences: int = 60  # sentences clustered into sub-themes (the most relevant)
     subthemes: int | None = None  # None: chosen by silhouette between 2 and 5
     summary_sentences: int = 3
     min_relevance: float = 0.30  # cosine to the topic below which a passage without topic words is dropped
     sentence_floor: float = 0.35  # a sentence is about the topic from this relevance …
     sentence_window: float = 0.45  # … and within this distance of the most relevant sentence
-    gap_max: int = 1  # a label or region with at most this many documents on the topic is a gap
+    gap_max: int = 1  # a label, region or actor type with at most this many documents on the topic is a gap
+    topic_documents_depth: int = 300  # passages searched to find the documents on a free-text topic
+    title_min_share: float = 0.2  # a label names a sub-theme when its phrases are in this share of its sentences …
+    title_min_cosine: float = 0.45  # … and its prototypes are this close to the sentences' centroid
     mmr_lambda: float = 0.7
 
 
@@ -65,6 +76,7 @@ class _Passage:
     doc: DocumentRecord
     vector: np.ndarray
     relevance: float
+    on_label: bool = False  # its document carries the topic's label
     sentences: list[tuple[int, int]] = field(default_factory=list)  # (start, end) in chunk.text
 
 
@@ -86,7 +98,9 @@ class Synthesizer:
 
             raise QueryError("the number of sub-themes must be between 1 and 10")
         label = self.taxonomy.find(topic)
-        queries = [label.name, *label.examples] if label else [topic]
+        # a label: its name and examples; free text: the topic, then the names of the labels it names
+        queries = [label.name, *label.examples] if label else [
+            topic, *(lb.name for lb in self._topic_labels(topic, None))]
         topic_vec = self._topic_vector(topic, label)
         patterns = self._topic_patterns(topic, label)
         with self.store.snapshot():
@@ -99,13 +113,15 @@ class Synthesizer:
                 synthesis.notes.append("No passage in the index is about this topic (with these filters).")
                 return synthesis
             self._split(passages)
-            sent_vecs, sent_rel = self._embed_sentences(passages, topic_vec, patterns)
-            selected = self._select(sent_rel, opts)
+            sent_vecs, sent_rel = self._embed_sentences(passages, topic_vec, patterns, opts)
+            selected = self._select(passages, sent_rel, opts)
             groups = self._cluster(selected, sent_vecs, opts)
             # the sub-themes most about the topic first
             groups.sort(key=lambda g: (-float(np.mean([sent_rel[k] for k in g])), g[0]))
             self._build(synthesis, passages, groups, sent_vecs, sent_rel, opts, topic, label)
-            self._gaps(synthesis, passages, groups, label, opts)
+            topic_docs = self._topic_documents(topic, filters, topic_vec, patterns, label, opts,
+                                               set(synthesis.documents))
+            self._gaps(synthesis, topic_docs, filters, label, opts)
         return synthesis
 
     def _topic_vector(self, topic: str, label: Label | None) -> np.ndarray:
@@ -123,16 +139,19 @@ class Synthesizer:
     def _retrieve(self, queries: list[str], filters: Filters | None, opts: SynthesisOptions,
                   topic_vec: np.ndarray, patterns: list[re.Pattern[str]], label: Label | None) -> list[_Passage]:
         chunk_ids: dict[int, None] = {}
-        for query in queries:
-            for hit in self.engine.search(query, k=opts.passages, filters=filters, per_source=opts.per_source):
-                chunk_ids.setdefault(hit.chunk_id, None)
+        for query in queries:  # the best passages, a few per source, and the best passage of more sources
+            for per_source in (opts.per_source, 1):
+                for hit in self.engine.search(query, k=opts.passages, filters=filters, per_source=per_source):
+                    chunk_ids.setdefault(hit.chunk_id, None)
         ids = list(chunk_ids)
         if not ids:
             return []
         chunks = self.store.chunks_by_id(ids)
         vectors = self.store.vectors_for(self.space, ids, self.folder.dimension(self.space))
         docs = {d.id: d for d in self.store.documents(_id_filter({c.document_id for c in chunks.values()}))}
-        labelled = self._documents_with(label) if label else set()
+        labelled: set[str] = set()
+        for topic_label in self._topic_labels(queries[0] if label is None else label.name, label):
+            labelled |= self._documents_with(topic_label, filters)
         passages = []
         for cid, vec in zip(ids, vectors):
             chunk = chunks.get(cid)
@@ -142,48 +161,75 @@ class Synthesizer:
             hits = sum(len(pattern.findall(chunk.text)) for pattern in patterns)
             if cosine < opts.min_relevance and hits == 0:
                 continue
-            relevance = cosine + 0.1 * min(hits, 3) + (0.05 if chunk.document_id in labelled else 0.0)
-            passages.append(_Passage(chunk, docs[chunk.document_id], vec, relevance))
+            relevance = cosine + 0.1 * min(hits, 3) + (opts.label_bonus if chunk.document_id in labelled else 0.0)
+            passages.append(_Passage(chunk, docs[chunk.document_id], vec, relevance,
+                                     on_label=chunk.document_id in labelled))
         passages.sort(key=lambda p: (-p.relevance, p.chunk.id))
-        return passages[: opts.max_passages]
+        kept: list[_Passage] = []
+        per_document: dict[str, int] = {}
+        for p in passages:  # the most relevant passages, a few per document: one long report must not fill it
+            if per_document.get(p.doc.id, 0) < opts.per_document:
+                per_document[p.doc.id] = per_document.get(p.doc.id, 0) + 1
+                kept.append(p)
+        return kept[: opts.max_passages]
 
-    def _documents_with(self, label: Label) -> set[str]:
-        rows = self.store.conn.execute("SELECT document_id FROM labels WHERE facet = ? AND label = ?",
-                                       (label.facet, label.id)).fetchall()
-        return {r[0] for r in rows}
+    def _topic_labels(self, topic: str, label: Label | None) -> list[Label]:
+        """The taxonomy labels a topic is about: its own label, or the labels (audiences aside) whose phrases
+        the free-text topic uses ("legal frameworks against online child sexual exploitation": legal
+        frameworks, child sexual abuse material)."""
+        if label is not None:
+            return [label]
+        return [lb for lb in self.taxonomy.labels() if lb.facet != "audience" and label_regex(lb).search(topic)]
+
+    def _documents_with(self, label: Label, filters: Filters | None) -> set[str]:
+        """The documents (passing the filters) that carry the label."""
+        with_label = {d.id for d in self.store.documents(Filters(fields={label.facet: [label.id]}))}
+        if filters is None or filters.is_empty():
+            return with_label
+        return with_label & {d.id for d in self.store.documents(filters)}
 
     @staticmethod
     def _split(passages: list[_Passage]) -> None:
-        """Candidate sentences of each passage: real sentences (list markers trimmed), not headings."""
+        """Candidate sentences of each passage: sentences that can be quoted on their own (see
+        `quotable_spans`: no fragments, no openings that lean on an unquoted sentence), list markers trimmed."""
         for p in passages:
             text = p.chunk.text
+            pieces = []
             for start, end in split_sentences(text):
                 for line_start, line_end in _lines(text, start, end):
                     marker = _LIST_MARKER.match(text, line_start)
                     s = marker.end() if marker else line_start
-                    piece = text[s:line_end]
-                    words = len(piece.split())
-                    if _MIN_WORDS <= words <= _MAX_WORDS and re.search(r"[.;!?:)]$", piece.rstrip()):
-                        p.sentences.append((s, s + len(piece.rstrip())))
+                    piece = text[s:line_end].rstrip()
+                    if piece:
+                        pieces.append((s, s + len(piece)))
+            p.sentences = quotable_spans(text, pieces)
 
-    def _embed_sentences(self, passages: list[_Passage], topic_vec: np.ndarray,
-                         patterns: list[re.Pattern[str]]) -> tuple[dict[Key, np.ndarray], dict[Key, float]]:
+    def _embed_sentences(self, passages: list[_Passage], topic_vec: np.ndarray, patterns: list[re.Pattern[str]],
+                         opts: SynthesisOptions) -> tuple[dict[Key, np.ndarray], dict[Key, float]]:
         keys = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
         texts = [passages[i].chunk.text[slice(*passages[i].sentences[j])] for i, j in keys]
         matrix = self.folder.embedder(self.space).encode(texts) if texts else np.zeros((0, 1), np.float32)
         vecs = {k: matrix[n] for n, k in enumerate(keys)}
         rel = {k: float(matrix[n] @ topic_vec) + 0.15 * _share_matched(patterns, texts[n])
-               for n, k in enumerate(keys)}
+               + (opts.label_bonus if passages[k[0]].on_label else 0.0) for n, k in enumerate(keys)}
         return vecs, rel
 
     @staticmethod
-    def _select(rel: dict[Key, float], opts: SynthesisOptions) -> list[Key]:
-        """The sentences about the topic: above the floor and near the best one, most relevant first."""
+    def _select(passages: list[_Passage], rel: dict[Key, float], opts: SynthesisOptions) -> list[Key]:
+        """The sentences about the topic: above the floor and near the best one, most relevant first, at
+        most `sentences_per_document` from one document (so that many contributions are heard)."""
         if not rel:
             return []
         floor = max(opts.sentence_floor, max(rel.values()) - opts.sentence_window)
         keys = sorted((k for k, r in rel.items() if r >= floor), key=lambda k: (-rel[k], k))
-        return keys[: opts.max_sentences]
+        chosen: list[Key] = []
+        per_document: dict[str, int] = {}
+        for key in keys:
+            doc = passages[key[0]].doc.id
+            if per_document.get(doc, 0) < opts.sentences_per_document:
+                per_document[doc] = per_document.get(doc, 0) + 1
+                chosen.append(key)
+        return chosen[: opts.max_sentences]
 
     def _cluster(self, keys: list[Key], vecs: dict[Key, np.ndarray], opts: SynthesisOptions) -> list[list[Key]]:
         """Sentences per sub-theme (Ward clustering of their vectors), biggest first."""
@@ -214,44 +260,121 @@ class Synthesizer:
         avoid = set(re.findall(r"\w+", topic.lower()))
         if label is not None:
             avoid |= set(re.findall(r"\w+", label.name.lower()))
-        phrases = cluster_key_phrases([[_text(passages, k) for k in g] for g in groups],
-                                      self._background_texts(), avoid=avoid)
+        texts = [[_text(passages, k) for k in g] for g in groups]
+        phrases = cluster_key_phrases(texts, self.store.sample_chunk_texts(2000), top=10, avoid=avoid)
+        titles = self._titles(passages, groups, texts, sent_vecs, phrases, self._topic_labels(topic, label), opts)
         citations: dict[int, Citation] = {}
-        used: set[str] = set()
+        used: dict[int, list[tuple[int, int]]] = {}  # chunk id → spans quoted already
+
+        def fresh(key: Key) -> bool:
+            p = passages[key[0]]
+            start, end = p.sentences[key[1]]
+            return not any(start < e and s < end for s, e in used.get(p.chunk.id, []))
 
         def cite(key: Key) -> CitedSentence:
             p = passages[key[0]]
             if p.chunk.id not in citations:
                 citations[p.chunk.id] = Citation.make(len(citations) + 1, p.doc, p.chunk)
             start, end = p.sentences[key[1]]
-            used.add(_norm(p.chunk.text[start:end]))
+            used.setdefault(p.chunk.id, []).append((start, end))
             return CitedSentence(p.chunk.text[start:end], citations[p.chunk.id].number, start, end,
                                  round(sent_rel[key], 4))
 
-        for number, (group, key_phrases) in enumerate(zip(groups, phrases), start=1):
-            fresh = [k for k in group if _norm(_text(passages, k)) not in used]
-            whole = [k for k in fresh if _FULL_SENTENCE.match(_text(passages, k))]  # not list fragments
-            summary = [cite(k) for k in self._mmr(whole or fresh, sent_vecs, sent_rel, opts)]
+        for number, (group, key_phrases, title) in enumerate(zip(groups, phrases, titles), start=1):
+            candidates = [k for k in group if fresh(k)]
+            whole = [k for k in candidates if _FULL_SENTENCE.match(_text(passages, k))]  # not list fragments
+            summary = [cite(k) for k in self._mmr(whole or candidates, sent_vecs, sent_rel, opts)]
             initiatives = []
             for members in _by_source(passages, group).values():
-                unused = [k for k in members if _norm(_text(passages, k)) not in used]
+                unused = [k for k in members if fresh(k)]
                 if not unused:  # its point is in the summary: another sentence of its passages, if on topic
                     unused = [(i, j) for i in sorted({i for i, _ in members}) for j in range(len(passages[i].sentences))
-                              if sent_rel[(i, j)] >= opts.sentence_floor
-                              and _norm(_text(passages, (i, j))) not in used]
-                pick = max(unused or members, key=lambda k: (sent_rel[k], k))
+                              if sent_rel[(i, j)] >= opts.sentence_floor and fresh((i, j))]
+                if not unused:  # every on-topic sentence of this source is quoted in the summary already
+                    continue
+                pick = max(unused, key=lambda k: (sent_rel[k], k))
                 doc = passages[pick[0]].doc
-                initiatives.append(Initiative(_source_name(doc), doc.country, doc.id, doc.title, cite(pick)))
+                initiatives.append(Initiative(_source_name(doc), doc.country, doc.id, doc.title, cite(pick),
+                                              doc.actor_type))
             initiatives.sort(key=lambda it: it.source.lower())
+            lead, facts = self._lead(passages, group, summary, initiatives, citations)
             synthesis.subthemes.append(SubTheme(
-                number=number, key_phrases=key_phrases, summary=summary, initiatives=initiatives,
+                number=number, key_phrases=key_phrases[:3], summary=summary, initiatives=initiatives,
                 passages=sorted({passages[i].chunk.id for i, _ in group}),
-                sources=sorted({_source_name(passages[i].doc) for i, _ in group}, key=str.lower)))
+                sources=sorted({_source_name(passages[i].doc) for i, _ in group}, key=str.lower),
+                title=title.text, title_from=title.origin, lead=lead, facts=facts))
         synthesis.citations = sorted(citations.values(), key=lambda c: c.number)
         synthesis.documents = sorted({passages[i].doc.id for g in groups for i, _ in g})
         sources = sorted({_source_name(passages[i].doc) for g in groups for i, _ in g}, key=str.lower)
         synthesis.overview = {s: [sum(1 for i, _ in g if _source_name(passages[i].doc) == s) for g in groups]
                               for s in sources}
+
+    @staticmethod
+    def _lead(passages: list[_Passage], group: list[Key], summary: list[CitedSentence],
+              initiatives: list[Initiative], citations: dict[int, Citation]):  # type: ignore[no-untyped-def]
+        """The lead paragraph: who contributes to the sub-theme (each with the citation of its quote), the
+        initiatives they name and the figures they give, taken from the quoted sentences."""
+        first_quote: dict[str, int] = {}
+        for sentence in [*summary, *(it.sentence for it in initiatives)]:
+            cited = next(c for c in citations.values() if c.number == sentence.citation)
+            first_quote.setdefault(_source_name_of(cited), sentence.citation)
+        actor = {_source_name(passages[i].doc): passages[i].doc.actor_type for i, _ in group}
+        sources = sorted(((name, actor.get(name, ""), n) for name, n in first_quote.items()),
+                         key=lambda s: s[2])
+        quoted = [(x.text, x.citation) for x in [*summary, *(it.sentence for it in initiatives)]]
+        return compose_lead(sources, quoted)
+
+    def _titles(self, passages: list[_Passage], groups: list[list[Key]], texts: list[list[str]],
+                vecs: dict[Key, np.ndarray],
+                phrases: list[list[str]], topic_labels: list[Label], opts: SynthesisOptions) -> list[_Title]:
+        """A title per sub-theme: the name of the taxonomy label that fits it best (its prototypes close to
+        the sub-theme's sentences, its phrases in them), each label used once; else a noun phrase from the
+        sub-theme's key phrases."""
+        own = {(lb.facet, lb.id) for lb in topic_labels}  # the topic itself is no sub-theme title
+        labels = [lb for lb in self.taxonomy.labels()  # audiences say whom for, not what: no titles
+                  if lb.facet != "audience" and (lb.facet, lb.id) not in own]
+        fits: list[tuple[float, int, int]] = []
+        if labels and groups:
+            label_vecs = self._label_vectors(labels)
+            for g, (group, sentences) in enumerate(zip(groups, texts)):
+                centroid = np.mean([vecs[k] for k in group], axis=0)
+                centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
+                cosine = label_vecs @ centroid
+                for j, lb in enumerate(labels):
+                    regex = label_regex(lb)
+                    share = sum(1 for t in sentences if regex.search(t)) / len(sentences)
+                    if share >= opts.title_min_share and cosine[j] >= opts.title_min_cosine:
+                        fits.append((float(cosine[j]) + 0.5 * share, g, j))
+        chosen: dict[int, _Title] = {}
+        taken: set[int] = set()
+        for _, g, j in sorted(fits, reverse=True):
+            if g not in chosen and j not in taken:
+                chosen[g] = _Title(labels[j].name, f"{labels[j].facet}={labels[j].id}")
+                taken.add(j)
+        out = []
+        names = {t.text.lower() for t in chosen.values()}
+        for g in range(len(groups)):
+            if g in chosen:
+                out.append(chosen[g])
+                continue
+            # a phrase several of its documents use names it better than one document's phrase
+            docs_of = [passages[i].doc.id for i, _ in groups[g]]
+            shared = [ph for ph in phrases[g]
+                      if len({d for d, t in zip(docs_of, texts[g]) if ph in _phrase_text(t)}) >= min(2, len(set(docs_of)))]
+            text = (noun_phrase_title(shared, exclude=names) or noun_phrase_title(phrases[g], exclude=names)
+                    or f"Sub-theme {g + 1}")
+            names.add(text.lower())
+            out.append(_Title(text, "key phrases"))
+        return out
+
+    def _label_vectors(self, labels: list[Label]) -> np.ndarray:
+        """The labels' prototype vectors, embedded once per embedder and taxonomy."""
+        embedder = self.folder.embedder(self.space)
+        key = tuple(t for lb in labels for t in (lb.facet, lb.id, *lb.prototypes))
+        cache = _LABEL_VECTORS.setdefault(embedder, {})
+        if key not in cache:
+            cache[key] = Tagger(self.folder, self.taxonomy).label_vectors(labels, self.space)
+        return cache[key]
 
     def _mmr(self, keys: list[Key], vecs: dict[Key, np.ndarray], rel: dict[Key, float],
              opts: SynthesisOptions) -> list[Key]:
@@ -277,38 +400,74 @@ class Synthesizer:
             chosen.append(best)
         return [keys[c] for c in chosen]
 
-    def _background_texts(self, limit: int = 2000) -> list[str]:
-        rows = self.store.conn.execute("SELECT text FROM chunks ORDER BY id LIMIT ?", (limit,)).fetchall()
-        return [r[0] for r in rows]
-
     # --- gaps --------------------------------------------------------------------------------------
-    def _gaps(self, synthesis: Synthesis, passages: list[_Passage], groups: list[list[Key]],
+    def _topic_documents(self, topic: str, filters: Filters | None, topic_vec: np.ndarray,
+                         patterns: list[re.Pattern[str]], label: Label | None, opts: SynthesisOptions,
+                         cited: set[str]) -> set[str]:
+        """The documents of the index (passing the filters) that are about the topic: those carrying its
+        label, or with a passage close to it among a wide search; always those cited. What the gaps count."""
+        docs = set(cited)
+        if label is not None:
+            return docs | self._documents_with(label, filters)
+        hits = self.engine.search(topic, k=opts.topic_documents_depth, filters=filters)
+        if not hits:
+            return docs
+        ids = [h.chunk_id for h in hits]
+        vectors = self.store.vectors_for(self.space, ids, self.folder.dimension(self.space))
+        chunks = self.store.chunks_by_id(ids)
+        for hit, vec in zip(hits, vectors):
+            chunk = chunks.get(hit.chunk_id)
+            if chunk is None:
+                continue
+            matched = _share_matched(patterns, chunk.text)
+            if float(vec @ topic_vec) >= opts.min_relevance + 0.1 or matched >= 0.5:
+                docs.add(hit.document_id)
+        return docs
+
+    def _gaps(self, synthesis: Synthesis, topic_docs: set[str], filters: Filters | None,
               label: Label | None, opts: SynthesisOptions) -> None:
-        docs = {passages[i].doc.id: passages[i].doc for g in groups for i, _ in g}
-        if not docs:
+        """What the index covers weakly for the topic, counted over the index (not over what was quoted):
+        taxonomy labels, ITU regions and actor types that at most `gap_max` documents on the topic carry.
+        A region without any document in the index (under the filters) is said once, apart."""
+        if not topic_docs:
             return
-        total = len(docs)
-        rows = self.store.conn.execute(
-            f"SELECT facet, label, COUNT(DISTINCT document_id) FROM labels WHERE document_id IN "
-            f"({','.join('?' * total)}) GROUP BY facet, label", list(docs)).fetchall()
-        tagged = self.store.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone() is not None
-        synthesis.tagged = tagged
-        if tagged:  # (untagged: the renderers say to run `cwg tag`)
-            counts = {(f, lb): n for f, lb, n in rows}
+        total = len(topic_docs)
+        on_topic = facet_counts(self.store, filters=filters, document_ids=topic_docs)
+        in_index = facet_counts(self.store, filters=filters)
+        synthesis.topic_documents = total
+        synthesis.tagged = any(facet in in_index for facet in FACETS)
+
+        def count(counts: dict[str, list], facet: str, value: str) -> int:  # type: ignore[type-arg]
+            return next((v.count for v in counts.get(facet, []) if v.value == value), 0)
+
+        if synthesis.tagged:  # (untagged: the renderers say to run `cwg tag`)
             for facet in FACETS:
                 for lb in self.taxonomy.facets[facet].labels:
                     if label is not None and (lb.facet, lb.id) == (label.facet, label.id):
                         continue
-                    n = counts.get((facet, lb.id), 0)
+                    n = count(on_topic, facet, lb.id)
                     if n <= opts.gap_max:
-                        synthesis.label_gaps.append(Gap(facet, lb.id, lb.name, n, total))
+                        synthesis.label_gaps.append(Gap(facet, lb.id, lb.name, n, total, count(in_index, facet, lb.id)))
         for region in REGIONS:
-            n = sum(1 for d in docs.values() if d.region == region)
+            n, indexed = count(on_topic, "region", region), count(in_index, "region", region)
             synthesis.regions[region] = n
-            if n <= opts.gap_max:
-                synthesis.region_gaps.append(Gap("region", region, region, n, total))
-        synthesis.regions["(no region: international organisations)"] = sum(
-            1 for d in docs.values() if not d.region)
+            if indexed == 0:
+                synthesis.absent_regions.append(region)
+            elif n <= opts.gap_max:
+                synthesis.region_gaps.append(Gap("region", region, region, n, total, indexed))
+        synthesis.regions["(no region: international organisations)"] = total - sum(
+            synthesis.regions[r] for r in REGIONS)
+        for actor, name in ACTOR_TYPES.items():
+            indexed = count(in_index, "actor_type", actor)
+            n = count(on_topic, "actor_type", actor)
+            if indexed and n <= opts.gap_max and actor not in ("secretariat", "other"):
+                synthesis.actor_gaps.append(Gap("actor_type", actor, name, n, total, indexed))
+
+
+@dataclass(frozen=True)
+class _Title:
+    text: str
+    origin: str  # "facet=label" when a taxonomy label's name, else "key phrases"
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -319,6 +478,12 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
         pos = start + m.end()
     out.append((pos, end))
     return [(a, b) for a, b in out if b > a]
+
+
+def _phrase_text(text: str) -> str:
+    """Text as key phrases are matched in it: lower case, words only, possessives dropped."""
+    return " ".join(re.sub(r"['’]s\b", "", text.lower()).replace("-", " ").split()).translate(
+        str.maketrans("", "", ",.;:!?()[]\"“”"))
 
 
 def _share_matched(patterns: list[re.Pattern[str]], text: str) -> float:
@@ -336,6 +501,10 @@ def _norm(text: str) -> str:
 
 def _source_name(doc: DocumentRecord) -> str:
     return doc.source or doc.title
+
+
+def _source_name_of(citation: Citation) -> str:
+    return citation.source or citation.title
 
 
 def _by_source(passages: list[_Passage], group: list[Key]) -> dict[str, list[Key]]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import html
 
 from search.characterization.taxonomy import FACETS
-from search.synthesis.model import CitedSentence, Synthesis
+from search.synthesis.model import Synthesis, source_with_country
 
 FORMATS = ("md", "html", "docx")
 FACET_NAMES = {"theme": "Theme", "risk": "Risk", "audience": "Audience", "initiative_type": "Initiative type",
-               "region": "ITU region"}
+               "region": "ITU region", "actor_type": "Contributor"}
 
 
 def scope_line(s: Synthesis) -> str:
@@ -23,24 +23,50 @@ def scope_line(s: Synthesis) -> str:
             f"{len(s.documents)} documents, {len(s.overview)} sources, {len(s.citations)} cited passages.")
 
 
-METHOD_NOTE = ("Extractive synthesis: every sentence below is quoted verbatim from the passage it cites; "
-               "the references give the document, source and page, and the passage's character range.")
+METHOD_NOTE = ("A first draft, written by the program without a language model: each section opens with a lead "
+               "paragraph put together from facts found in the quoted sentences (who contributed, the initiatives "
+               "they name, the figures they give), followed by the evidence, quoted verbatim. Every fact and "
+               "quote carries the number of the passage it comes from; the references give the document, "
+               "source and page, and the passage's character range.")
 
 
-def gap_lines(s: Synthesis) -> tuple[list[str], list[str]]:
-    """(label gap lines, region lines) in plain text."""
-    labels = []
-    for facet in FACETS:
-        gaps = [g for g in s.label_gaps if g.facet == facet]
-        if gaps:
-            items = ", ".join(f"{g.name} ({g.documents})" for g in gaps)
-            labels.append(f"{FACET_NAMES[facet]}: {items}")
-    regions = [f"{region}: {n} document{'s' if n != 1 else ''}" for region, n in s.regions.items()]
-    return labels, regions
+def gap_sections(s: Synthesis) -> list[tuple[str, list[str]]]:
+    """The gaps as (heading, items) in plain text, shared by every format. Counted over the index: the
+    documents about the topic, not only those quoted."""
+    of = f"of {s.topic_documents} on this topic"
+    out: list[tuple[str, list[str]]] = []
+    if s.tagged:
+        for facet in FACETS:
+            gaps = [g for g in s.label_gaps if g.facet == facet]
+            if gaps:
+                out.append((f"{FACET_NAMES[facet]} labels that at most one document on this topic carries",
+                            [f"{g.name}: {g.documents} {of}; {g.in_index} in the index" for g in gaps]))
+    else:
+        out.append(("Taxonomy labels", ["label gaps need labels: run `cwg tag` first"]))
+    if s.actor_gaps:
+        out.append(("Kinds of contributor with at most one document on this topic",
+                    [f"{g.name}: {g.documents} {of}; {g.in_index} in the index" for g in s.actor_gaps]))
+    if s.region_gaps:
+        out.append(("ITU regions with at most one document on this topic",
+                    [f"{g.name}: {g.documents} {of}; {g.in_index} in the index" for g in s.region_gaps]))
+    if s.absent_regions:
+        out.append(("ITU regions without any document in the index" + (" (with these filters)" if s.filters else ""),
+                    [", ".join(s.absent_regions)]))
+    return out
 
 
-def _sentences_of(sub) -> list[CitedSentence]:  # type: ignore[no-untyped-def]
-    return sub.prose if sub.prose is not None else sub.summary
+def regions_line(s: Synthesis) -> str:
+    counts = ", ".join(f"{region} {n}" for region, n in s.regions.items() if n)
+    return f"Documents on this topic per ITU region: {counts or 'none'}."
+
+
+def who(source: str, country: str, actor_type: str, title: str = "") -> str:
+    """The source as readers see it; a document without a known source is named by its title."""
+    return source_with_country(source, country, actor_type) if source or not title else title
+
+
+def quoted(text: str) -> str:
+    return text if text[:1] in "“\"" else f"“{text}”"
 
 
 # --- Markdown ------------------------------------------------------------------------------------------
@@ -59,28 +85,24 @@ def render_markdown(s: Synthesis) -> str:
             out.append("| " + " | ".join([_md(source), *(str(c) if c else "" for c in counts)]) + " |")
         out.append("")
     for sub in s.subthemes:
-        out += [f"## {sub.number}. {_md(sub.title)}", "", "### Summary", ""]
+        out += [f"## {sub.number}. {_md(sub.title)}", "", _md(sub.lead), "", "### Key points", ""]
         if sub.prose is not None:
             out.append(f"_Rewritten by {s.rewrite_model}; each sentence checked against its cited passage._")
             out.append("")
-        out.append(" ".join(f"{_md(c.text)} [{c.citation}]" for c in _sentences_of(sub)))
-        out += ["", "### Initiatives", ""]
+            out.append(" ".join(f"{_md(c.text)} [{c.citation}]" for c in sub.prose))
+        else:
+            for c in sub.summary:
+                cited = s.citation(c.citation)
+                out.append(f"- {_md(who(cited.source, cited.country, cited.actor_type, cited.title))}: "
+                           f"{_md(quoted(c.text))} [{c.citation}]")
+        if sub.initiatives:
+            out += ["", "### Initiatives", ""]
         for it in sub.initiatives:
-            who = it.source + (f" ({it.country})" if it.country and it.country != it.source else "")
-            out.append(f"- **{_md(who)}**: {_md(it.sentence.text)} [{it.sentence.citation}]")
+            out.append(f"- **{_md(it.who())}**: {_md(quoted(it.sentence.text))} [{it.sentence.citation}]")
         out.append("")
-    out += ["## Gaps", ""]
-    labels, regions = gap_lines(s)
-    if s.tagged:
-        out.append("Taxonomy labels that at most one document on this topic carries (documents in brackets):")
-        out.append("")
-        out += [f"- {_md(line)}" for line in labels] or ["- none"]
-    else:
-        out.append("Label gaps need labels: run `cwg tag` first.")
-    out += ["", "Documents on this topic per ITU region:", ""]
-    out += [f"- {_md(line)}" for line in regions]
-    if s.region_gaps:
-        out += ["", "Regions with few or no contributions: " + ", ".join(g.name for g in s.region_gaps) + "."]
+    out += ["## Gaps", "", _md(regions_line(s))]
+    for heading, items in gap_sections(s):
+        out += ["", f"{heading}:", ""] + [f"- {_md(x)}" for x in items]
     if s.rewrite_flags:
         out += ["", "### Dropped by the citation check", ""]
         out += [f"- (sub-theme {f.subtheme}) {_md(f.text)} — {_md(f.reason)}" for f in s.rewrite_flags]
@@ -96,7 +118,7 @@ body{font-family:Georgia,'Times New Roman',serif;max-width:52rem;margin:2rem aut
 h1{font-size:1.7rem}h2{font-size:1.3rem;border-bottom:1px solid #ccc;margin-top:2rem}h3{font-size:1.05rem}
 .scope,.note{color:#555;font-size:.9rem}table{border-collapse:collapse;font-size:.85rem;margin:1rem 0}
 th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}td.n{text-align:center}
-sup a{text-decoration:none}ol.refs li{font-size:.85rem;margin-bottom:.3rem}.flag{color:#8a1c1c}
+sup a{text-decoration:none}p.lead{font-size:1.02rem}ol.refs li{font-size:.85rem;margin-bottom:.3rem}.flag{color:#8a1c1c}
 """
 
 
@@ -122,25 +144,28 @@ def render_html(s: Synthesis) -> str:
                        + "</tr>")
         out.append("</table>")
     for sub in s.subthemes:
-        out.append(f'<h2 id="subtheme-{sub.number}">{sub.number}. {_e(sub.title)}</h2><h3>Summary</h3>')
+        out.append(f'<h2 id="subtheme-{sub.number}">{sub.number}. {_e(sub.title)}</h2>')
+        out.append(f'<p class="lead">{_e(sub.lead)}</p><h3>Key points</h3>')
         if sub.prose is not None:
             out.append(f'<p class="note">Rewritten by {_e(s.rewrite_model or "")}; each sentence checked '
                        f"against its cited passage.</p>")
-        out.append("<p>" + " ".join(f"{_e(c.text)}{_cite_html(c.citation)}" for c in _sentences_of(sub)) + "</p>")
-        out.append("<h3>Initiatives</h3><ul>")
-        for it in sub.initiatives:
-            who = it.source + (f" ({it.country})" if it.country and it.country != it.source else "")
-            out.append(f"<li><strong>{_e(who)}</strong>: {_e(it.sentence.text)}{_cite_html(it.sentence.citation)}</li>")
-        out.append("</ul>")
-    labels, regions = gap_lines(s)
-    out.append("<h2>Gaps</h2>")
-    if s.tagged:
-        out.append("<p>Taxonomy labels that at most one document on this topic carries (documents in brackets):</p>")
-        out.append("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in labels or ["none"]) + "</ul>")
-    else:
-        out.append("<p>Label gaps need labels: run <code>cwg tag</code> first.</p>")
-    out.append("<p>Documents on this topic per ITU region:</p><ul>"
-               + "".join(f"<li>{_e(x)}</li>" for x in regions) + "</ul>")
+            out.append("<p>" + " ".join(f"{_e(c.text)}{_cite_html(c.citation)}" for c in sub.prose) + "</p>")
+        else:
+            out.append("<ul>")
+            for c in sub.summary:
+                cited = s.citation(c.citation)
+                out.append(f"<li>{_e(who(cited.source, cited.country, cited.actor_type, cited.title))}: "
+                           f"{_e(quoted(c.text))}{_cite_html(c.citation)}</li>")
+            out.append("</ul>")
+        if sub.initiatives:
+            out.append("<h3>Initiatives</h3><ul>")
+            for it in sub.initiatives:
+                out.append(f"<li><strong>{_e(it.who())}</strong>: {_e(quoted(it.sentence.text))}"
+                           f"{_cite_html(it.sentence.citation)}</li>")
+            out.append("</ul>")
+    out.append(f"<h2>Gaps</h2><p>{_e(regions_line(s))}</p>")
+    for heading, items in gap_sections(s):
+        out.append(f"<p>{_e(heading)}:</p><ul>" + "".join(f"<li>{_e(x)}</li>" for x in items) + "</ul>")
     if s.rewrite_flags:
         out.append("<h3>Dropped by the citation check</h3><ul>" + "".join(
             f'<li class="flag">(sub-theme {f.subtheme}) {_e(f.text)} — {_e(f.reason)}</li>' for f in s.rewrite_flags)

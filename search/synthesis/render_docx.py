@@ -7,7 +7,7 @@ import io
 import re
 
 from search.synthesis.model import CitedSentence, Synthesis
-from search.synthesis.render import METHOD_NOTE, gap_lines, scope_line
+from search.synthesis.render import METHOD_NOTE, gap_sections, quoted, regions_line, scope_line, who
 
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -26,6 +26,11 @@ def _sentences(paragraph, sentences: list[CitedSentence]) -> None:  # type: igno
     for n, c in enumerate(sentences):
         paragraph.add_run(_t(("" if n == 0 else " ") + c.text))
         _marker(paragraph, c.citation)
+
+
+def _quoted(paragraph, sentence: CitedSentence) -> None:  # type: ignore[no-untyped-def]
+    paragraph.add_run(_t(quoted(sentence.text)))
+    _marker(paragraph, sentence.citation)
 
 
 def render_docx(s: Synthesis) -> bytes:
@@ -55,27 +60,29 @@ def render_docx(s: Synthesis) -> bytes:
                 cells[i].text = str(count) if count else ""
     for sub in s.subthemes:
         doc.add_heading(_t(f"{sub.number}. {sub.title}"), level=1)
-        doc.add_heading("Summary", level=2)
+        doc.add_paragraph(_t(sub.lead))
+        doc.add_heading("Key points", level=2)
         if sub.prose is not None:
             doc.add_paragraph(_t(f"Rewritten by {s.rewrite_model}; each sentence checked against its cited passage."))
-        _sentences(doc.add_paragraph(), sub.prose if sub.prose is not None else sub.summary)
-        doc.add_heading("Initiatives", level=2)
+            _sentences(doc.add_paragraph(), sub.prose)
+        else:
+            for c in sub.summary:
+                cited = s.citation(c.citation)
+                p = doc.add_paragraph(style="List Bullet")
+                p.add_run(_t(who(cited.source, cited.country, cited.actor_type, cited.title) + ": "))
+                _quoted(p, c)
+        if sub.initiatives:
+            doc.add_heading("Initiatives", level=2)
         for it in sub.initiatives:
             p = doc.add_paragraph(style="List Bullet")
-            who = it.source + (f" ({it.country})" if it.country and it.country != it.source else "")
-            p.add_run(_t(who + ": ")).bold = True
-            _sentences(p, [it.sentence])
+            p.add_run(_t(it.who() + ": ")).bold = True
+            _quoted(p, it.sentence)
     doc.add_heading("Gaps", level=1)
-    labels, regions = gap_lines(s)
-    if s.tagged:
-        doc.add_paragraph("Taxonomy labels that at most one document on this topic carries (documents in brackets):")
-        for line in labels or ["none"]:
+    doc.add_paragraph(_t(regions_line(s)))
+    for heading, items in gap_sections(s):
+        doc.add_paragraph(_t(heading + ":"))
+        for line in items:
             doc.add_paragraph(_t(line), style="List Bullet")
-    else:
-        doc.add_paragraph("Label gaps need labels: run `cwg tag` first.")
-    doc.add_paragraph("Documents on this topic per ITU region:")
-    for line in regions:
-        doc.add_paragraph(_t(line), style="List Bullet")
     if s.rewrite_flags:
         doc.add_heading("Dropped by the citation check", level=2)
         for f in s.rewrite_flags:

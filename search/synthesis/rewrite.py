@@ -71,7 +71,7 @@ def rewrite_synthesis(synthesis: Synthesis, embedder: Embedder, llm: LlmSettings
     for sub in synthesis.subthemes:
         if not sub.summary:
             continue
-        user = "\n".join(f"[{c.citation}] {c.text}" for c in sub.summary)
+        user = "\n".join(f"[{c.citation}] {' '.join(c.text.split())}" for c in sub.summary)  # one line each
         reply = chat_completion(llm, PROMPT, user)
         sub.prose = check_rewrite(reply, synthesis, sub.number, embedder, llm.min_support, passages)
 

@@ -97,4 +97,48 @@ def is_fragment(sentence: str) -> bool:
         return True  # Title Case: a heading
     if not re.search(r"[.!?…:;)\"”']\s*$", text):
         return True  # cut off
+    if text[0].islower() and text.rstrip()[-1] in ";,:":
+        return True  # a list item ("make media literacy part of education;"): its lead-in is elsewhere
     return _VERB_HINT.search(text) is None
+
+
+_FOOTNOTE_MARK = re.compile(r"\d{1,3}\s+(?=[A-Z])")  # "135 A second prerequisite…": a footnote or page number
+# "Digital Literacies. The digital divide…": a heading run into the sentence after it
+_RUN_IN_HEADING = re.compile(r"(?:[A-Z][\w'’\-]*\s+){0,4}[A-Z][\w'’\-]*\.\s+(?=[A-Z])")
+MIN_WORDS, MAX_WORDS = 6, 70
+
+
+def quotable_spans(text: str, pieces: list[tuple[int, int]], max_words: int = MAX_WORDS) -> list[tuple[int, int]]:
+    """The spans of `text` that can be quoted on their own, from its sentence pieces in reading order.
+
+    A fragment is skipped. A sentence whose opening leans on the one before ("It…", "However, …") is
+    quoted together with that sentence when it directly precedes it and stands alone itself; else its
+    connective is dropped when what remains stands alone ("However, when…" → "when…"); else it is skipped.
+    A leading footnote or page number is left out of the span. Spans never overlap.
+    """
+    out: list[tuple[int, int]] = []
+    previous: tuple[int, int] | None = None  # the last piece that stands alone, if it is the piece just before
+    for start, end in pieces:
+        for lead in (_FOOTNOTE_MARK, _RUN_IN_HEADING):
+            mark = lead.match(text, start)
+            if mark and mark.end() < end and len(text[mark.end():end].split()) >= MIN_WORDS:
+                start = mark.end()
+        piece = text[start:end]
+        words = len(piece.split())
+        if words < MIN_WORDS or words > max_words or is_fragment(piece):
+            previous = None
+            continue
+        if dangling_start(piece) is None:
+            out.append((start, end))
+            previous = (start, end)
+            continue
+        if previous is not None and words + len(text[previous[0]:previous[1]].split()) <= max_words \
+                and "\n\n" not in text[previous[1]:start]:
+            out[-1] = (previous[0], end)  # the sentence with its antecedent, one quote
+            previous = None
+            continue
+        cut = strip_connective(piece)
+        if cut:
+            out.append((start + cut, end))
+        previous = None
+    return out
