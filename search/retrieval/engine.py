@@ -27,7 +27,8 @@ class RankingSettings:
     dense_weight: float = 0.5  # share of the dense signal against the lexical one
     candidates: int = 1000  # depth of each list before fusion
     cross_language_use_weight: float = 1.0  # weight of the multilingual space for another language
-    same_language_use_weight: float = 0.1
+    same_language_use_weight: float = 0.1  # … for an English query on an English passage (MiniLM reads English well)
+    other_language_use_weight: float = 0.1  # … for a query on a passage in its own language, not English
 
 
 @dataclass
@@ -129,6 +130,10 @@ class SearchEngine:
         if "use" in names:
             shares, trust = query_language(query)
             if shares and trust > 0:
+                # the English model means little for a question in another language, even on passages in it
+                not_english = trust * (1.0 - shares.get("en", 0.0))
+                weights[:, names.index("use")] = ((1.0 - not_english) * s.same_language_use_weight
+                                                  + not_english * s.other_language_use_weight)
                 cross = np.array([{"use": s.cross_language_use_weight}.get(n, 0.0) for n in names], dtype=np.float32)
                 other = np.array([0.0 if lang in ("", "und") else trust * (1.0 - shares.get(lang, 0.0))
                                   for lang in self._languages(ids)], dtype=np.float32)[:, None]
