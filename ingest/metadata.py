@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.actors import infer_actor_type, normalize_actor_type
+from ingest.authorship import government_source, infer_source
 from ingest.countries import find_countries, find_countries_in_filename, lookup_country
 from ingest.errors import ManifestError
 from ingest.itu_header import parse_header
 from ingest.language import detect_language
-from ingest.organisations import find_organisation, find_organisation_in_filename
+from ingest.organisations import find_organisation, find_organisation_in_filename, organisation_span
 from ingest.records import ACTOR_TYPES, DOC_TYPES, DocumentMeta, LoadedDocument
 
 KNOWN_FIELDS = ("title", "source", "country", "doc_type", "actor_type", "meeting", "date", "language")
@@ -161,27 +162,166 @@ def _meaningful_title(title: str | None) -> str | None:
     return title
 
 
+_BULLETS = re.compile(r"[●•▪◦■►✓✔]")
+_GENERIC_TITLES = {
+    "dos", "don'ts", "don’ts", "do", "don't", "don’t", "dos don'ts", "dos don’ts", "do's and don'ts", "à faire",
+    "à ne pas faire", "contents", "table of contents", "index", "information brief", "policy brief", "summary",
+    "executive summary", "foreword", "preface", "prologue", "prólogo", "introduction", "introducción", "sommaire",
+    "résumé", "acknowledgements", "acknowledgments", "credits", "ما يجب فعله", "ما لا يجب فعله",
+    "indice", "índice", "legal instruments", "oecd legal instruments",
+}
+_FUNCTION_END = re.compile(r"\b(the|of|for|and|a|an|to|in|on|with|du|de|des|la|le|les|et|del|el|y|da|do|e|para|pour)$",
+                           re.IGNORECASE)
+_CODE_TOKEN = re.compile(r"^(?=\S*\d)[\dA-Z][\w./\-]*$")  # "GPRN", "11-1721000-000393-01", "JRCB4"
+_ROMAN = {"I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"}
+_VERSION = re.compile(r"^(versi[oó]n|version|v\.?)\s*\d", re.IGNORECASE)
+_CONNECTORS = {"of", "for", "the", "and", "in", "on", "a", "to", "de", "la", "le", "del", "y", "et", "du", "des",
+               "da", "do", "e", "para", "pour", "&", "en"}
+
+
+def weak_title(title: str) -> bool:
+    """A candidate title that is not one: a bullet line, "Dos", a version line, a generic heading
+    ("Contents", "Information brief"), a sentence, an organisation's name, or a title cut off mid-phrase."""
+    text = " ".join(title.split()).strip(" :;,-–")
+    words = text.split()
+    if not words or _BULLETS.search(text) or _VERSION.match(text) or text.lower() in _GENERIC_TITLES:
+        return True
+    if len(words) > 14 and text.endswith(".") or re.match(r"(here are|this (document|note|paper))\b", text, re.I):
+        return True  # a sentence
+    if _names_publisher(text):
+        return True  # "United Nations Educational, Scientific and Cultural Organization"
+    return bool(_FUNCTION_END.search(text)) or (len(words) == 1 and len(text) < 12)
+
+
+def _names_publisher(line: str) -> bool:
+    """A cover line that names who publishes ("REPUBLIQUE DE CÔTE D'IVOIRE", "United Nations Educational,
+    Scientific and Cultural Organization"), not what."""
+    if government_source(line):
+        return True
+    span = organisation_span(line)
+    return span is not None and (span[2] - span[1]) >= 0.7 * len(line.strip(" .,:;"))
+
+
+def _file_name_title(file_name: str) -> str:
+    """A title made from a file name, the last resort: no language prefix ("en__"), spaces for _ and -."""
+    stem = re.sub(r"^[a-z]{2}(?:__|_-|-_)", "", Path(file_name).stem)
+    title = re.sub(r"[_\-]+", " ", stem).strip()
+    return title[:1].upper() + title[1:] if title else file_name
+
+
+def _clean_file_title(title: str) -> str:
+    """A file's own title without its file-system noise: leading codes ("JRCB4"), trailing "final"/"draft"."""
+    words = title.split()
+    while words and _CODE_TOKEN.match(words[0]) and len(words) > 2:
+        words = words[1:]
+    while words and re.fullmatch(r"(final|draft|v\d+|rev\d*|clean|web)", words[-1], re.IGNORECASE):
+        words = words[:-1]
+    return " ".join(words)
+
+
+def _complete(title: str, blocks: list) -> str:  # type: ignore[type-arg]
+    """A title cut off by the layout ("Spotlight on the", "REALISATION DU DIVIDENDE"): the same words
+    repeated in full further on, else (in capitals) the capitalised words that follow it."""
+    key = title.lower()
+    for block in blocks[:25]:
+        text = " ".join(block.text.split())
+        if text.lower().startswith(key) and len(text) > len(title) and len(text.split()) <= 20 \
+                and not weak_title(text):
+            return text
+    if title.isupper():
+        for i, block in enumerate(blocks[:25]):
+            if " ".join(block.text.split()) == title and i + 1 < len(blocks):
+                more = []
+                for word in blocks[i + 1].text.split():
+                    if not (word.isupper() or word in ("’", "'", "-", "&")):
+                        break
+                    more.append(word)
+                if more and len(title.split()) + len(more) <= 16:
+                    return f"{title} {' '.join(more)}"
+    return title
+
+
+def leading_title(text: str) -> str:
+    """The title a flattened text starts with: after any code or version tokens, its first run of words in
+    capitals ("AUSTRALIA’S AI ACTION PLAN") or in title case ("National Strategy for Artificial
+    Intelligence"), at most 10 words; "" when it has none of at least two words."""
+    words = text.split()[:60]
+    i = 0
+    while i < len(words) and (_CODE_TOKEN.match(words[i]) or _VERSION.match(" ".join(words[i:i + 2]))
+                              or words[i].isdigit()
+                              or (words[i].isupper() and i + 1 < len(words) and _CODE_TOKEN.match(words[i + 1]))):
+        i += 2 if _VERSION.match(" ".join(words[i:i + 2])) else 1
+    run: list[str] = []
+    pairs: set[tuple[str, str]] = set()
+    capitals = i < len(words) and words[i].isupper()
+    for word in words[i:]:
+        bare = word.strip("’'\"“”()")
+        fits = (bare.isupper() and len(bare) > 0 and not bare.isdigit()) if capitals else \
+            (bare[:1].isupper() or (bare.lower() in _CONNECTORS and run))
+        if not fits or len(run) == 10 or any(c.isdigit() for c in bare) or (run and (run[-1], word) in pairs) \
+                or bare.rstrip(".") in _ROMAN:
+            break  # a number, a lower-case word, or the title's words again ("… Intelligence … Intelligence")
+        if run:
+            pairs.add((run[-1], word))
+        run.append(word)
+        if word.endswith((".", ":", ";")):
+            break  # "PRÓLOGO I. INTRODUCCIÓN II.": a contents line, not a title
+    while run and run[-1].lower() in _CONNECTORS:
+        run.pop()
+    title = " ".join(run).rstrip(".:;")
+    return title if len(run) >= 2 and not weak_title(title) else ""
+
+
 def infer_title(loaded: LoadedDocument, file_name: str) -> str:
-    """PDF/DOCX/HTML title when it is a real one, else the first heading, else the first line."""
+    """The file's own title when it is a real one; else the first heading lines; else the title the text
+    starts with; else its first sentence when short; the file name only when the text offers nothing."""
+    candidates: list[str] = []
     found = _meaningful_title(loaded.title)
     if found:
-        return found
+        candidates.append(_clean_file_title(found))
     first_page = loaded.blocks[0].page if loaded.blocks else None
-    run: list[str] = []  # a title set in large type often extracts as several heading lines
+    run: list[str] = []  # a title set in large type often extracts as several heading lines ("FOR A", …)
     for block in loaded.blocks[:15]:
         if block.page != first_page or (run and block.kind != "heading"):
             break
         if block.kind == "heading":
-            run.append(block.text)
-            if len(run) == 3 or sum(len(t.split()) for t in run) >= 12:
+            line = " ".join(block.text.split())
+            if line.lower() in _GENERIC_TITLES or _names_publisher(line):
+                if run:
+                    break
+                continue  # a banner ("OECD Legal Instruments") or the publisher's name above the title
+            if run and (sum(len(t.split()) for t in run) + len(line.split()) > 16
+                        or line.lower() in " ".join(run).lower()):
+                break  # too long for a title, or the title's words again
+            run.append(line)
+            if len(run) == 6:
                 break
-    if run and sum(len(t.split()) for t in run) >= 2:
-        return " ".join(run)[:200]
+    for k in range(len(run) - 1, 0, -1):  # the publisher's name set over several lines above the title
+        if _names_publisher(" ".join(run[:k])):
+            run = run[k:]
+            break
+    if run:
+        candidates.append(" ".join(" ".join(run).split())[:200])
+    for block in loaded.blocks[:10]:  # else a first line that reads as a title: short, no sentence
+        first = " ".join(block.text.split("\n")[0].split())
+        if _BULLETS.search(first):
+            continue
+        if 2 <= len(first.split()) <= 12 and first[:1].isupper() and not first.endswith((".", ":", ";", ",")) \
+                and ". " not in first:
+            candidates.append(first)
+        break
     if loaded.blocks:
-        first = loaded.blocks[0].text.split(". ")[0]
-        if 3 <= len(first) <= 150:
-            return first
-    return re.sub(r"[_\-]+", " ", Path(file_name).stem).strip() or file_name
+        candidates.append(leading_title(" ".join(b.text for b in loaded.blocks[:5])))
+    for candidate in candidates:
+        if not candidate:
+            continue
+        if weak_title(candidate):
+            completed = _complete(" ".join(candidate.split()), loaded.blocks)
+            if completed != candidate and not weak_title(completed):
+                return completed[:200]
+            continue
+        return candidate[:200]
+    return _file_name_title(file_name)
 
 
 def infer_country(file_name: str, title: str, first_page: str) -> str:
@@ -229,6 +369,11 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
     found = lookup_country(country) if country else None
     source = fields.get("source") or country or find_organisation_in_filename(file_name) or \
         find_organisation(title, loaded.author or "")
+    if not source:  # nothing named it so far: read the cover pages and the last page
+        source = infer_source(_cover_text(loaded), text[-3000:], loaded.author)
+        if not country and lookup_country(source):
+            country = source
+            found = lookup_country(country)
     language = fields.get("language", "").lower() or detect_language(_language_sample(text), "und")
     doc_type, known = normalize_doc_type(fields.get("doc_type", "other"))
     if not known and (entry or {}).get("doc_type") != fields["doc_type"]:  # a manifest row is warned of by its line
@@ -255,6 +400,14 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
         language=language,
         extra=extra,
     )
+
+
+def _cover_text(loaded: LoadedDocument, limit: int = 6000) -> str:
+    """The first two pages' text (the first blocks of a file without pages), one block per line."""
+    first = loaded.blocks[0].page if loaded.blocks else None
+    pages = None if first is None else (first, first + 1)
+    lines = [b.text for b in loaded.blocks[:80] if pages is None or b.page in pages]
+    return "\n".join(lines)[:limit]
 
 
 def _language_sample(text: str) -> str:

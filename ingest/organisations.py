@@ -95,6 +95,16 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     return out
 
 
+def organisation_span(text: str) -> tuple[str, int, int] | None:
+    """(organisation, start, end) of the earliest organisation named in `text`, by any of its names."""
+    best: tuple[str, int, int] | None = None
+    for name, pattern in _patterns():
+        match = pattern.search(text)
+        if match and (best is None or match.start() < best[1]):
+            best = (name, match.start(), match.end())
+    return best
+
+
 def find_organisation(*texts: str) -> str:
     """The organisation named earliest in the first of `texts` that names one, else ""."""
     for text in texts:
