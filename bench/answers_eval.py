@@ -172,6 +172,9 @@ def main() -> None:
     finally:
         folder.close()
     target = out_dir / f"answers-{args.model}-{args.split}.json"
+    if target.exists():  # a run of some parts keeps the others' last numbers
+        previous = json.loads(target.read_text(encoding="utf-8"))
+        result = {**{k: v for k, v in previous.items() if k in ("questions", "similar", "synthesis")}, **result}
     target.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"written {target.relative_to(ROOT)}")
 
