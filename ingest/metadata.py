@@ -193,6 +193,21 @@ def weak_title(title: str) -> bool:
     return bool(_FUNCTION_END.search(text)) or (len(words) == 1 and len(text) < 12)
 
 
+_TRAILING_GENERIC = re.compile(r"\s+(?:à faire|à ne pas faire|dos|do|don['’]ts|hacer|a fazer|إفعل|لا تفعل)\s*$",
+                               re.IGNORECASE)
+
+
+def _office_file_title(raw: str) -> str:
+    """The title a file's own title field gives when it is a file name ("Raspberry_Pi_Foundation-
+    safeguarding-code-of-behaviour", "…_Parent_Guide_A4_V4.docx"): words without the layout tokens."""
+    if not raw or not re.search(r"_|\.(docx?|pptx?|indd|pdf)$", raw, re.IGNORECASE):
+        return ""
+    stem = re.sub(r"\.(docx?|pptx?|indd|pdf)$", "", raw.strip(), flags=re.IGNORECASE)
+    words = [w for w in re.split(r"[_\-\s]+", stem)
+             if w and not re.fullmatch(r"(a\d|v\d+|digital|print|web|final|draft|int|\d{1,4})", w, re.IGNORECASE)]
+    return " ".join(words) if len(words) >= 2 else ""
+
+
 def _names_publisher(line: str) -> bool:
     """A cover line that names who publishes ("REPUBLIQUE DE CÔTE D'IVOIRE", "United Nations Educational,
     Scientific and Cultural Organization"), not what."""
@@ -279,6 +294,7 @@ def infer_title(loaded: LoadedDocument, file_name: str) -> str:
     found = _meaningful_title(loaded.title)
     if found:
         candidates.append(_clean_file_title(found))
+    file_like = _office_file_title(loaded.title or "")  # "Code_Club_…_Parent_Guide_A4_V4.docx": after the text
     first_page = loaded.blocks[0].page if loaded.blocks else None
     run: list[str] = []  # a title set in large type often extracts as several heading lines ("FOR A", …)
     for block in loaded.blocks[:15]:
@@ -303,15 +319,19 @@ def infer_title(loaded: LoadedDocument, file_name: str) -> str:
     if run:
         candidates.append(" ".join(" ".join(run).split())[:200])
     for block in loaded.blocks[:10]:  # else a first line that reads as a title: short, no sentence
-        first = " ".join(block.text.split("\n")[0].split())
-        if _BULLETS.search(first):
+        first = _BULLETS.split(" ".join(block.text.split("\n")[0].split()))[0].strip()
+        first = _TRAILING_GENERIC.sub("", first).strip()  # "Conseils pour … en ligne À faire ●" → "Conseils …"
+        if not first:
             continue
-        if 2 <= len(first.split()) <= 12 and first[:1].isupper() and not first.endswith((".", ":", ";", ",")) \
-                and ". " not in first:
+        opening = first[:1]
+        if 2 <= len(first.split()) <= 14 and (opening.isupper() or (opening.isalpha() and not opening.islower()
+                                                                   and not opening.isascii())) \
+                and not first.endswith((".", ":", ";", ",")) and ". " not in first:
             candidates.append(first)
         break
     if loaded.blocks:
         candidates.append(leading_title(" ".join(b.text for b in loaded.blocks[:5])))
+    candidates.append(file_like)
     for candidate in candidates:
         if not candidate:
             continue

@@ -126,7 +126,7 @@ class Synthesizer:
 
     def _topic_vector(self, topic: str, label: Label | None) -> np.ndarray:
         if label is not None:
-            return Tagger(self.folder, self.taxonomy).label_vectors([label], self.space)[0]
+            return self._label_vectors([label])[0]
         return self.folder.embedder(self.space).encode([topic])[0]
 
     @staticmethod

@@ -75,10 +75,12 @@ def test_sources_from_credits_governments_and_web_sites():
 def test_real_pdfs_without_a_manifest():
     folder = shared_data("policy_pdfs")
     cases = {
+        # the file's own title field is a file name: its words, after the text's own title
         "multilingual_child_online_safety/fr__safeguarding_code_of_behaviour_for_volunteers.pdf":
-            ("Safeguarding code of behaviour for volunteers", None),
-        "multilingual_child_online_safety/es__parent_guide_supporting_online_coding_session.pdf":
-            ("Parent guide supporting online coding session", "raspberrypi.org"),
+            ("Raspberry Pi Foundation safeguarding code of behaviour", "Raspberry Pi Foundation"),
+        # the first line, without the "À faire ●" that follows it
+        "multilingual_child_online_safety/fr__online_code_of_behaviour_for_young_people.pdf":
+            ("Conseils pour assister à ta session de codage en ligne", "raspberrypi.org"),
         "digital_ai_policy/unesco2019beijing_beijing-consensus-ai-education.pdf": ("BEIJING CONSENSUS", "UNESCO"),
         "digital_ai_policy/touretzky2019k12ai_ai-k12-every-child.pdf":
             (None, "Association for the Advancement of Artificial Intelligence"),
