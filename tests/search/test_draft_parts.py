@@ -4,7 +4,8 @@ the facts of a lead paragraph, sub-theme titles from key phrases."""
 from __future__ import annotations
 
 from ingest.chunking import split_sentences
-from search.synthesis.facts import compose_lead, figures, initiative_names
+from ingest.text_facts import figures, initiative_names
+from search.synthesis.facts import compose_lead
 from search.synthesis.keyphrases import cluster_key_phrases, noun_phrase_title
 from search.synthesis.sentences import dangling_start, is_fragment, quotable_spans
 

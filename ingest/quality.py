@@ -1,0 +1,272 @@
+"""The quality profile of a contribution: which of the quality signals (ingest/quality.yaml) its text shows,
+each with its evidence (a sentence, its page and its place in the text) or a hint of what is missing, and a
+score in [0, 1] (the weights of the signals found over all weights).
+
+A signal is found in a sentence that holds one of its cues and satisfies its detector when it has one
+(a figure, a named initiative or organisation, a link, a verb in the past). The evidence is the sentence with
+the most cues (the earliest on a tie). Text only, no model: it runs at ingest and again with `cwg tag`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.resources
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ingest.chunking import split_sentences
+from ingest.errors import CwgError
+from ingest.organisations import find_organisation
+from ingest.text_facts import figures, initiative_names
+
+SIGNAL_IDS = ("objective", "initiative", "audience", "results", "figures", "evaluation", "lessons", "partners",
+              "resources", "next_steps")
+DETECTORS = ("figure", "name", "link", "past")
+BANDS = (("high", 0.7), ("medium", 0.4), ("low", 0.0))  # quality bands: score from this value up
+_MAX_SENTENCE_WORDS = 80
+_LINK = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w.\-]+@[\w\-]+\.[\w.]+")
+_PAST = re.compile(r"\b(\w{3,}ed|was|were|has been|have been|had|took|held|ran|began|grew|won|made|led|gave|met|"
+                   r"brought|built|taught|sent|became|now has|now covers|ont été|a été|fueron|fue|foram|foi)\b",
+                   re.IGNORECASE)
+_FUTURE = re.compile(r"\b(will|would|shall|plans? to|aims? to|intends? to|is to be|are to be|should|could)\b",
+                     re.IGNORECASE)
+_CAPITALISED_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b(?:[A-Z][\w&'’\-]+\s+){1,5}[A-Z][\w&'’\-]+|\b[A-Z]{3,}\b")
+
+
+class QualityError(CwgError):
+    """A quality-signals file that cannot be used (the message names the file and the signal)."""
+
+
+@dataclass(frozen=True)
+class Signal:
+    id: str
+    name: str
+    question: str
+    hint: str
+    weight: float
+    cues: re.Pattern[str] | None  # None: the detector alone decides
+    needs: str = ""
+
+
+@dataclass(frozen=True)
+class SignalSet:
+    signals: tuple[Signal, ...]
+    version: str  # a digest of the file: a profile computed with other signals is recomputed
+
+    def get(self, signal_id: str) -> Signal:
+        return next(s for s in self.signals if s.id == signal_id)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    text: str
+    page: int | None
+    char_start: int  # in the document's text
+    char_end: int
+
+
+@dataclass(frozen=True)
+class SignalResult:
+    id: str
+    name: str
+    found: bool
+    evidence: Evidence | None
+    hint: str
+
+    def to_json(self) -> dict[str, object]:
+        evidence = None if self.evidence is None else {
+            "text": self.evidence.text, "page": self.evidence.page,
+            "char_start": self.evidence.char_start, "char_end": self.evidence.char_end}
+        return {"id": self.id, "name": self.name, "found": self.found, "evidence": evidence,
+                "hint": None if self.found else self.hint}
+
+
+@dataclass(frozen=True)
+class QualityProfile:
+    score: float
+    signals: tuple[SignalResult, ...]
+    version: str
+
+    @property
+    def band(self) -> str:
+        return quality_band(self.score)
+
+    def reasons(self) -> list[str]:
+        """Why the score: the signals found, then what is missing."""
+        found = [s.name for s in self.signals if s.found]
+        missing = [s.name for s in self.signals if not s.found]
+        out = [f"shows: {', '.join(found)}"] if found else []
+        if missing:
+            out.append(f"missing: {', '.join(missing)}")
+        return out
+
+    def to_json(self) -> dict[str, object]:
+        return {"score": self.score, "band": self.band, "reasons": self.reasons(),
+                "signals": [s.to_json() for s in self.signals]}
+
+
+def quality_band(score: float | None) -> str:
+    if score is None:
+        return ""
+    return next(name for name, floor in BANDS if score >= floor)
+
+
+def default_signals_path() -> Path:
+    return Path(str(importlib.resources.files("ingest") / "quality.yaml"))
+
+
+def _cue_pattern(cues: list[str], where: str) -> re.Pattern[str]:
+    parts = []
+    for cue in cues:
+        cue = str(cue)
+        if cue.startswith("re:"):
+            body = cue[3:]
+            try:
+                re.compile(body)
+            except re.error as exc:
+                raise QualityError(f"{where}: cue {cue!r} is not a regular expression: {exc}") from exc
+            parts.append(f"(?:{body})")
+        elif cue.strip():
+            words = [re.escape(w) for w in cue.split()]
+            parts.append(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+    if not parts:
+        raise QualityError(f"{where}: no cues")
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: str, digest: str) -> SignalSet:
+    where = path
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise QualityError(f"{where}: cannot read the quality signals: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("signals"), list):
+        raise QualityError(f"{where}: expected a mapping with a `signals` list")
+    signals = []
+    for n, item in enumerate(data["signals"], start=1):
+        if not isinstance(item, dict):
+            raise QualityError(f"{where}: signal {n} is not a mapping")
+        sid = str(item.get("id", ""))
+        at = f"{where}: signal {sid or n}"
+        if sid not in SIGNAL_IDS:
+            raise QualityError(f"{at}: the id must be one of {', '.join(SIGNAL_IDS)}")
+        needs = str(item.get("needs", "") or "")
+        if needs and needs not in DETECTORS:
+            raise QualityError(f"{at}: `needs` must be one of {', '.join(DETECTORS)}")
+        try:
+            weight = float(item.get("weight", 1.0))
+        except (TypeError, ValueError) as exc:
+            raise QualityError(f"{at}: weight {item.get('weight')!r} is not a number") from exc
+        if not 0 <= weight <= 10:
+            raise QualityError(f"{at}: weight must be between 0 and 10")
+        cues = item.get("cues") or []
+        if not isinstance(cues, list) or (not cues and not needs):
+            raise QualityError(f"{at}: `cues` must be a list of phrases (or empty with `needs`)")
+        signals.append(Signal(sid, str(item.get("name") or sid), str(item.get("question") or ""),
+                              str(item.get("hint") or ""), weight, _cue_pattern(cues, at) if cues else None,
+                              needs))
+    ids = [s.id for s in signals]
+    if sorted(ids) != sorted(SIGNAL_IDS):
+        missing = sorted(set(SIGNAL_IDS) - set(ids))
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        raise QualityError(f"{where}: every signal once: missing {missing or 'none'}, repeated {repeated or 'none'}")
+    if sum(s.weight for s in signals) <= 0:
+        raise QualityError(f"{where}: the weights add up to 0")
+    order = {sid: i for i, sid in enumerate(SIGNAL_IDS)}
+    return SignalSet(tuple(sorted(signals, key=lambda s: order[s.id])), digest)
+
+
+def load_signals(path: Path | str | None = None) -> SignalSet:
+    """The quality signals of `path` (the shipped ingest/quality.yaml when None), checked."""
+    target = Path(path) if path is not None else default_signals_path()
+    try:
+        digest = hashlib.sha256(target.read_bytes()).hexdigest()[:16]
+    except OSError as exc:
+        raise QualityError(f"{target}: cannot read the quality signals: {exc}") from exc
+    return _load(str(target), digest)
+
+
+def _has_name(sentence: str) -> bool:
+    return bool(initiative_names(sentence) or find_organisation(sentence) or _CAPITALISED_NAME.search(sentence))
+
+
+def _detected(needs: str, sentence: str) -> int:
+    """How many hits the detector alone finds (for a signal without cues)."""
+    if needs == "figure":
+        return len(figures(sentence))
+    if needs == "link":
+        return len(_LINK.findall(sentence))
+    return int(_satisfies(needs, sentence))
+
+
+def _satisfies(needs: str, sentence: str) -> bool:
+    if needs == "figure":
+        return bool(figures(sentence))
+    if needs == "name":
+        return _has_name(sentence)
+    if needs == "link":
+        return bool(_LINK.search(sentence))
+    if needs == "past":
+        return bool(_PAST.search(sentence)) and not _FUTURE.search(sentence)
+    return True
+
+
+def sentences_of(text: str) -> list[tuple[int, int]]:
+    """The sentence spans of a document's text, list items and table rows apart, long runs left out."""
+    out = []
+    for start, end in split_sentences(text):
+        pos = start
+        for part in re.split(r"(\n+)", text[start:end]):
+            if part and not part.startswith("\n"):
+                piece = part.strip()
+                if piece and len(piece.split()) <= _MAX_SENTENCE_WORDS:
+                    offset = text.index(piece, pos)
+                    out.append((offset, offset + len(piece)))
+            pos += len(part)
+    return out
+
+
+def assess(text: str, pages: list[tuple[int, int, int | None]] | None = None,
+           signals: SignalSet | None = None) -> QualityProfile:
+    """The quality profile of a document's text. `pages`: (char_start, char_end, page) spans (its chunks),
+    to give each evidence its page."""
+    signals = signals or load_signals()
+    spans = sentences_of(text)
+    best: dict[str, tuple[int, int, int]] = {}  # signal → (cue count, start, end)
+    for start, end in spans:
+        sentence = text[start:end]
+        for signal in signals.signals:
+            if signal.cues is None:
+                count = _detected(signal.needs, sentence)
+            else:
+                count = len(signal.cues.findall(sentence))
+                if count and not _satisfies(signal.needs, sentence):
+                    continue
+            if not count:
+                continue
+            current = best.get(signal.id)
+            if current is None or count > current[0]:
+                best[signal.id] = (count, start, end)
+    results = []
+    for signal in signals.signals:
+        found = best.get(signal.id)
+        evidence = None
+        if found is not None:
+            _, start, end = found
+            evidence = Evidence(text[start:end], _page_at(pages, start), start, end)
+        results.append(SignalResult(signal.id, signal.name, found is not None, evidence, signal.hint))
+    total = sum(s.weight for s in signals.signals)
+    score = sum(s.weight for s, r in zip(signals.signals, results) if r.found) / total
+    return QualityProfile(round(score, 4), tuple(results), signals.version)
+
+
+def _page_at(pages: list[tuple[int, int, int | None]] | None, offset: int) -> int | None:
+    for start, end, page in pages or []:
+        if start <= offset < end:
+            return page
+    return None
