@@ -80,11 +80,34 @@ def spearman(x: list[float], y: list[float]) -> float:
     return cov / var if var else 0.0
 
 
+def fit_weights(found_by_doc: list[tuple[set[str], int]], signals) -> None:  # type: ignore[no-untyped-def]
+    """Coordinate ascent over each signal's weight (grid 0.25..2) for Spearman with the grade; prints them."""
+    weights = {s.id: s.weight for s in signals.signals}
+    grid = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+    def quality(w: dict[str, float]) -> float:
+        total = sum(w.values())
+        scores = [sum(w[s] for s in found) / total for found, _ in found_by_doc]
+        return spearman(scores, [float(g) for _, g in found_by_doc])
+
+    best = quality(weights)
+    for _ in range(3):
+        for sid in SIGNAL_IDS:
+            for value in grid:
+                trial = {**weights, sid: value}
+                q = quality(trial)
+                if q > best + 1e-9:
+                    best, weights = q, trial
+    print(f"fitted weights (Spearman {best:.3f}): {json.dumps(weights)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
     parser.add_argument("--signals", type=Path)
     parser.add_argument("--show", action="store_true", help="print the disagreements")
+    parser.add_argument("--fit", action="store_true",
+                        help="search signal weights (0.25-2 by coordinate ascent) for Spearman with the grade")
     args = parser.parse_args()
     signals = load_signals(args.signals)
     rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -92,6 +115,7 @@ def main() -> None:
     corpus = texts()
     counts = {s: {"tp": 0, "fp": 0, "fn": 0, "tn": 0, "overlap": 0} for s in SIGNAL_IDS}
     scored = []
+    found_by_doc: list[tuple[set[str], int]] = []
     for row in rows:
         if row["document_id"] not in corpus:
             print(f"missing text for {row['document_id']}", file=sys.stderr)
@@ -99,6 +123,7 @@ def main() -> None:
         text, pages = corpus[row["document_id"]]
         profile = assess(text, pages, signals)
         scored.append((row["document_id"], profile.score, row["grade"]))
+        found_by_doc.append(({r.id for r in profile.signals if r.found}, row["grade"]))
         flat = " ".join(text.split())
         for result in profile.signals:
             gold = row["signals"][result.id]
@@ -118,6 +143,8 @@ def main() -> None:
         recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
         per_signal[sid] = {"precision": round(precision, 3), "recall": round(recall, 3),
                            "evidence_overlap": round(c["overlap"] / c["tp"], 3) if c["tp"] else 0.0, **c}
+    if args.fit:
+        fit_weights(found_by_doc, signals)
     pairs = [(a, b) for i, a in enumerate(scored) for b in scored[i + 1:] if a[2] != b[2]]
     concordant = sum(1 for a, b in pairs if (a[1] - b[1]) * (a[2] - b[2]) > 0)
     ties = sum(1 for a, b in pairs if a[1] == b[1])

@@ -25,7 +25,7 @@ from ingest.text_facts import figures, initiative_names
 
 SIGNAL_IDS = ("objective", "initiative", "audience", "results", "figures", "evaluation", "lessons", "partners",
               "resources", "next_steps")
-DETECTORS = ("figure", "name", "link", "past")
+DETECTORS = ("figure", "name", "link", "past", "stated")
 BANDS = (("high", 0.7), ("medium", 0.4), ("low", 0.0))  # quality bands: score from this value up
 _MAX_SENTENCE_WORDS = 80
 _LINK = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w.\-]+@[\w\-]+\.[\w.]+")
@@ -213,6 +213,8 @@ def _satisfies(needs: str, sentence: str) -> bool:
         return bool(_LINK.search(sentence))
     if needs == "past":
         return bool(_PAST.search(sentence)) and not _FUTURE.search(sentence)
+    if needs == "stated":
+        return not _FUTURE.search(sentence)
     return True
 
 

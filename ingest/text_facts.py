@@ -78,8 +78,8 @@ def figures(sentence: str) -> list[tuple[int, int]]:
             keep.pop()
         if not keep or (int(digits) < 2 and "%" not in number and "per" not in number):
             continue
-        if spelled and not keep[0].lower().endswith("s"):
-            continue  # "one of the", "two-way": a spelled number counts only a plural ("Nineteen companies")
+        if spelled and (not keep[0].lower().endswith("s") or int(digits) < 10):
+            continue  # "one of the", "three pillars": a spelled number counts from ten ("Nineteen companies")
         end = match.start(2) + follow.index(keep[-1]) + len(keep[-1])
         spans.append((match.start(1), end))
     return spans
