@@ -28,6 +28,8 @@ SIGNAL_IDS = ("objective", "initiative", "audience", "results", "figures", "eval
 DETECTORS = ("figure", "name", "link", "past", "stated")
 BANDS = (("high", 0.7), ("medium", 0.4), ("low", 0.0))  # quality bands: score from this value up
 _MAX_SENTENCE_WORDS = 80
+_ENOUGH = 3  # cues in one sentence after which a signal's evidence is not looked for further
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _LINK = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w.\-]+@[\w\-]+\.[\w.]+")
 _PAST = re.compile(r"\b(\w{3,}ed|was|were|has been|have been|had|took|held|ran|began|grew|won|made|led|gave|met|"
                    r"brought|built|taught|sent|became|now has|now covers|ont été|a été|fueron|fue|foram|foi)\b",
@@ -50,6 +52,8 @@ class Signal:
     weight: float
     cues: re.Pattern[str] | None  # None: the detector alone decides
     needs: str = ""
+    first_words: frozenset[str] = frozenset()  # a sentence without one of these cannot match a phrase cue …
+    has_regex: bool = False  # … unless a regular-expression cue matches
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,9 @@ def default_signals_path() -> Path:
 
 
 def _cue_pattern(cues: list[str], where: str) -> re.Pattern[str]:
-    parts = []
+    """One pattern for a signal's cues: the phrases as one word-bounded alternation (fast to scan), then
+    the regular expressions."""
+    phrases, expressions = [], []
     for cue in cues:
         cue = str(cue)
         if cue.startswith("re:"):
@@ -129,13 +135,13 @@ def _cue_pattern(cues: list[str], where: str) -> re.Pattern[str]:
                 re.compile(body)
             except re.error as exc:
                 raise QualityError(f"{where}: cue {cue!r} is not a regular expression: {exc}") from exc
-            parts.append(f"(?:{body})")
+            expressions.append(f"(?:{body})")
         elif cue.strip():
-            words = [re.escape(w) for w in cue.split()]
-            parts.append(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
-    if not parts:
+            phrases.append(r"\s+".join(re.escape(w) for w in cue.split()))
+    if not phrases and not expressions:
         raise QualityError(f"{where}: no cues")
-    return re.compile("|".join(parts), re.IGNORECASE)
+    parts = [r"\b(?:" + "|".join(sorted(phrases, key=len, reverse=True)) + r")(?!\w)"] if phrases else []
+    return re.compile("|".join(parts + expressions), re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=8)
@@ -167,9 +173,11 @@ def _load(path: str, digest: str) -> SignalSet:
         cues = item.get("cues") or []
         if not isinstance(cues, list) or (not cues and not needs):
             raise QualityError(f"{at}: `cues` must be a list of phrases (or empty with `needs`)")
+        phrases = [str(c) for c in cues if not str(c).startswith("re:")]
         signals.append(Signal(sid, str(item.get("name") or sid), str(item.get("question") or ""),
                               str(item.get("hint") or ""), weight, _cue_pattern(cues, at) if cues else None,
-                              needs))
+                              needs, frozenset(p.split()[0].lower() for p in phrases if p.split()),
+                              any(str(c).startswith("re:") for c in cues)))
     ids = [s.id for s in signals]
     if sorted(ids) != sorted(SIGNAL_IDS):
         missing = sorted(set(SIGNAL_IDS) - set(ids))
@@ -242,7 +250,12 @@ def assess(text: str, pages: list[tuple[int, int, int | None]] | None = None,
     best: dict[str, tuple[int, int, int]] = {}  # signal → (cue count, start, end)
     for start, end in spans:
         sentence = text[start:end]
+        words = set(_WORD.findall(sentence.lower()))
         for signal in signals.signals:
+            if best.get(signal.id, (0,))[0] >= _ENOUGH:
+                continue  # a sentence with several cues is evidence enough (and keeps a 300-page scan short)
+            if signal.cues is not None and not signal.has_regex and not words & signal.first_words:
+                continue  # no cue can match: skip the regular expression
             if signal.cues is None:
                 count = _detected(signal.needs, sentence)
             else:
