@@ -106,7 +106,11 @@ _VERB_FIRST = {"address", "cultivate", "expand", "encourage", "support", "ensure
                "establish", "integrate", "include", "reduce", "increase", "enable", "allow", "require", "raise",
                "use", "share", "report", "combat", "tackle", "end", "fight", "keep", "adopt", "implement", "invite",
                "offer", "bring", "brings", "passed", "face", "goes", "concerns", "adequately", "carefully", "often",
-               "mainly", "huge", "high", "highest", "start", "committee", "maintaining", "cooperation"}
+               "mainly", "huge", "high", "highest", "start", "committee", "maintaining", "cooperation", "identify",
+               "assess", "monitor", "detect", "remove", "review", "respond", "engage", "empower", "enhance", "foster",
+               "facilitate", "coordinate", "consider", "continue", "need", "needs", "set", "get", "let", "see"}
+_ADJECTIVE_HEADS = {"poor", "good", "new", "best", "key", "main", "major", "important", "strong", "weak", "safe",
+                    "clear", "able", "free", "wide", "large", "small", "early", "young", "old", "full", "real"}
 _GENERIC_HEAD = {"part", "parts", "way", "ways", "use", "need", "needs", "number", "level", "levels", "area", "areas",
                  "type", "types", "kind", "issue", "issues", "aspect", "aspects", "example", "case", "cases", "time",
                  "today", "world", "people", "thing", "things", "lot", "order", "fact", "term", "terms", "basis"}
@@ -119,7 +123,7 @@ _VERBISH = {"often", "also", "rather", "well", "however", "today", "now", "curre
             "emphasized", "emphasised", "presented", "described", "discussed", "shared"}
 
 
-def noun_phrase_title(phrases: list[str], exclude: set[str] | None = None) -> str:
+def noun_phrase_title(phrases: list[str], exclude: set[str] | None = None, single_words: bool = True) -> str:
     """A readable title from a cluster's key phrases (best first): the first two-word phrase that ends in a
     noun-like word, else the first one-word phrase that does; first letter capitalised ("Media literacy");
     "" when none fits."""
@@ -132,8 +136,8 @@ def noun_phrase_title(phrases: list[str], exclude: set[str] | None = None) -> st
             continue
         if head in _GENERIC_HEAD or any(w.endswith("ly") for w in words) or (words[0].endswith("ing") and words[0] not in _ING_NOUNS and len(words) > 1):
             continue
-        if _NOT_HEAD.search(head) and head not in _NOUNS_ANYWAY:
+        if (_NOT_HEAD.search(head) and head not in _NOUNS_ANYWAY) or head in _ADJECTIVE_HEADS:
             continue
         good.append(phrase)
-    title = next((p for p in good if " " in p), good[0] if good else "")
+    title = next((p for p in good if " " in p), good[0] if good and single_words else "")
     return title[:1].upper() + title[1:]

@@ -67,6 +67,7 @@ class SynthesisOptions:
     topic_documents_depth: int = 300  # passages searched to find the documents on a free-text topic
     title_min_share: float = 0.2  # a label names a sub-theme when its phrases are in this share of its sentences …
     title_min_cosine: float = 0.45  # … and its prototypes are this close to the sentences' centroid
+    title_near_cosine: float = 0.35  # without a two-word key phrase: the closest unused label from this cosine
     mmr_lambda: float = 0.7
 
 
@@ -334,12 +335,14 @@ class Synthesizer:
         labels = [lb for lb in self.taxonomy.labels()  # audiences say whom for, not what: no titles
                   if lb.facet != "audience" and (lb.facet, lb.id) not in own]
         fits: list[tuple[float, int, int]] = []
+        closeness = np.zeros((len(groups), len(labels)), dtype=np.float32)
         if labels and groups:
             label_vecs = self._label_vectors(labels)
             for g, (group, sentences) in enumerate(zip(groups, texts)):
                 centroid = np.mean([vecs[k] for k in group], axis=0)
                 centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
                 cosine = label_vecs @ centroid
+                closeness[g] = cosine
                 for j, lb in enumerate(labels):
                     regex = label_regex(lb)
                     share = sum(1 for t in sentences if regex.search(t)) / len(sentences)
@@ -361,10 +364,21 @@ class Synthesizer:
             docs_of = [passages[i].doc.id for i, _ in groups[g]]
             shared = [ph for ph in phrases[g]
                       if len({d for d, t in zip(docs_of, texts[g]) if ph in _phrase_text(t)}) >= min(2, len(set(docs_of)))]
-            text = (noun_phrase_title(shared, exclude=names) or noun_phrase_title(phrases[g], exclude=names)
-                    or f"Sub-theme {g + 1}")
-            names.add(text.lower())
-            out.append(_Title(text, "key phrases"))
+            text = (noun_phrase_title(shared, exclude=names, single_words=False)
+                    or noun_phrase_title(phrases[g], exclude=names, single_words=False))
+            if text:
+                names.add(text.lower())
+                out.append(_Title(text, "key phrases"))
+                continue
+            # no two-word phrase: the closest label not used yet, if it is close at all; else who said it
+            near = [j for j in np.argsort(-closeness[g]) if j not in taken and closeness[g][j] >= opts.title_near_cosine]
+            if near:
+                taken.add(int(near[0]))
+                out.append(_Title(labels[near[0]].name, f"{labels[near[0]].facet}={labels[near[0]].id}"))
+                names.add(labels[near[0]].name.lower())
+                continue
+            sources = sorted({_source_name(passages[i].doc) for i, _ in groups[g]}, key=str.lower)
+            out.append(_Title("Further points from " + _and_list(sources[:3], len(sources) - 3), "sources"))
         return out
 
     def _label_vectors(self, labels: list[Label]) -> np.ndarray:
@@ -501,6 +515,12 @@ def _norm(text: str) -> str:
 
 def _source_name(doc: DocumentRecord) -> str:
     return doc.source or doc.title
+
+
+def _and_list(items: list[str], more: int) -> str:
+    if more > 0:
+        return ", ".join(items) + f" and {more} more"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _source_name_of(citation: Citation) -> str:
