@@ -12,7 +12,7 @@ _HEADS = (
     "Program", "Programmes", "Initiative", "Campaign", "Project", "Platform", "Helpline", "Hotline", "Tipline",
     "Portal", "Toolkit", "Guidelines", "Guide", "Framework", "Convention", "Directive", "Regulation", "Alliance",
     "Coalition", "Network", "Centre", "Center", "App", "Charter", "Protocol", "Curriculum", "Academy", "Challenge",
-    "Index", "Standard", "Standards", "Principles", "Fund", "Lab", "Observatory", "Commission", "Council",
+    "Index", "Standard", "Standards", "Principles", "Fund", "Lab", "Observatory",
     "Loi", "Stratégie", "Programa", "Ley", "Estrategia", "Plano", "Lei",
 )
 _CAP = r"(?:[A-Z][\w'’\-]*\d*|[A-Z]{2,}\d*)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ingest.organisations import find_organisation
 from ingest.records import ACTOR_TYPES
 from ingest.text_facts import figures, initiative_names
 
@@ -57,9 +58,13 @@ def compose_lead(sources: list[tuple[str, str, int]], sentences: Iterable[tuple[
         parts.append(f"{count.capitalize()} source{'s' if n != 1 else ''} {verb} this: {'; '.join(groups)}.")
     names: dict[str, Fact] = {}
     numbers: dict[str, Fact] = {}
+    who = {name.lower() for name, _, _ in sources}
     for text, number in sentences:
         for start, end in initiative_names(text):
-            names.setdefault(text[start:end].lower(), Fact("initiative", text[start:end], number, start, end))
+            name = text[start:end]
+            if name.lower() in who or find_organisation(name):
+                continue  # an organisation ("SWGfL", "UNICEF") is who acts, not an initiative
+            names.setdefault(name.lower(), Fact("initiative", name, number, start, end))
         for start, end in figures(text):
             numbers.setdefault(text[start:end].lower(), Fact("figure", text[start:end], number, start, end))
     chosen_names = list(names.values())[:max_items]

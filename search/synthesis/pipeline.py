@@ -128,14 +128,19 @@ class Synthesizer:
     def _topic_vector(self, topic: str, label: Label | None) -> np.ndarray:
         if label is not None:
             return self._label_vectors([label])[0]
-        return self.folder.embedder(self.space).encode([topic])[0]
+        vector = self.folder.embedder(self.space).encode([topic])[0]
+        named = self._topic_labels(topic, None)
+        if named:  # "helplines": the words, and what the taxonomy says the labels they name are about
+            vector = vector + self._label_vectors(named).mean(axis=0)
+            vector /= max(float(np.linalg.norm(vector)), 1e-9)
+        return vector
 
     @staticmethod
     def _topic_patterns(topic: str, label: Label | None) -> list[re.Pattern[str]]:
         """What counts as the topic's words: a label's phrases, or each content word of a free-text topic."""
         if label is not None:
             return [label_regex(label)]
-        return [re.compile(phrase_pattern(term), re.IGNORECASE) for term in query_terms(topic)]
+        return [re.compile(phrase_pattern(_singular(term)), re.IGNORECASE) for term in query_terms(topic)]
 
     def _retrieve(self, queries: list[str], filters: Filters | None, opts: SynthesisOptions,
                   topic_vec: np.ndarray, patterns: list[re.Pattern[str]], label: Label | None) -> list[_Passage]:
@@ -423,6 +428,8 @@ class Synthesizer:
         docs = set(cited)
         if label is not None:
             return docs | self._documents_with(label, filters)
+        for topic_label in self._topic_labels(topic, None):  # "helplines": what carries Helpline or reporting
+            docs |= self._documents_with(topic_label, filters)
         hits = self.engine.search(topic, k=opts.topic_documents_depth, filters=filters)
         if not hits:
             return docs
@@ -492,6 +499,13 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
         pos = start + m.end()
     out.append((pos, end))
     return [(a, b) for a, b in out if b > a]
+
+
+def _singular(word: str) -> str:
+    """"helplines" → "helpline" (the pattern adds the endings back): a plural topic word matches its singular."""
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-2] if word.endswith(("ches", "shes", "xes")) else word[:-1]
+    return word
 
 
 def _phrase_text(text: str) -> str:
