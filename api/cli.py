@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=10, help="number of passages (default 10)")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
                    help="filter, repeatable: source, country, region, doc_type, actor_type, meeting, language, "
-                        "date_from, date_to, theme, risk, audience, initiative_type")
+                        "date_from, date_to, theme, risk, audience, initiative_type, curation, min_quality")
     p.add_argument("--per-source", type=int, metavar="N", help="at most N passages per source")
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
     p.add_argument("--json", action="store_true")

@@ -34,6 +34,10 @@ class FilterParams(BaseModel):
     risk: list[FilterValue] = Field(default_factory=list)
     audience: list[FilterValue] = Field(default_factory=list)
     initiative_type: list[FilterValue] = Field(default_factory=list)
+    curation: list[Literal["best_practice", "promising", "noted", "none"]] = Field(
+        default_factory=list, description="the curator's latest status", examples=[["best_practice"]])
+    min_quality: float | None = Field(None, ge=0.0, le=1.0, description="documents with at least this quality score",
+                                      examples=[0.6])
     date_from: str | None = Field(None, pattern=ISO_DATE, description="YYYY, YYYY-MM or YYYY-MM-DD",
                                   examples=["2023-01"])
     date_to: str | None = Field(None, pattern=ISO_DATE, description="YYYY, YYYY-MM or YYYY-MM-DD",
@@ -43,11 +47,13 @@ class FilterParams(BaseModel):
         """(field, value) pairs for `index.filters.Filters`."""
         out = [(name, value) for name in FILTER_LIST_FIELDS for value in getattr(self, name)]
         out += [(name, value) for name in ("date_from", "date_to") if (value := getattr(self, name))]
+        if self.min_quality is not None:
+            out.append(("min_quality", str(self.min_quality)))
         return out
 
 
 FILTER_LIST_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language",
-                      "theme", "risk", "audience", "initiative_type")
+                      "theme", "risk", "audience", "initiative_type", "curation")
 
 
 class SearchParams(FilterParams):
@@ -99,6 +105,8 @@ class HitOut(BaseModel):
     score: float
     char_start: int
     char_end: int
+    quality: float | None = Field(description="the document's quality score in [0, 1] (see /documents/{id}/card)")
+    curation: str = Field(description="the document's curation status: best_practice, promising, noted or none")
 
 
 class FacetCount(BaseModel):
@@ -167,6 +175,9 @@ class DocumentOut(BaseModel):
     file_name: str
     added_at: str
     has_file: bool = Field(description="the original file can be fetched from /documents/{id}/file")
+    quality: float | None = Field(description="quality score in [0, 1] from the quality signals")
+    quality_band: str = Field(description="high (>= 0.7), medium (>= 0.4) or low")
+    curation: str = Field(description="the curator's latest status: best_practice, promising, noted or none")
     extra: dict[str, str]
     warnings: list[str]
 

@@ -17,7 +17,7 @@ from index.filters import Filters
 from index.folder import IndexFolder
 
 WHERE_HELP = ("filter, repeatable: source, country, region, doc_type, actor_type, meeting, language, date_from, date_to, "
-              "theme, risk, audience, initiative_type")
+              "theme, risk, audience, initiative_type, curation, min_quality")
 
 
 def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 
 from ingest.errors import QueryError
 from ingest.metadata import check_date
+from ingest.records import CURATION_STATUSES
 
 DOCUMENT_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "document_id")
 LABEL_FACETS = ("theme", "risk", "audience", "initiative_type")
-FILTER_FIELDS = DOCUMENT_FIELDS + LABEL_FACETS + ("date_from", "date_to")
+FILTER_FIELDS = DOCUMENT_FIELDS + LABEL_FACETS + ("curation", "min_quality", "date_from", "date_to")
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Filters:
     fields: dict[str, list[str]] = field(default_factory=dict)
     date_from: str = ""
     date_to: str = ""
+    min_quality: float | None = None
 
     @classmethod
     def parse(cls, pairs: list[str]) -> Filters:
@@ -39,6 +41,17 @@ class Filters:
             raise QueryError(f"unknown filter field {name!r}: choose from {', '.join(FILTER_FIELDS)}")
         if not value:
             raise QueryError(f"filter {name!r} has an empty value")
+        if name == "min_quality":
+            try:
+                number = float(value)
+            except ValueError as exc:
+                raise QueryError(f"min_quality {value!r} is not a number between 0 and 1") from exc
+            if not 0.0 <= number <= 1.0:
+                raise QueryError(f"min_quality {value!r} is not between 0 and 1")
+            self.min_quality = number
+            return
+        if name == "curation" and value.lower() not in CURATION_STATUSES:
+            raise QueryError(f"curation {value!r} is not one of {', '.join(CURATION_STATUSES)}")
         if name in ("date_from", "date_to"):
             try:
                 setattr(self, name, check_date(value))
@@ -48,7 +61,7 @@ class Filters:
         self.fields.setdefault(name, []).append(value)
 
     def is_empty(self) -> bool:
-        return not self.fields and not self.date_from and not self.date_to
+        return not self.fields and not self.date_from and not self.date_to and self.min_quality is None
 
     def to_sql(self, doc_alias: str = "d") -> tuple[str, list[str]]:
         """A WHERE fragment over the documents table (alias `doc_alias`) and its parameters."""
@@ -66,10 +79,17 @@ class Filters:
                 )
                 params.append(name)
                 params.extend(values)
+            elif name == "curation":  # the latest status; never curated is "none"
+                latest = (f"SELECT cu.status FROM curation cu WHERE cu.document_id = {doc_alias}.id "
+                          f"ORDER BY cu.seq DESC LIMIT 1")
+                clauses.append(f"COALESCE(({latest}), 'none') COLLATE NOCASE IN ({marks})")
             else:
                 column = "id" if name == "document_id" else name
                 clauses.append(f"{doc_alias}.{column} COLLATE NOCASE IN ({marks})")
             params.extend(values)
+        if self.min_quality is not None:
+            clauses.append(f"{doc_alias}.quality >= ?")
+            params.append(str(self.min_quality))
         if self.date_from:
             clauses.append(f"{doc_alias}.date != '' AND {doc_alias}.date >= ?")
             params.append(self.date_from)

@@ -75,6 +75,32 @@ MIGRATIONS: list[str] = [
     ALTER TABLE documents ADD COLUMN actor_type TEXT NOT NULL DEFAULT '';
     CREATE INDEX documents_actor_type ON documents(actor_type);
     """,
+    # 4: the quality profile of each document (score and signals with evidence; filled in for the documents
+    # already there when the store opens) and the curators' statuses, an append-only history that outlives
+    # the document's rows (re-ingesting a file keeps its id, so its status)
+    """
+    ALTER TABLE documents ADD COLUMN quality REAL;
+    CREATE INDEX documents_quality ON documents(quality);
+    CREATE TABLE quality_signals (
+        document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        signal TEXT NOT NULL,
+        found INTEGER NOT NULL,
+        evidence TEXT,
+        page INTEGER,
+        char_start INTEGER,
+        char_end INTEGER,
+        PRIMARY KEY (document_id, signal)
+    );
+    CREATE TABLE curation (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        document_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        curator TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX curation_document ON curation(document_id, seq);
+    """,
 ]
 
 

@@ -16,8 +16,11 @@ import numpy as np
 from index.filters import Filters
 from index.schema import migrate
 from ingest.errors import NotFound
-from ingest.records import PreparedDocument
+from ingest.quality import QualityProfile, assess, quality_band
+from ingest.records import CURATION_STATUSES, PreparedDocument
 
+# the latest status a curator gave the document `d` (NULL: never curated)
+CURRENT_CURATION = "SELECT cu.status FROM curation cu WHERE cu.document_id = d.id ORDER BY cu.seq DESC LIMIT 1"
 DOCUMENT_COLUMNS = ("id", "path", "file_name", "file_hash", "stored_file", "format", "title", "source",
                     "country", "region", "doc_type", "actor_type", "meeting", "date", "language", "pages", "extra",
                     "warnings", "entry", "added_at")
@@ -46,6 +49,8 @@ class DocumentRecord:
     entry: dict[str, str]
     added_at: str
     chunks: int = 0
+    quality: float | None = None  # the quality profile's score in [0, 1] (None until computed)
+    curation: str = "none"  # the curator's latest status
 
     def to_json(self) -> dict[str, object]:
         """The document as the CLI (`--json`) and the HTTP API show it: metadata, never server paths."""
@@ -53,7 +58,8 @@ class DocumentRecord:
                 "region": self.region, "doc_type": self.doc_type, "actor_type": self.actor_type,
                 "meeting": self.meeting, "date": self.date, "language": self.language, "format": self.format,
                 "pages": self.pages, "chunks": self.chunks, "file_name": self.file_name, "added_at": self.added_at,
-                "has_file": bool(self.stored_file), "extra": self.extra, "warnings": self.warnings}
+                "has_file": bool(self.stored_file), "quality": self.quality, "quality_band": quality_band(self.quality),
+                "curation": self.curation, "extra": self.extra, "warnings": self.warnings}
 
     @property
     def source_key(self) -> str:
@@ -107,6 +113,7 @@ class ChunkRecord:
 def _document(row: sqlite3.Row) -> DocumentRecord:
     values = dict(row)
     chunks = values.pop("chunks", 0) or 0
+    values["curation"] = values.get("curation") or "none"
     for key in ("extra", "entry"):
         values[key] = json.loads(values[key])
     values["warnings"] = json.loads(values["warnings"])
@@ -138,6 +145,7 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys = ON")
         migrate(self.conn)
         self._backfill_actor_types()
+        self._backfill_quality()
 
     def _backfill_actor_types(self) -> None:
         """Documents written before `actor_type` existed get it from their source (once)."""
@@ -174,14 +182,18 @@ class Store:
             self._main.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, counter: str = "generation") -> Iterator[sqlite3.Connection]:
+        """One write transaction. It bumps `counter`: "generation" when documents, chunks or labels change
+        (every derived cache, FAISS included, is rebuilt for a new generation), "marks" when only the
+        curators' statuses or the quality scores do (filters read them; the vectors stay valid)."""
         conn = self._main
         with self._lock:
             conn.execute("BEGIN IMMEDIATE")
             self._local.writing = True
             try:
                 yield conn
-                conn.execute("UPDATE state SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+                conn.execute("INSERT OR IGNORE INTO state (key, value) VALUES (?, '0')", (counter,))
+                conn.execute("UPDATE state SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (counter,))
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -231,11 +243,17 @@ class Store:
     def generation(self) -> int:
         return int(self.conn.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()[0])
 
+    def marks_generation(self) -> int:
+        """Bumped by every write of curation statuses or quality scores (see `transaction`)."""
+        row = self.conn.execute("SELECT value FROM state WHERE key = 'marks'").fetchone()
+        return int(row[0]) if row else 0
+
     # --- documents -------------------------------------------------------------------------------
     def _select_documents(self, where: str = "1", params: tuple | list = ()) -> list[DocumentRecord]:
         cols = ", ".join(f"d.{c}" for c in DOCUMENT_COLUMNS)
         rows = self.conn.execute(
-            f"SELECT {cols}, (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id) AS chunks "
+            f"SELECT {cols}, (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id) AS chunks, d.quality, "
+            f"({CURRENT_CURATION}) AS curation "
             f"FROM documents d WHERE {where} ORDER BY d.meeting, d.source, d.title, d.id", params
         ).fetchall()
         return [_document(r) for r in rows]
@@ -338,6 +356,8 @@ class Store:
                  json.dumps(prepared.warnings, ensure_ascii=False), json.dumps(entry, ensure_ascii=False),
                  datetime.now(timezone.utc).isoformat(timespec="seconds"), prepared.text),
             )
+            if prepared.quality is not None:
+                self._write_quality(conn, doc_id, prepared.quality)
             for chunk, embed_hash in zip(prepared.chunks, embed_hashes):
                 cur = conn.execute(
                     "INSERT INTO chunks (document_id, ordinal, text, section, page_start, page_end, "
@@ -353,6 +373,102 @@ class Store:
                                  (space, chunk_id, matrix[chunk.ordinal].astype(np.float32).tobytes()))
         replaced = existing.stored_file if existing is not None and existing.stored_file != stored_file else None
         return WriteOutcome(status, doc_id, replaced)
+
+    # --- quality and curation ----------------------------------------------------------------------
+    @staticmethod
+    def _write_quality(conn: sqlite3.Connection, doc_id: str, profile: QualityProfile) -> None:
+        conn.execute("UPDATE documents SET quality = ? WHERE id = ?", (profile.score, doc_id))
+        conn.execute("DELETE FROM quality_signals WHERE document_id = ?", (doc_id,))
+        conn.executemany(
+            "INSERT INTO quality_signals (document_id, signal, found, evidence, page, char_start, char_end) "
+            "VALUES (?,?,?,?,?,?,?)",
+            [(doc_id, r.id, int(r.found), r.evidence.text if r.evidence else None,
+              r.evidence.page if r.evidence else None, r.evidence.char_start if r.evidence else None,
+              r.evidence.char_end if r.evidence else None) for r in profile.signals])
+
+    def write_quality(self, profiles: dict[str, QualityProfile], version: str = "") -> int:
+        """Store the quality profiles of these documents (one transaction); returns how many were written."""
+        with self.transaction("marks") as conn:
+            written = 0
+            for doc_id, profile in profiles.items():
+                if conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone():
+                    self._write_quality(conn, doc_id, profile)
+                    written += 1
+            if version:
+                conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('quality_signals', ?)", (version,))
+        return written
+
+    def quality_version(self) -> str:
+        row = self.conn.execute("SELECT value FROM state WHERE key = 'quality_signals'").fetchone()
+        return str(row[0]) if row else ""
+
+    def quality_signals(self, document_id: str) -> list[dict[str, object]]:
+        """The stored signals of a document: id, found, evidence text, page and place in its text."""
+        rows = self.conn.execute(
+            "SELECT signal, found, evidence, page, char_start, char_end FROM quality_signals WHERE document_id = ?",
+            (document_id,)).fetchall()
+        return [{"id": r[0], "found": bool(r[1]), "evidence": r[2], "page": r[3], "char_start": r[4],
+                 "char_end": r[5]} for r in rows]
+
+    def quality_inputs(self, only_missing: bool = False) -> Iterator[tuple[str, str, list[tuple[int, int, int | None]]]]:
+        """(document id, text, chunk spans with pages) of every document (or of those without a profile)."""
+        where = "WHERE d.quality IS NULL" if only_missing else ""
+        ids = [r[0] for r in self.conn.execute(f"SELECT d.id FROM documents d {where} ORDER BY d.id").fetchall()]
+        for doc_id in ids:
+            row = self.conn.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            if row is None:
+                continue
+            spans = [(int(r[0]), int(r[1]), r[2]) for r in self.conn.execute(
+                "SELECT char_start, char_end, page_start FROM chunks WHERE document_id = ? ORDER BY ordinal",
+                (doc_id,)).fetchall()]
+            yield doc_id, str(row[0]), spans
+
+    def _backfill_quality(self) -> None:
+        """Documents written before quality profiles existed get theirs (once; text only, no model)."""
+        try:
+            missing = list(self.quality_inputs(only_missing=True))
+        except sqlite3.OperationalError:
+            return
+        if not missing:
+            return
+        try:
+            self.write_quality({doc_id: assess(text, spans) for doc_id, text, spans in missing})
+        except sqlite3.OperationalError:
+            pass  # a read-only index: the next writer fills them in
+
+    def curate(self, document_id: str, status: str, reason: str, curator: str) -> dict[str, str]:
+        """Record a curator's status for a document (appended to its history; nothing is overwritten)."""
+        if status not in CURATION_STATUSES:
+            raise ValueError(f"status {status!r} is not one of {', '.join(CURATION_STATUSES)}")
+        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.transaction("marks") as conn:
+            if conn.execute("SELECT 1 FROM documents WHERE id = ?", (document_id,)).fetchone() is None:
+                raise NotFound(f"no document {document_id!r} in this index (see `cwg documents`)")
+            conn.execute("INSERT INTO curation (document_id, status, reason, curator, at) VALUES (?,?,?,?,?)",
+                         (document_id, status, reason, curator, at))
+        return {"document_id": document_id, "status": status, "reason": reason, "by": curator, "at": at}
+
+    def curation_history(self, document_id: str | None = None) -> list[dict[str, str]]:
+        """Every status given (to one document, or to all), oldest first."""
+        where, params = ("WHERE document_id = ?", (document_id,)) if document_id else ("", ())
+        rows = self.conn.execute(f"SELECT document_id, status, reason, curator, at FROM curation {where} "
+                                 f"ORDER BY seq", params).fetchall()
+        return [{"document_id": r[0], "status": r[1], "reason": r[2], "by": r[3], "at": r[4]} for r in rows]
+
+    def import_curation(self, events: list[dict[str, str]]) -> int:
+        """Append exported history events that this index does not hold yet (same document, status, reason,
+        curator and time); returns how many were added. Documents need not exist (yet)."""
+        added = 0
+        with self.transaction("marks") as conn:
+            for e in events:
+                key = (e["document_id"], e["status"], e["reason"], e["by"], e["at"])
+                if conn.execute("SELECT 1 FROM curation WHERE document_id = ? AND status = ? AND reason = ? "
+                                "AND curator = ? AND at = ?", key).fetchone():
+                    continue
+                conn.execute("INSERT INTO curation (document_id, status, reason, curator, at) VALUES (?,?,?,?,?)",
+                             key)
+                added += 1
+        return added
 
     def chunk_owners(self, chunk_ids: list[int]) -> dict[int, str]:
         """chunk id → its document's id, for the ids that exist. The whole map (two arrays) is read once per
@@ -477,7 +593,7 @@ class Store:
         # are one run (MIN..MAX) unless COUNT says otherwise; 500 rows to read instead of 25,000.
         # Kept for the generation (filters repeat: a country, a meeting): 74 ms for 250k of 1M chunks.
         where, params = filters.to_sql("d")
-        key = (where, tuple(params), self.generation())
+        key = (where, tuple(params), self.generation(), self.marks_generation())
         with self._counts_lock:
             cached = self._allowed.get(key)
         if cached is not None:

@@ -10,6 +10,7 @@ from ingest.errors import LoadError
 from ingest.limits import ReadLimits
 from ingest.loaders import load_file
 from ingest.metadata import build_meta
+from ingest.quality import assess
 from ingest.records import PreparedDocument
 
 
@@ -39,6 +40,7 @@ def prepare_document(
     if not chunks:
         raise LoadError("no text found in the file (empty document)")
     meta = build_meta(loaded, name, text, entry)
+    quality = assess(text, [(c.char_start, c.char_end, c.page_start) for c in chunks])
     return PreparedDocument(
         path=str(path),
         file_name=name,
@@ -49,4 +51,5 @@ def prepare_document(
         page_count=loaded.page_count,
         chunks=chunks,
         warnings=list(loaded.warnings),
+        quality=quality,
     )

@@ -27,6 +27,7 @@ SIGNAL_IDS = ("objective", "initiative", "audience", "results", "figures", "eval
               "resources", "next_steps")
 DETECTORS = ("figure", "name", "link", "past", "stated")
 BANDS = (("high", 0.7), ("medium", 0.4), ("low", 0.0))  # quality bands: score from this value up
+QUALITY_BAND_NAMES = {"high": "High (0.7 and above)", "medium": "Medium (0.4 to 0.7)", "low": "Low (below 0.4)"}
 _MAX_SENTENCE_WORDS = 80
 _ENOUGH = 3  # cues in one sentence after which a signal's evidence is not looked for further
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")

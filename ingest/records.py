@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 BlockKind = Literal["heading", "paragraph", "table"]
 # The group's document types: id → the name shown to people. A manifest value outside the list is
@@ -20,6 +20,13 @@ DOC_TYPES: dict[str, str] = {
 
 
 # Who submits: the kinds of actor, id → the name shown to people.
+CURATION_STATUSES: dict[str, str] = {  # set by a curator, with a reason; "none" withdraws a status
+    "best_practice": "Best practice",
+    "promising": "Promising",
+    "noted": "Noted",
+    "none": "None",
+}
+
 ACTOR_TYPES: dict[str, str] = {
     "member_state": "Member state",
     "intergovernmental": "Intergovernmental organisation",
@@ -102,3 +109,4 @@ class PreparedDocument:
     page_count: int | None
     chunks: list[Chunk]
     warnings: list[str] = field(default_factory=list)
+    quality: Any = None  # its QualityProfile (ingest/quality.py), computed from the text

@@ -12,11 +12,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from index.filters import LABEL_FACETS, Filters
-from index.store import Store
-from ingest.records import ACTOR_TYPES, DOC_TYPES
+from index.store import CURRENT_CURATION, Store
+from ingest.quality import QUALITY_BAND_NAMES, quality_band
+from ingest.records import ACTOR_TYPES, CURATION_STATUSES, DOC_TYPES
 from search.characterization.tagging import tagging_state
 
 DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language")
+MARK_FACETS = ("quality_band", "curation")  # from the quality score and the latest curation status
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,17 @@ def facet_counts(store: Store, *, filters: Filters | None = None,
         where += f" AND d.id IN ({','.join('?' * len(ids))})" if ids else " AND 0"
         params = [*params, *ids]
     columns = ", ".join(f"d.{name}" for name in DOCUMENT_FACETS)
-    rows = store.conn.execute(f"SELECT d.id, {columns} FROM documents d WHERE {where}", params).fetchall()
-    counters: dict[str, Counter[str]] = {name: Counter() for name in DOCUMENT_FACETS}
+    rows = store.conn.execute(f"SELECT d.id, {columns}, d.quality, ({CURRENT_CURATION}) FROM documents d "
+                              f"WHERE {where}", params).fetchall()
+    counters: dict[str, Counter[str]] = {name: Counter() for name in (*DOCUMENT_FACETS, *MARK_FACETS)}
     for row in rows:
         for i, name in enumerate(DOCUMENT_FACETS, start=1):
             if row[i]:
                 counters[name][row[i]] += 1
+        band = quality_band(row[len(DOCUMENT_FACETS) + 1])
+        if band:
+            counters["quality_band"][band] += 1
+        counters["curation"][row[len(DOCUMENT_FACETS) + 2] or "none"] += 1
     for facet in LABEL_FACETS:  # taxonomy labels, when some characterization has written them
         if store.conn.execute("SELECT 1 FROM labels WHERE facet = ? LIMIT 1", (facet,)).fetchone():
             counters[facet] = Counter()
@@ -55,7 +62,8 @@ def facet_counts(store: Store, *, filters: Filters | None = None,
         f"GROUP BY l.facet, l.label", [*LABEL_FACETS, *params]).fetchall()
     for facet, label, count in label_rows:
         counters[facet][label] = int(count)
-    names: dict[str, dict[str, str]] = {"doc_type": DOC_TYPES, "actor_type": ACTOR_TYPES}
+    names: dict[str, dict[str, str]] = {"doc_type": DOC_TYPES, "actor_type": ACTOR_TYPES, "curation": CURATION_STATUSES,
+                                        "quality_band": QUALITY_BAND_NAMES}
     state = tagging_state(store.conn)
     if state:
         names.update(state.get("labels", {}))  # type: ignore[arg-type]

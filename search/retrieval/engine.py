@@ -51,6 +51,8 @@ class Hit:
     score: float
     char_start: int = 0
     char_end: int = 0
+    quality: float | None = None  # the document's quality score
+    curation: str = "none"  # the document's curation status
     signals: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
@@ -62,7 +64,7 @@ class Hit:
     def make(cls, doc: DocumentRecord, chunk: ChunkRecord, score: float) -> Hit:
         return cls(doc.id, chunk.id, doc.title, doc.source, doc.country, doc.region, doc.doc_type, doc.actor_type,
                    doc.meeting, doc.language, doc.date, chunk.page_start, chunk.page_end, chunk.section,
-                   chunk.text, round(float(score), 6), chunk.char_start, chunk.char_end)
+                   chunk.text, round(float(score), 6), chunk.char_start, chunk.char_end, doc.quality, doc.curation)
 
 
 def validate_query(query: str) -> str:
