@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import read_routes, synthesis_routes, write_routes
+from api import read_routes, repository_routes, synthesis_routes, write_routes
 from api.service import Service
 from api.settings import Settings
 from api.uploads import UPLOAD_ROUTES, UploadGuard
@@ -70,6 +70,9 @@ def create_app(settings: Settings, folder: IndexFolder | None = None) -> FastAPI
     app.include_router(read_routes.health_router)
     app.include_router(read_routes.router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
     app.include_router(synthesis_routes.router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
+    app.include_router(repository_routes.read_router,
+                       **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
+    app.include_router(repository_routes.curator_router)
     app.include_router(write_routes.router)
     _add_error_handlers(app)
     _add_page(app)

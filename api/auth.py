@@ -41,6 +41,22 @@ def require_write_key(credentials: Credentials, service: ServiceDep) -> None:
     check_key(_key(credentials), service.settings.api_keys, WRITES)
 
 
+def require_curator_key(credentials: Credentials, service: ServiceDep) -> None:
+    """Curation needs a key of CWG_CURATOR_KEYS: an upload key (CWG_API_KEYS) is refused with 403."""
+    keys = service.settings.curator_keys
+    given = _key(credentials)
+    if not keys:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "curation is disabled on this server: set CWG_CURATOR_KEYS "
+                                                       "(comma-separated keys) and restart it")
+    if given is not None and not key_matches(given, keys) and key_matches(given, service.settings.api_keys):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this key may upload but not curate: curation needs a key "
+                                                       "from CWG_CURATOR_KEYS")
+    if given is None or not key_matches(given, keys):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                            "missing or wrong curator key: send `Authorization: Bearer <key>`",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
 def require_read_key(credentials: Credentials, service: ServiceDep) -> None:
     """Reads are open unless the server runs with CWG_READ_REQUIRES_KEY=1."""
     if service.settings.read_requires_key:

@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.synthesis_commands import add_parsers as add_synthesis_parsers
 
     add_synthesis_parsers(sub, with_index)  # tag, matrix, synthesize
+    from api.repository_commands import add_parsers as add_repository_parsers
+
+    add_repository_parsers(sub, with_index)  # curate, curation
     return parser
 
 

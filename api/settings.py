@@ -29,6 +29,7 @@ class Settings:
     index: Path = Path(DEFAULT_INDEX)
     dtype: str = "bfloat16"
     api_keys: tuple[str, ...] = ()
+    curator_keys: tuple[str, ...] = ()  # CWG_CURATOR_KEYS: who may set curation statuses (not uploaders)
     read_requires_key: bool = False
     max_upload_bytes: int = 50 * MB
     max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_MB * MB
@@ -58,6 +59,7 @@ class Settings:
             index=Path(env.get("CWG_INDEX", "").strip() or DEFAULT_INDEX),
             dtype=dtype,
             api_keys=keys,
+            curator_keys=tuple(k.strip() for k in env.get("CWG_CURATOR_KEYS", "").split(",") if k.strip()),
             read_requires_key=_flag("CWG_READ_REQUIRES_KEY", env),
             max_upload_bytes=int(_positive("CWG_MAX_UPLOAD_MB", env, 50) * MB),
             max_unpacked_bytes=int(_positive("CWG_MAX_UNPACKED_MB", env, DEFAULT_MAX_UNPACKED_MB) * MB),

@@ -24,6 +24,8 @@ def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                 with_index: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
     p = with_index(sub.add_parser("tag", help="characterize every document against the taxonomy"))
     p.add_argument("--taxonomy", type=Path, metavar="FILE", help="taxonomy YAML (default: the shipped one)")
+    p.add_argument("--signals", type=Path, metavar="FILE",
+                   help="quality signals YAML to score documents with (default: the shipped ingest/quality.yaml)")
     p.add_argument("--show", action="store_true", help="list each document's labels with their evidence")
     p.add_argument("--json", action="store_true")
 
@@ -73,6 +75,7 @@ def _write(out: Path | None, data: str | bytes) -> None:
 
 
 def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
+    from search.characterization.quality import rescore
     from search.characterization.tagging import Tagger
     from search.characterization.taxonomy import load_taxonomy
 
@@ -80,6 +83,7 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
     folder = _open(args, settings)
     try:
         report = Tagger(folder, taxonomy).tag()
+        quality = rescore(folder.store, args.signals)
         evidence = {}
         if args.show:
             ids = [a.evidence_chunk_id for a in report.assigned if a.evidence_chunk_id is not None]
@@ -87,7 +91,7 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         folder.close()
     if args.json:
-        print_json(report.to_json())
+        print_json({**report.to_json(), "quality": {"documents": quality.documents, "bands": quality.bands}})
         return EXIT_OK
     if args.show:
         by_doc: dict[str, list] = {}  # type: ignore[type-arg]
@@ -103,6 +107,8 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
     for facet, counts in report.counts.items():
         listed = ", ".join(f"{label} {n}" for label, n in counts.items())
         print(f"  {facet}: {listed}")
+    print(f"scored the quality of {quality.documents} documents with {quality.signals}: "
+          + ", ".join(f"{band} {n}" for band, n in quality.bands.items()))
     return EXIT_OK
 
 

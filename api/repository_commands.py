@@ -1,0 +1,115 @@
+"""`cwg curate` and `cwg curation`: the curators' statuses (best practice, promising, noted, none), each
+with a reason, who and when, kept as an append-only history; exported and imported as JSON for backup.
+
+Their sub-parsers are added by `add_parsers` (called from api/cli.py); api/commands.py re-exports the
+handlers. The HTTP routes (`PUT/GET /documents/{id}/curation`) call the same store operations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from api.cli import EXIT_OK, UsageError, print_json
+from api.settings import Settings
+from index.folder import IndexFolder
+from ingest.records import CURATION_STATUSES
+
+MAX_REASON = 2000
+
+
+def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+                with_index: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
+    p = with_index(sub.add_parser("curate", help="mark a document best_practice, promising, noted or none, "
+                                                 "with a reason (kept in its history)"))
+    p.add_argument("document_id", metavar="DOC_ID")
+    p.add_argument("--status", required=True, choices=list(CURATION_STATUSES))
+    p.add_argument("--reason", required=True, help="why (shown with the badge and in the history)")
+    p.add_argument("--by", help="who decides (default: the user name)")
+    p.add_argument("--json", action="store_true")
+
+    p = with_index(sub.add_parser("curation", help="a document's curation history, or every status as JSON "
+                                                   "(--export) and back (--import)"))
+    p.add_argument("document_id", metavar="DOC_ID", nargs="?", help="whose history (default: every document)")
+    p.add_argument("--export", type=Path, metavar="FILE", help="write the whole history as JSON")
+    p.add_argument("--import", dest="import_file", type=Path, metavar="FILE",
+                   help="add the events of an exported history that this index does not hold yet")
+    p.add_argument("--json", action="store_true")
+
+
+def check_reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise UsageError("--reason must say why (it is shown with the status)")
+    if len(reason) > MAX_REASON:
+        raise UsageError(f"--reason is longer than {MAX_REASON} characters")
+    return reason
+
+
+def cmd_curate(args: argparse.Namespace, settings: Settings) -> int:
+    reason = check_reason(args.reason)
+    by = " ".join((args.by or getpass.getuser() or "unknown").split())[:100]
+    folder = IndexFolder.open(args.index, dtype=settings.dtype)
+    try:
+        event = folder.store.curate(args.document_id, args.status, reason, by)
+    finally:
+        folder.close()
+    if args.json:
+        print_json(event)
+    else:
+        print(f"{event['document_id']}: {event['status']} ({event['reason']}), by {event['by']} at {event['at']}")
+    return EXIT_OK
+
+
+def _read_events(path: Path) -> list[dict[str, str]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    events = data.get("curation") if isinstance(data, dict) else None
+    if not isinstance(events, list):
+        raise UsageError(f"{path}: expected {{\"curation\": [events]}} as written by `cwg curation --export`")
+    out = []
+    for n, e in enumerate(events, start=1):
+        if not isinstance(e, dict) or not all(isinstance(e.get(k), str) and e.get(k) for k in
+                                               ("document_id", "status", "by", "at")) \
+                or not isinstance(e.get("reason"), str):
+            raise UsageError(f"{path}: event {n} needs document_id, status, reason, by and at (strings)")
+        if e["status"] not in CURATION_STATUSES:
+            raise UsageError(f"{path}: event {n}: status {e['status']!r} is not one of {', '.join(CURATION_STATUSES)}")
+        out.append({k: e[k] for k in ("document_id", "status", "reason", "by", "at")})
+    return out
+
+
+def cmd_curation(args: argparse.Namespace, settings: Settings) -> int:
+    events = _read_events(args.import_file) if args.import_file else None
+    folder = IndexFolder.open(args.index, dtype=settings.dtype)
+    try:
+        if events is not None:
+            added = folder.store.import_curation(events)
+            print(f"imported {added} of {len(events)} events ({len(events) - added} were here already)",
+                  file=sys.stderr)
+        history = folder.store.curation_history(args.document_id)
+        if args.document_id:
+            folder.store.document(args.document_id)  # NotFound for an unknown id, even without history
+    finally:
+        folder.close()
+    if args.export:
+        try:
+            args.export.write_text(json.dumps({"curation": history}, ensure_ascii=False, indent=2), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.export}: {exc.strerror or exc}") from None
+        print(f"wrote {len(history)} events to {args.export}", file=sys.stderr)
+        return EXIT_OK
+    if args.json:
+        print_json({"curation": history})
+        return EXIT_OK
+    for e in history:
+        print(f"{e['at']}  {e['document_id']:40.40}  {e['status']:13}  {e['by']:16.16}  {e['reason']}")
+    if not history:
+        print("no curation yet")
+    return EXIT_OK
