@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import read_routes, repository_routes, synthesis_routes, write_routes
 from api.service import Service
 from api.settings import Settings
-from api.uploads import UPLOAD_ROUTES, UploadGuard
+from api.uploads import CHECK_ROUTES, UPLOAD_ROUTES, UploadGuard
 from index.folder import IndexFolder
 from ingest.errors import CwgError, IndexOpenError, NotFound
 
@@ -78,6 +78,8 @@ def create_app(settings: Settings, folder: IndexFolder | None = None) -> FastAPI
     _add_page(app)
     app.add_middleware(UploadGuard, routes=UPLOAD_ROUTES, max_bytes=settings.max_upload_bytes,  # type: ignore[arg-type]
                        keys=settings.api_keys)
+    app.add_middleware(UploadGuard, routes=CHECK_ROUTES, max_bytes=settings.max_upload_bytes,  # type: ignore[arg-type]
+                       keys=None)
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
     app.add_middleware(AnswerOptions, app_ref=app)  # type: ignore[arg-type]
     return app

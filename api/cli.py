@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_synthesis_parsers(sub, with_index)  # tag, matrix, synthesize
     from api.repository_commands import add_parsers as add_repository_parsers
 
-    add_repository_parsers(sub, with_index)  # curate, curation
+    add_repository_parsers(sub, with_index)  # curate, curation, select, card, check
     return parser
 
 

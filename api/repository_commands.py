@@ -16,8 +16,19 @@ from pathlib import Path
 
 from api.cli import EXIT_OK, UsageError, print_json
 from api.settings import Settings
+from index.filters import Filters
 from index.folder import IndexFolder
 from ingest.records import CURATION_STATUSES
+from search.characterization.render_repository import (
+    CARD_FORMATS,
+    SELECT_FORMATS,
+    card_html,
+    card_markdown,
+    select_csv,
+    select_docx,
+    select_html,
+    select_markdown,
+)
 
 MAX_REASON = 2000
 
@@ -38,6 +49,25 @@ def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     p.add_argument("--export", type=Path, metavar="FILE", help="write the whole history as JSON")
     p.add_argument("--import", dest="import_file", type=Path, metavar="FILE",
                    help="add the events of an exported history that this index does not hold yet")
+    p.add_argument("--json", action="store_true")
+
+    p = with_index(sub.add_parser("select", help="the reading list of the best content on a filter: best "
+                                                 "practice, promising, then by quality"))
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
+                   help="filter, repeatable (theme=…, risk=…, region=…, curation=…, min_quality=…)")
+    p.add_argument("--min-quality", type=float, metavar="X", help="documents with a quality score of at least X")
+    p.add_argument("--limit", type=int, default=50, help="at most this many documents (default 50)")
+    p.add_argument("--format", choices=SELECT_FORMATS, default="md")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
+
+    p = with_index(sub.add_parser("card", help="a contribution's card: characterization, quality signals, "
+                                               "similar prior contributions, what it adds"))
+    p.add_argument("document_id", metavar="DOC_ID")
+    p.add_argument("--format", choices=CARD_FORMATS, default="md")
+
+    p = with_index(sub.add_parser("check", help="the card of a draft before it is submitted: what it shows, "
+                                                "what to add, what it should reference (nothing is indexed)"))
+    p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--json", action="store_true")
 
 
@@ -112,4 +142,76 @@ def cmd_curation(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{e['at']}  {e['document_id']:40.40}  {e['status']:13}  {e['by']:16.16}  {e['reason']}")
     if not history:
         print("no curation yet")
+    return EXIT_OK
+
+
+def _write(out: Path | None, data: str | bytes) -> None:
+    if out is None:
+        if isinstance(data, bytes):
+            raise UsageError("--format docx needs --out FILE")
+        sys.stdout.write(data)
+        return
+    try:
+        out.write_bytes(data) if isinstance(data, bytes) else out.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def cmd_select(args: argparse.Namespace, settings: Settings) -> int:
+    from search.characterization.repository import select
+    from search.characterization.tagging import taxonomy_for
+
+    filters = Filters.parse(args.where)
+    if args.min_quality is not None:
+        filters.add("min_quality", str(args.min_quality))
+    if not 1 <= args.limit <= 1000:
+        raise UsageError("--limit must be between 1 and 1000")
+    folder = IndexFolder.open(args.index, dtype=settings.dtype)
+    try:
+        entries = [e.to_json() for e in select(folder, taxonomy_for(folder.store), filters, args.limit)]
+    finally:
+        folder.close()
+    described = "; ".join([*args.where, *([f"min_quality={args.min_quality}"] if args.min_quality is not None else [])])
+    render = {"md": lambda: select_markdown(entries, described), "csv": lambda: select_csv(entries),
+              "html": lambda: select_html(entries, described), "docx": lambda: select_docx(entries, described),
+              "json": lambda: json.dumps({"documents": entries}, ensure_ascii=False, indent=2) + "\n"}
+    _write(args.out, render[args.format]())
+    return EXIT_OK
+
+
+def cmd_card(args: argparse.Namespace, settings: Settings) -> int:
+    from search.characterization.repository import card
+    from search.characterization.tagging import taxonomy_for
+
+    folder = IndexFolder.open(args.index, dtype=settings.dtype)
+    try:
+        data = card(folder, taxonomy_for(folder.store), args.document_id)
+    finally:
+        folder.close()
+    if args.format == "json":
+        print_json(data)
+    else:
+        sys.stdout.write(card_markdown(data) if args.format == "md" else card_html(data))
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from search.characterization.repository import check
+
+    if not args.file.is_file():
+        raise UsageError(f"{args.file} is not a file")
+    folder = IndexFolder.open(args.index, dtype=settings.dtype)
+    try:
+        data = check(folder, args.file)
+    finally:
+        folder.close()
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    sys.stdout.write(card_markdown({**data, "labels": [], "curation": {}}))
+    if data["to_add"]:
+        print("\nTo add before submitting:")
+        for hint in data["to_add"]:
+            print(f"- {hint}")
     return EXIT_OK

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path
+from fastapi import APIRouter, Body, Depends, File, HTTPException, Path, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import ServiceDep, require_curator_key
-from api.schemas import NON_BLANK, DocumentId, ErrorResponse
+from api.read_routes import to_filters
+from api.schemas import NON_BLANK, DocumentId, ErrorResponse, FilterParams
+from api.uploads import safe_file_name
+from ingest.errors import LoadError
 
 read_router = APIRouter(tags=["repository"])  # follows CWG_READ_REQUIRES_KEY like every read
 curator_router = APIRouter(tags=["repository"])  # a curator key, whatever the read setting
@@ -69,3 +73,72 @@ async def put_curation(document_id: Annotated[DocumentId, Path()], request: Anno
             summary="A document's curation status and its whole history")
 async def get_curation(document_id: Annotated[DocumentId, Path()], service: ServiceDep) -> Any:
     return await run_in_threadpool(_curation, service, document_id)
+
+
+# --- selection, card, check ------------------------------------------------------------------------
+class SelectParams(FilterParams):
+    limit: int = Field(50, ge=1, le=1000)
+    format: Literal["json", "md", "html", "csv", "docx"] = "json"
+
+
+SELECT_TYPES = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8",
+                "csv": "text/csv; charset=utf-8",
+                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+@read_router.get("/select", summary="The reading list of the best content on a filter: curated best practice, "
+                                    "then promising, then by quality (min_quality, curation and every filter apply)")
+async def get_select(params: Annotated[SelectParams, Query()], service: ServiceDep) -> Any:
+    from search.characterization.render_repository import (
+        select_csv,
+        select_docx,
+        select_html,
+        select_markdown,
+    )
+    from search.characterization.repository import select
+    from search.characterization.tagging import taxonomy_for
+
+    filters = to_filters(params)
+    folder = service.folder
+
+    def run() -> list[dict[str, Any]]:
+        return [e.to_json() for e in select(folder, taxonomy_for(folder.store), filters, params.limit)]
+
+    entries = await run_in_threadpool(run)
+    if params.format == "json":
+        return {"documents": entries}
+    described = "; ".join(f"{k}={v}" for k, v in params.pairs())
+    body: str | bytes = {"md": lambda: select_markdown(entries, described), "csv": lambda: select_csv(entries),
+                         "html": lambda: select_html(entries, described),
+                         "docx": lambda: select_docx(entries, described)}[params.format]()
+    return Response(body, media_type=SELECT_TYPES[params.format],
+                    headers={"Content-Disposition": f'attachment; filename="reading-list.{params.format}"'})
+
+
+@read_router.get("/documents/{document_id}/card", responses=ERRORS,
+                 summary="A contribution's card: labels with evidence, quality signals with evidence or hints, "
+                         "similar contributions from other sources, and the passages that are new")
+async def get_card(document_id: Annotated[DocumentId, Path()], service: ServiceDep) -> Any:
+    from search.characterization.repository import card
+    from search.characterization.tagging import taxonomy_for
+
+    folder = service.folder
+    return await run_in_threadpool(card, folder, taxonomy_for(folder.store), document_id)
+
+
+@read_router.post("/check", responses={400: {"model": ErrorResponse, "description": "a file that cannot be read"}},
+                  summary="The card of a draft before it is submitted (no key; nothing is indexed)")
+async def post_check(file: Annotated[UploadFile, File(description="the draft: PDF, DOCX, HTML, Markdown or text")],
+                     service: ServiceDep) -> Any:
+    """What the draft shows of each quality signal, the template's hint for each one missing, the prior
+    contributions it should reference and what it adds. Size limits are those of uploads."""
+    from pathlib import Path as FilePath
+
+    from search.characterization.repository import check
+
+    name = safe_file_name(file.filename)
+    data = await file.read()
+    try:
+        return await run_in_threadpool(check, service.folder, FilePath(name), data, name)
+    except LoadError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{name}: {exc}") from None

@@ -24,6 +24,7 @@ log = logging.getLogger("cwg.api")
 MAX_NAME_CHARS = 120
 MAX_FILES_PER_UPLOAD = 20
 UPLOAD_ROUTES = (("POST", r"/documents"), ("PUT", r"/documents/[^/]+/file"))  # what UploadGuard stands before
+CHECK_ROUTES = (("POST", r"/check"),)  # the same size limit, no key
 _UNSAFE = re.compile(r'[<>:"|?*\\/]')
 
 
@@ -56,7 +57,7 @@ class UploadGuard:
     """
 
     def __init__(self, app: ASGIApp, routes: tuple[tuple[str, str], ...], max_bytes: int,
-                 keys: tuple[str, ...]) -> None:
+                 keys: tuple[str, ...] | None) -> None:  # None: no key needed (`POST /check`), the size limit holds
         self.app = app
         self.routes = tuple((method, re.compile(pattern)) for method, pattern in routes)  # (method, path regex)
         self.max_bytes = max_bytes
@@ -74,7 +75,8 @@ class UploadGuard:
             return
         headers = dict(scope["headers"])
         try:
-            check_key(bearer_key(headers.get(b"authorization", b"").decode("latin-1")), self.keys, WRITES)
+            if self.keys is not None:
+                check_key(bearer_key(headers.get(b"authorization", b"").decode("latin-1")), self.keys, WRITES)
             declared = headers.get(b"content-length", b"")
             if declared.isdigit() and int(declared) > self.max_bytes:
                 raise self._too_large()

@@ -501,6 +501,13 @@ class Store:
                 out[doc_id].add((facet, label))
         return out
 
+    def document_labels(self, document_id: str) -> list[dict[str, object]]:
+        """A document's labels with their score and evidence chunk, best first."""
+        rows = self.conn.execute("SELECT facet, label, score, evidence_chunk_id FROM labels WHERE document_id = ? "
+                                 "ORDER BY facet, score DESC", (document_id,)).fetchall()
+        return [{"facet": r[0], "label": r[1], "score": round(float(r[2]), 4), "evidence_chunk_id": r[3]}
+                for r in rows]
+
     def stored_files(self) -> set[str]:
         """Names of the original copies that committed documents point to."""
         rows = self.conn.execute("SELECT stored_file FROM documents WHERE stored_file IS NOT NULL").fetchall()

@@ -29,6 +29,7 @@ DETECTORS = ("figure", "name", "link", "past", "stated")
 BANDS = (("high", 0.7), ("medium", 0.4), ("low", 0.0))  # quality bands: score from this value up
 QUALITY_BAND_NAMES = {"high": "High (0.7 and above)", "medium": "Medium (0.4 to 0.7)", "low": "Low (below 0.4)"}
 _MAX_SENTENCE_WORDS = 80
+_MIN_SENTENCE_WORDS = 4  # "Purpose" (a heading) is no evidence of an objective
 _ENOUGH = 3  # cues in one sentence after which a signal's evidence is not looked for further
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _LINK = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w.\-]+@[\w\-]+\.[\w.]+")
@@ -235,7 +236,7 @@ def sentences_of(text: str) -> list[tuple[int, int]]:
         for part in re.split(r"(\n+)", text[start:end]):
             if part and not part.startswith("\n"):
                 piece = part.strip()
-                if piece and len(piece.split()) <= _MAX_SENTENCE_WORDS:
+                if piece and _MIN_SENTENCE_WORDS <= len(piece.split()) <= _MAX_SENTENCE_WORDS:
                     offset = text.index(piece, pos)
                     out.append((offset, offset + len(piece)))
             pos += len(part)

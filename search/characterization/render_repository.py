@@ -1,0 +1,118 @@
+"""The reading list (`cwg select`) and the contribution card (`cwg card`, `cwg check`) as Markdown, HTML,
+CSV and DOCX, from the JSON the API returns (one structure, several renderings)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+
+SELECT_FORMATS = ("md", "html", "docx", "csv", "json")
+CARD_FORMATS = ("md", "html", "json")
+_BADGES = {"best_practice": "Best practice", "promising": "Promising", "noted": "Noted"}
+
+
+def _who(d: dict) -> str:  # type: ignore[type-arg]
+    return str(d.get("source") or "unknown source")
+
+
+def _quality(d: dict) -> str:  # type: ignore[type-arg]
+    q = d.get("quality")
+    return "—" if q is None else f"{q:.2f} ({d.get('quality_band')})"
+
+
+def select_markdown(entries: list[dict], filters: str) -> str:  # type: ignore[type-arg]
+    out = [f"# Reading list: {filters or 'every document'}", "",
+           "Curated best practice first, then promising, then by quality score.", ""]
+    for n, e in enumerate(entries, start=1):
+        badge = _BADGES.get(str(e["curation"]))
+        head = f"{n}. **{e['title']}**, {_who(e)}" + (f", {e['meeting']}" if e.get("meeting") else "")
+        out.append(head + (f" — *{badge}*: {e['curation_reason']}" if badge else ""))
+        out.append(f"   - quality {_quality(e)}; labels: " + (", ".join(lb["name"] for lb in e["labels"]) or "none"))
+        if e.get("evidence"):
+            page = f" (p. {e['evidence']['page']})" if e["evidence"].get("page") else ""
+            out.append(f"   - {e['evidence']['signal']}: “{' '.join(str(e['evidence']['text']).split())}”{page}")
+        out.append(f"   - {e['link']}")
+    if not entries:
+        out.append("No document matches these filters.")
+    return "\n".join(out) + "\n"
+
+
+def select_csv(entries: list[dict]) -> str:  # type: ignore[type-arg]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["rank", "document_id", "title", "source", "meeting", "quality", "quality_band", "curation",
+                     "curation_reason", "labels", "evidence_signal", "evidence", "link"])
+    for n, e in enumerate(entries, start=1):
+        ev = e.get("evidence") or {}
+        writer.writerow([n, e["document_id"], e["title"], e["source"], e["meeting"], e["quality"], e["quality_band"],
+                         e["curation"], e["curation_reason"], "; ".join(lb["name"] for lb in e["labels"]),
+                         ev.get("signal", ""), " ".join(str(ev.get("text", "")).split()), e["link"]])
+    return buffer.getvalue()
+
+
+def select_html(entries: list[dict], filters: str) -> str:  # type: ignore[type-arg]
+    e_ = html.escape
+    rows = []
+    for e in entries:
+        badge = _BADGES.get(str(e["curation"]))
+        ev = e.get("evidence") or {}
+        rows.append(f"<li><a href=\"{e_(e['link'])}\"><strong>{e_(e['title'])}</strong></a>, {e_(_who(e))}"
+                    + (f" <span class=\"badge\" title=\"{e_(e['curation_reason'])}\">{e_(badge)}</span>" if badge else "")
+                    + f"<br>quality {e_(_quality(e))}; " + e_(", ".join(lb["name"] for lb in e["labels"]) or "no labels")
+                    + (f"<br><q>{e_(' '.join(str(ev.get('text', '')).split()))}</q>" if ev else "") + "</li>")
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Reading list</title></head><body>"
+            f"<h1>Reading list: {e_(filters or 'every document')}</h1><ol>" + "".join(rows) + "</ol></body></html>\n")
+
+
+def select_docx(entries: list[dict], filters: str) -> bytes:  # type: ignore[type-arg]
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading(f"Reading list: {filters or 'every document'}", level=0)
+    doc.add_paragraph("Curated best practice first, then promising, then by quality score.")
+    for e in entries:
+        p = doc.add_paragraph(style="List Number")
+        p.add_run(str(e["title"])).bold = True
+        p.add_run(f", {_who(e)}; quality {_quality(e)}")
+        badge = _BADGES.get(str(e["curation"]))
+        if badge:
+            p.add_run(f"; {badge}: {e['curation_reason']}").italic = True
+        if e.get("evidence"):
+            doc.add_paragraph(f"“{' '.join(str(e['evidence']['text']).split())}”", style="List Bullet")
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def card_markdown(c: dict) -> str:  # type: ignore[type-arg]
+    d = c["document"]
+    q = c["quality"]
+    out = [f"# {d.get('title')}", "", f"{_who(d)}" + (f", {d['meeting']}" if d.get("meeting") else ""), ""]
+    status = (c.get("curation") or {}).get("status")
+    if status in _BADGES:
+        reason = c["curation"]["history"][-1]["reason"]
+        out += [f"**{_BADGES[status]}**: {reason}", ""]
+    out += [f"## Quality: {q['score']:.2f} ({q['band']})" if q.get("score") is not None else "## Quality", ""]
+    for s in q["signals"]:
+        if s["found"]:
+            page = f" (p. {s['evidence']['page']})" if s["evidence"] and s["evidence"].get("page") else ""
+            text = " ".join(str(s["evidence"]["text"]).split()) if s["evidence"] else ""
+            out.append(f"- ✓ {s['name']}: “{text}”{page}")
+        else:
+            out.append(f"- ✗ {s['name']}: {s['hint']}")
+    if c.get("labels"):
+        out += ["", "## Characterization", ""]
+        out += [f"- {lb['name']} ({lb['facet']})" for lb in c["labels"]]
+    out += ["", "## Similar contributions from other sources", ""]
+    out += [f"- {s['title']}, {s['source'] or 'unknown source'}" + (f", {s['meeting']}" if s.get("meeting") else "")
+            + (f" — shared: {', '.join(s['shared'])}" if s.get("shared") else "") for s in c["similar"]] or ["- none"]
+    out += ["", "## What it adds (no close match elsewhere in the repository)", ""]
+    out += [f"- “{' '.join(str(p['text']).split())[:400]}”" for p in c["new"]] or ["- nothing stands apart"]
+    return "\n".join(out) + "\n"
+
+
+def card_html(c: dict) -> str:  # type: ignore[type-arg]
+    body = html.escape(card_markdown(c))
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Contribution card</title></head>"
+            f"<body><pre style=\"white-space:pre-wrap\">{body}</pre></body></html>\n")

@@ -1,0 +1,154 @@
+"""The repository mechanism (meeting report 8.5): select the best content on a filter, and the card of
+one contribution (its characterization, quality, similar prior contributions, what it adds).
+
+- `select`: the reading list for a filter: curated best practice first, then promising, then the rest by
+  quality (noted and uncurated alike), each with its labels and its strongest evidence.
+- `card`: one document: `labels` (with their evidence passage), `quality` (score and signals with evidence
+  or a hint), `similar` (other sources' contributions, with meeting and shared words) and `new` (its
+  passages with no close match anywhere else in the repository).
+- `check`: the same card for a draft file that is not in the repository (nothing is written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.filters import Filters
+from index.folder import IndexFolder
+from index.store import DocumentRecord
+from ingest.quality import QualityProfile, assess, load_signals, quality_band
+from search.characterization.quality import quality_json
+from search.characterization.taxonomy import Taxonomy
+from search.retrieval.engine import MAX_QUERY_CHARS
+from search.retrieval.similar import SimilarFinder
+
+CURATION_ORDER = {"best_practice": 0, "promising": 1}
+# the evidence a reader wants first: what was achieved and shown, then what the initiative is
+EVIDENCE_ORDER = ("results", "evaluation", "figures", "lessons", "initiative", "objective")
+NEW_BELOW = 0.6  # a passage whose closest passage elsewhere is below this cosine is new (MiniLM space)
+
+
+@dataclass(frozen=True)
+class Selected:
+    document: DocumentRecord
+    labels: list[dict[str, str]]
+    evidence: dict[str, object] | None  # {signal, name, text, page}
+    reason: str  # the curator's latest reason ("" when never curated)
+
+    def to_json(self, base_url: str = "") -> dict[str, object]:
+        d = self.document
+        return {"document_id": d.id, "title": d.title, "source": d.source, "country": d.country,
+                "actor_type": d.actor_type, "doc_type": d.doc_type, "meeting": d.meeting, "date": d.date,
+                "quality": d.quality, "quality_band": quality_band(d.quality), "curation": d.curation,
+                "curation_reason": self.reason, "labels": self.labels, "evidence": self.evidence,
+                "link": f"{base_url}/?document={d.id}"}
+
+
+def _label_names(taxonomy: Taxonomy, pairs: set[tuple[str, str]]) -> list[dict[str, str]]:
+    order = {(lb.facet, lb.id): i for i, lb in enumerate(taxonomy.labels())}
+    return [{"facet": f, "label": lb, "name": taxonomy.name_of(f, lb)}
+            for f, lb in sorted(pairs, key=lambda p: order.get(p, len(order)))]
+
+
+def strongest_evidence(signals: list[dict[str, object]]) -> dict[str, object] | None:
+    found = {str(s["id"]): s for s in signals if s.get("found") and s.get("evidence")}
+    for signal_id in EVIDENCE_ORDER:
+        if signal_id in found:
+            s = found[signal_id]
+            return {"signal": signal_id, "text": s["evidence"], "page": s.get("page")}
+    return None
+
+
+def select(folder: IndexFolder, taxonomy: Taxonomy, filters: Filters | None = None, limit: int = 50
+           ) -> list[Selected]:
+    """The reading list for `filters` (which may hold `min_quality`): best practice, promising, then by quality."""
+    store = folder.store
+    with store.snapshot():
+        docs = store.documents(filters)
+        docs.sort(key=lambda d: (CURATION_ORDER.get(d.curation, 2), -(d.quality or 0.0), d.title.lower(), d.id))
+        docs = docs[:limit]
+        labels = store.labels_of([d.id for d in docs])
+        history = {d.id: store.curation_history(d.id) for d in docs if d.curation != "none"}
+        out = []
+        for d in docs:
+            events = history.get(d.id, [])
+            out.append(Selected(d, _label_names(taxonomy, labels.get(d.id, set())),
+                                strongest_evidence(store.quality_signals(d.id)),
+                                events[-1]["reason"] if events else ""))
+    return out
+
+
+def _new_passages(folder: IndexFolder, texts: list[str], vectors: np.ndarray, own_ids: set[int],
+                  limit: int = 5) -> list[dict[str, object]]:
+    """The passages whose closest passage in any other document is below `NEW_BELOW` (most novel first)."""
+    space = folder.spaces[0]
+    index = folder.vector_index(space)
+    if len(vectors) == 0 or len(index) == 0:
+        return []
+    others = np.array([i for i, c in enumerate(index.ids.tolist()) if c not in own_ids], dtype=np.int64)
+    if len(others) == 0:
+        return [{"text": t, "closest": 0.0} for t in texts[:limit]]
+    closest = (vectors @ index.matrix[others].T).max(axis=1)
+    order = np.argsort(closest)
+    return [{"text": texts[i], "closest": round(float(closest[i]), 3)} for i in order
+            if closest[i] < NEW_BELOW and len(texts[i].split()) >= 12][:limit]
+
+
+def _similar(folder: IndexFolder, *, document_id: str | None = None, text: str | None = None,
+             k: int = 5) -> list[dict[str, object]]:
+    results = SimilarFinder(folder).similar(document_id=document_id, text=text, k=k)
+    docs = folder.store.documents_by_id([r.document_id for r in results])
+    return [{"document_id": r.document_id, "title": r.title, "source": r.source,
+             "meeting": docs[r.document_id].meeting if r.document_id in docs else "", "score": r.score,
+             "shared": r.shared, "passage": r.passage.text} for r in results]
+
+
+def card(folder: IndexFolder, taxonomy: Taxonomy, document_id: str) -> dict[str, object]:
+    """The contribution card of a document in the repository."""
+    store = folder.store
+    with store.snapshot():
+        doc = store.document(document_id)
+        labels = store.document_labels(document_id)
+        evidence = store.chunks_by_id([int(lb["evidence_chunk_id"]) for lb in labels
+                                       if lb.get("evidence_chunk_id") is not None])
+        quality = quality_json(store, document_id)
+        chunks = store.chunks_of(document_id)
+        vectors = store.vectors_for(folder.spaces[0], [c.id for c in chunks], folder.dimension(folder.spaces[0]))
+        history = store.curation_history(document_id)
+    label_json = []
+    for lb in labels:
+        chunk = evidence.get(int(lb["evidence_chunk_id"])) if lb.get("evidence_chunk_id") is not None else None
+        label_json.append({"facet": lb["facet"], "label": lb["label"],
+                           "name": taxonomy.name_of(str(lb["facet"]), str(lb["label"])), "score": lb["score"],
+                           "evidence": {"text": chunk.text, "page": chunk.page_start} if chunk else None})
+    return {"document": doc.to_json(), "labels": label_json, "quality": quality,
+            "curation": {"status": doc.curation, "history": history},
+            "similar": _similar(folder, document_id=document_id),
+            "new": _new_passages(folder, [c.text for c in chunks], vectors, {c.id for c in chunks})}
+
+
+def check(folder: IndexFolder, path: Path, data: bytes | None = None, file_name: str | None = None
+          ) -> dict[str, object]:
+    """The card of a draft that is not in the repository: its quality signals with the template's hints for
+    what is missing, similar prior contributions it should reference, and what it adds. Nothing is written."""
+    from ingest.prepare import prepare_document
+
+    prepared = prepare_document(path, data, file_name=file_name)
+    profile: QualityProfile = prepared.quality or assess(prepared.text)
+    signals = load_signals()
+    quality = {"score": profile.score, "band": quality_band(profile.score),
+               "signals": [{"id": r.id, "name": r.name, "found": r.found,
+                            "evidence": {"text": r.evidence.text, "page": r.evidence.page} if r.evidence else None,
+                            "hint": None if r.found else signals.get(r.id).hint} for r in profile.signals]}
+    texts = [c.text for c in prepared.chunks]
+    vectors = folder.embedder(folder.spaces[0]).encode(texts) if texts else np.zeros((0, 1), np.float32)
+    return {"document": {"title": prepared.meta.title, "source": prepared.meta.source,
+                         "country": prepared.meta.country, "language": prepared.meta.language,
+                         "file_name": prepared.file_name, "chunks": len(prepared.chunks)},
+            "quality": quality,
+            "to_add": [s["hint"] for s in quality["signals"] if not s["found"]],
+            "similar": _similar(folder, text="\n\n".join(texts)[:MAX_QUERY_CHARS]),
+            "new": _new_passages(folder, texts, vectors, set())}
