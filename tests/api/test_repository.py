@@ -138,3 +138,82 @@ def test_quality_orders_the_sample_corpus_as_hand_graded(real_sample_index):
     top = [d.quality for i, d in docs.items() if graded[i]["grade"] >= 4]
     low = [d.quality for i, d in docs.items() if graded[i]["grade"] <= 2]
     assert min(top) > sum(low) / len(low)
+
+
+def test_select_orders_curated_first_then_by_quality(seeded_index, tmp_path: Path):
+    from search.characterization.repository import select
+    from search.characterization.taxonomy import load_taxonomy
+
+    store = seeded_index.store
+    by_quality = sorted(store.documents(), key=lambda d: -(d.quality or 0))
+    lowest = by_quality[-1].id
+    store.curate(lowest, "best_practice", "The group's model example", "secretariat")
+    entries = [e.to_json() for e in select(seeded_index, load_taxonomy(), None)]
+    assert entries[0]["document_id"] == lowest and entries[0]["curation_reason"] == "The group's model example"
+    rest = [e["quality"] for e in entries[1:]]
+    assert rest == sorted(rest, reverse=True)
+    for e in entries:
+        if e["evidence"] is not None:  # the strongest evidence is the document's own words
+            assert " ".join(str(e["evidence"]["text"]).split()) in " ".join(store.document_text(e["document_id"]).split())
+    kept = select(seeded_index, load_taxonomy(), Filters.parse([f"min_quality={entries[1]['quality']}"]))
+    assert {s.document.id for s in kept} == {e["document_id"] for e in entries if e["quality"] >= entries[1]["quality"]}
+    settings = Settings(index=tmp_path / "ix", api_keys=(API_KEY,))
+    with TestClient(create_app(settings, seeded_index)) as client:
+        listed = client.get("/select").json()["documents"]
+        assert [d["document_id"] for d in listed] == [e["document_id"] for e in entries]
+        as_csv = client.get("/select", params={"format": "csv"})
+        assert as_csv.status_code == 200 and as_csv.text.splitlines()[1].startswith(f"1,{lowest},")
+        assert client.get("/select", params={"format": "pdf"}).status_code == 422
+
+
+def test_card_and_check(seeded_index, tmp_path: Path):
+    settings = Settings(index=tmp_path / "ix", api_keys=(API_KEY,), max_upload_bytes=4096)
+    with TestClient(create_app(settings, seeded_index)) as client:
+        card = client.get("/documents/philippines-helpline/card")
+        assert card.status_code == 200, card.text
+        data = card.json()
+        assert data["document"]["document_id"] == "philippines-helpline"
+        assert [s["id"] for s in data["quality"]["signals"]] == list(SIGNAL_IDS)
+        for s in data["quality"]["signals"]:
+            assert (s["evidence"] is not None) == s["found"] and (s["hint"] is None) == s["found"]
+        assert data["similar"] and all(s["document_id"] != "philippines-helpline" for s in data["similar"])
+        assert client.get("/documents/nope/card").status_code == 404
+        draft = (b"# A helpline for children\n\nIn 2023 our ministry launched the National Child Helpline. "
+                 b"It answered 4,000 calls from children and parents in its first year. We will extend it to schools.")
+        checked = client.post("/check", files={"file": ("draft.md", draft)})
+        assert checked.status_code == 200, checked.text
+        result = checked.json()
+        found = {s["id"] for s in result["quality"]["signals"] if s["found"]}
+        assert {"figures", "next_steps"} <= found and "lessons" not in found
+        assert any("learned" in hint for hint in result["to_add"])  # the template's hint for lessons
+        before = client.get("/documents").json()["total"]
+        assert before == 3  # nothing was indexed
+        assert client.post("/check", files={"file": ("x.pdf", b"not a pdf")}).status_code == 400
+        assert client.post("/check", files={"file": ("big.txt", b"a " * 5000)}).status_code == 413
+
+
+@pytest.mark.slow
+def test_cli_select_card_and_check_on_the_sample(real_sample_index, tmp_path: Path):
+    index = str(real_sample_index.path)
+
+    def cwg(*args: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+        return subprocess.run([*CWG, *args, "--index", index], capture_output=True, text=True, cwd=ROOT)
+
+    listed = cwg("select", "--min-quality", "0.6", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    documents = json.loads(listed.stdout)["documents"]
+    assert documents and all(d["quality"] >= 0.6 for d in documents)
+    assert [d["quality"] for d in documents] == sorted((d["quality"] for d in documents), reverse=True)
+    docx = tmp_path / "list.docx"
+    assert cwg("select", "--format", "docx", "--out", str(docx)).returncode == 0 and docx.stat().st_size > 0
+    assert cwg("select", "--format", "docx").returncode == 2  # binary output needs --out
+    card = cwg("card", "malawi-training-of-trainers")
+    assert card.returncode == 0 and "## Quality" in card.stdout and "## Similar contributions" in card.stdout
+    draft = tmp_path / "draft.md"
+    draft.write_text("# Safer gaming\n\nOur company launched the Safer Play toolkit for parents of children aged "
+                     "8 to 12. It will be translated next year.", encoding="utf-8")
+    checked = cwg("check", str(draft), "--json")
+    assert checked.returncode == 0, checked.stderr
+    result = json.loads(checked.stdout)
+    assert result["to_add"] and result["similar"]
+    assert len(real_sample_index.store.documents()) == 33  # a check indexes nothing
