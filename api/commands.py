@@ -8,7 +8,14 @@ import textwrap
 from pathlib import Path
 
 from api.cli import EXIT_FAILED, EXIT_OK, UsageError, print_json, printable
-from api.repository_commands import cmd_card, cmd_check, cmd_curate, cmd_curation, cmd_select  # noqa: F401
+from api.repository_commands import (  # noqa: F401 (re-exported for the CLI)
+    cmd_card,
+    cmd_check,
+    cmd_curate,
+    cmd_curation,
+    cmd_select,
+    cmd_template,
+)
 from api.settings import Settings
 from api.synthesis_commands import cmd_matrix, cmd_synthesize, cmd_tag  # noqa: F401 (re-exported for the CLI)
 from index.embedders import spaces_for_model

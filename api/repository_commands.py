@@ -28,6 +28,8 @@ from search.characterization.render_repository import (
     select_docx,
     select_html,
     select_markdown,
+    template_docx,
+    template_markdown,
 )
 
 MAX_REASON = 2000
@@ -64,6 +66,11 @@ def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                                                "similar prior contributions, what it adds"))
     p.add_argument("document_id", metavar="DOC_ID")
     p.add_argument("--format", choices=CARD_FORMATS, default="md")
+
+    p = sub.add_parser("template", help="the contribution template, generated from the quality signals")
+    p.add_argument("--format", choices=("md", "docx"), default="md")
+    p.add_argument("--signals", type=Path, metavar="FILE", help="quality signals YAML (default: the shipped one)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
 
     p = with_index(sub.add_parser("check", help="the card of a draft before it is submitted: what it shows, "
                                                 "what to add, what it should reference (nothing is indexed)"))
@@ -214,4 +221,12 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         print("\nTo add before submitting:")
         for hint in data["to_add"]:
             print(f"- {hint}")
+    return EXIT_OK
+
+
+def cmd_template(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.quality import load_signals
+
+    signals = load_signals(args.signals)
+    _write(args.out, template_markdown(signals) if args.format == "md" else template_docx(signals))
     return EXIT_OK

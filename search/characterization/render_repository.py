@@ -116,3 +116,35 @@ def card_html(c: dict) -> str:  # type: ignore[type-arg]
     body = html.escape(card_markdown(c))
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Contribution card</title></head>"
             f"<body><pre style=\"white-space:pre-wrap\">{body}</pre></body></html>\n")
+
+
+def template_markdown(signals) -> str:  # type: ignore[no-untyped-def]
+    """The contribution template (meeting report 9.7.1), generated from the quality signals: one section per
+    signal, its question and the hint of what to write."""
+    out = ["# Contribution to the Council Working Group on Child Online Protection", "",
+           "Submitted by: (member state or organisation)  ", "Meeting: (e.g. CWG-COP-21)  ",
+           "Document type: (contribution, information document, …)", "",
+           "Each heading below is what readers of the repository look for. A contribution that answers them "
+           "is easier to find, to compare and to select as a good practice.", ""]
+    for s in signals.signals:
+        out += [f"## {s.name}", "", f"*{s.question}* {s.hint}", "", "…", ""]
+    return "\n".join(out)
+
+
+def template_docx(signals) -> bytes:  # type: ignore[no-untyped-def]
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("Contribution to the Council Working Group on Child Online Protection", level=0)
+    for line in ("Submitted by: (member state or organisation)", "Meeting: (e.g. CWG-COP-21)",
+                 "Document type: (contribution, information document, …)"):
+        doc.add_paragraph(line)
+    doc.add_paragraph("Each heading below is what readers of the repository look for. A contribution that answers "
+                      "them is easier to find, to compare and to select as a good practice.")
+    for s in signals.signals:
+        doc.add_heading(s.name, level=1)
+        doc.add_paragraph(f"{s.question} {s.hint}").runs[0].italic = True
+        doc.add_paragraph("…")
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

@@ -217,3 +217,19 @@ def test_cli_select_card_and_check_on_the_sample(real_sample_index, tmp_path: Pa
     result = json.loads(checked.stdout)
     assert result["to_add"] and result["similar"]
     assert len(real_sample_index.store.documents()) == 33  # a check indexes nothing
+
+
+def test_the_template_has_a_section_per_signal(tmp_path: Path):
+    from docx import Document
+
+    from ingest.quality import load_signals
+
+    signals = load_signals()
+    md = subprocess.run([*CWG, "template"], capture_output=True, text=True, cwd=ROOT)
+    assert md.returncode == 0
+    assert [line[3:] for line in md.stdout.splitlines() if line.startswith("## ")] == [s.name for s in signals.signals]
+    assert all(s.hint in md.stdout for s in signals.signals)
+    out = tmp_path / "template.docx"
+    assert subprocess.run([*CWG, "template", "--format", "docx", "--out", str(out)], cwd=ROOT).returncode == 0
+    headings = [p.text for p in Document(str(out)).paragraphs if p.style.name == "Heading 1"]
+    assert headings == [s.name for s in signals.signals]
