@@ -24,6 +24,7 @@ from ingest.errors import CwgError, LoadError
 from ingest.formats import BINARY_EXTENSIONS, TEXT_EXTENSIONS
 from ingest.limits import ReadLimits
 from ingest.prepare import file_sha256, prepare_document
+from ingest.quality import load_signals
 from ingest.records import PreparedDocument
 
 DOCUMENT_EXTENSIONS = set(BINARY_EXTENSIONS) | set(TEXT_EXTENSIONS) | {".doc"}
@@ -150,6 +151,7 @@ class IndexWriter:
         self.keep_files = keep_files  # keep a copy of each original under files/ (to serve and cite it)
         self.limits = limits or ReadLimits()
         self._swept = False  # orphan copies are swept by this writer's first write
+        load_signals()  # parse the quality signals once here, not inside the first file's preparation
 
     def ingest(self, paths: Iterable[Path], entries: dict[Path, dict[str, str]] | None = None,
                on_result: Callable[[FileResult], None] | None = None) -> IngestReport:

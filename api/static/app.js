@@ -5,9 +5,9 @@
 const FACET_LABELS = {
   country: "Country", region: "Region", source: "Source", doc_type: "Document type", actor_type: "Submitted by",
   meeting: "Meeting", language: "Language", theme: "Theme", risk: "Risk", audience: "Audience",
-  initiative_type: "Initiative type",
+  initiative_type: "Initiative type", curation: "Curation", quality_band: "Quality",
 };
-const FACET_ORDER = ["actor_type", "country", "region", "doc_type", "meeting", "language", "source",
+const FACET_ORDER = ["curation", "quality_band", "actor_type", "country", "region", "doc_type", "meeting", "language", "source",
                      "theme", "risk", "audience", "initiative_type"];
 const SNIPPET_CHARS = 420;
 
@@ -191,7 +191,7 @@ function hitCard(hit, terms, i) {
                    onclick: () => openSimilar(hit.document_id, hit.title) }, "Similar initiatives"));
   return el("li", { class: "card" },
     el("article", { "aria-labelledby": titleId },
-      el("h3", { id: titleId, class: "card-title" }, hit.title),
+      el("h3", { id: titleId, class: "card-title" }, hit.title, " ", curationBadge(hit.curation)),
       el("p", { class: "cite" }, citationLine(hit)),
       hit.section ? el("p", { class: "section" }, hit.section) : null,
       el("p", { class: "snippet" }, highlighted(snippet(hit.text, terms), terms)),
@@ -206,7 +206,7 @@ function renderDocuments(data) {
     const titleId = `doc-title-${i}`;
     list.append(el("li", { class: "card" },
       el("article", { "aria-labelledby": titleId },
-        el("h3", { id: titleId, class: "card-title" }, doc.title),
+        el("h3", { id: titleId, class: "card-title" }, doc.title, " ", curationBadge(doc.curation)),
         el("p", { class: "cite" }, citationLine(doc)),
         el("p", { class: "actions" },
           el("button", { type: "button", class: "secondary", "aria-describedby": titleId,
@@ -325,6 +325,7 @@ async function openDocument(documentId, chunkId) {
                   ["Language", doc.language], ["Format", doc.pages ? `${doc.format}, ${doc.pages} pages` : doc.format],
                   ["File", doc.file_name]];
     for (const [label, value] of rows) if (value) meta.append(el("dt", {}, label), el("dd", {}, String(value)));
+    renderCard(doc.document_id);  // repository.js: curation, quality, similar, what is new
     if (doc.has_file) {
       $("document-actions").append(el("a", { href: fileLink(doc.document_id), target: "_blank", rel: "noopener" },
                                        "Open the original file"));

@@ -120,3 +120,44 @@ def test_document_text_is_shown_as_text_never_run(page: Page, settings: Settings
         shoot(page, Path(output_path), "escaped.png")
         assert page.evaluate("window.__xss") is None
         assert page.locator("main img, main script, main b").count() == 0
+
+
+def test_a_curator_marks_best_practice_and_readers_see_the_card(page: Page, seeded_index, tmp_path: Path,
+                                                                output_path: str) -> None:
+    curator_key = "curator-key-0123456789"
+    settings = Settings(index=tmp_path / "ix", api_keys=("upload-key-0123456789",), curator_keys=(curator_key,))
+    with live_server(create_app(settings, seeded_index)) as base:
+        page.goto(base + "/")
+        expect(page.locator("#status")).to_contain_text("documents in the index")
+        page.locator("#results .card", has_text="A national helpline").get_by_role("button", name="Open document").click()
+        card = page.locator("#document-card")
+        expect(card.locator("#quality-heading")).to_contain_text("Quality")
+        assert card.locator(".signal").count() == 10  # every signal: its evidence, or the hint of what to add
+        expect(card.locator(".signal.missing").first).to_contain_text("✗")
+        expect(card.locator("#curation-line")).to_have_text("Not curated.")
+
+        # an upload key may not curate: the page says why and nothing changes
+        page.locator("#curate-status").select_option("best_practice")
+        page.locator("#curate-reason").fill("<b>Model</b> helpline with referral paths")
+        page.locator("#curate-key").fill("upload-key-0123456789")
+        page.locator("#curate-form").get_by_role("button", name="Save").click()
+        expect(page.locator("#curate-status-line")).to_contain_text("may upload but not curate")
+        expect(card.locator("#curation-line")).to_have_text("Not curated.")
+
+        page.locator("#curate-key").fill(curator_key)
+        page.locator("#curate-form").get_by_role("button", name="Save").click()
+        expect(card.locator("#curation-line .badge")).to_have_text("Best practice")
+        expect(card.locator("#curation-line")).to_contain_text("<b>Model</b> helpline with referral paths")
+        assert page.locator("main b").count() == 0  # the reason is text, never markup
+        shoot(page, Path(output_path), "curated-card.png")
+
+        # the reading list puts it first, with its badge and reason
+        page.locator("#document-close").click()
+        page.locator("#reading-list").click()
+        first = page.locator("#results .card").first
+        expect(first.locator(".card-title")).to_contain_text("A national helpline")
+        expect(first.locator(".badge")).to_have_text("Best practice")
+        expect(first.locator(".reason")).to_contain_text("referral paths")
+        expect(page.locator("#status")).to_contain_text("best practice first")
+        history = httpx.get(base + "/documents/philippines-helpline/curation").json()
+        assert [e["status"] for e in history["history"]] == ["best_practice"]

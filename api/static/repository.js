@@ -1,0 +1,135 @@
+// The repository mechanism on the page: curation badges, the contribution card in the document view
+// (quality signals with evidence or hints, labels, similar contributions, what is new), curating with a
+// curator key, and the reading list of the best content for the current filters. Uses the helpers of
+// app.js (el, clear, api, $, state, filterParams, openDocument); every text goes in as a text node.
+"use strict";
+
+const BADGES = { best_practice: "Best practice", promising: "Promising", noted: "Noted" };
+
+function curationBadge(status, reason) {
+  if (!BADGES[status]) return null;
+  return el("span", { class: `badge badge-${status}`, title: reason || null }, BADGES[status]);
+}
+
+async function sendCuration(documentId, status, reason, key) {
+  const response = await fetch(`/documents/${encodeURIComponent(documentId)}/curation`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: `Bearer ${key}` },
+    body: JSON.stringify({ status, reason, by: "curator (web page)" }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail;
+    throw new Error(detail || response.statusText);
+  }
+  return body;
+}
+
+function curateForm(documentId, onDone) {
+  const status = el("select", { id: "curate-status" },
+    ...Object.entries({ ...BADGES, none: "None (withdraw)" }).map(([v, t]) => el("option", { value: v }, t)));
+  const reason = el("input", { id: "curate-reason", type: "text", maxlength: "2000", required: true });
+  const key = el("input", { id: "curate-key", type: "password", autocomplete: "off", required: true });
+  key.value = sessionStorage.getItem("cwg-curator-key") || "";
+  const said = el("span", { id: "curate-status-line", class: "status", role: "status", "aria-live": "polite" });
+  const form = el("form", { id: "curate-form", class: "curate" },
+    el("label", { for: "curate-status" }, "Status"), status,
+    el("label", { for: "curate-reason" }, "Reason"), reason,
+    el("label", { for: "curate-key" }, "Curator key"), key,
+    el("button", { type: "submit" }, "Save"), said);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    said.textContent = "Saving…";
+    try {
+      sessionStorage.setItem("cwg-curator-key", key.value);
+      await sendCuration(documentId, status.value, reason.value, key.value);
+      said.textContent = "Saved.";
+      onDone();
+    } catch (err) {
+      said.textContent = `Not saved: ${err.message}`;
+    }
+  });
+  return form;
+}
+
+function signalItem(s) {
+  if (s.found) {
+    const where = s.evidence && s.evidence.page ? ` (p. ${s.evidence.page})` : "";
+    return el("li", { class: "signal found" }, el("strong", {}, `✓ ${s.name}`), ": ",
+              el("q", {}, s.evidence ? s.evidence.text.replace(/\s+/g, " ") : ""), where);
+  }
+  return el("li", { class: "signal missing" }, el("strong", {}, `✗ ${s.name}`), `: ${s.hint}`);
+}
+
+async function renderCard(documentId) {
+  const box = $("document-card");
+  clear(box);
+  box.append(el("p", { class: "status" }, "Loading the contribution card…"));
+  try {
+    const card = await api(`/documents/${encodeURIComponent(documentId)}/card`);
+    clear(box);
+    const history = card.curation.history || [];
+    const latest = history.length ? history[history.length - 1] : null;
+    const badge = curationBadge(card.curation.status, latest && latest.reason);
+    box.append(el("h3", {}, "Curation"),
+      badge ? el("p", { id: "curation-line" }, badge, ` ${latest.reason} (${latest.by}, ${latest.at})`)
+            : el("p", { id: "curation-line" }, "Not curated."),
+      curateForm(documentId, () => renderCard(documentId)));
+    const q = card.quality;
+    box.append(el("h3", { id: "quality-heading" },
+      q.score === null || q.score === undefined ? "Quality" : `Quality ${q.score.toFixed(2)} (${q.band})`),
+      el("ul", { class: "signals" }, ...q.signals.map(signalItem)));
+    if (card.labels.length) {
+      box.append(el("h3", {}, "Characterization"),
+        el("p", { class: "labels" }, card.labels.map((lb) => lb.name).join(" · ")));
+    }
+    box.append(el("h3", {}, "Similar contributions from other sources"));
+    box.append(card.similar.length
+      ? el("ul", {}, ...card.similar.map((s) => el("li", {},
+          el("button", { type: "button", class: "linkish", onclick: () => openDocument(s.document_id) }, s.title),
+          ` · ${s.source || "unknown source"}${s.meeting ? " · " + s.meeting : ""}`,
+          s.shared.length ? ` · shared: ${s.shared.join(", ")}` : "")))
+      : el("p", {}, "None found."));
+    box.append(el("h3", {}, "What it adds"));
+    box.append(card.new.length
+      ? el("ul", {}, ...card.new.map((p) => el("li", {}, el("q", {}, p.text.replace(/\s+/g, " ").slice(0, 400)))))
+      : el("p", {}, "Every passage has a close match elsewhere in the repository."));
+  } catch (err) {
+    clear(box);
+    box.append(el("p", { class: "status" }, `No contribution card: ${err.message}`));
+  }
+}
+
+async function showReadingList() {
+  show("results");
+  const list = $("results");
+  clear(list);
+  $("status").textContent = "Loading the reading list…";
+  try {
+    const data = await api("/select", filterParams());
+    const n = data.documents.length;
+    $("status").textContent = n
+      ? `Reading list: ${n} document${n === 1 ? "" : "s"}, best practice first, then promising, then by quality.`
+      : "No document matches these filters.";
+    data.documents.forEach((d, i) => {
+      const titleId = `list-title-${i}`;
+      const quality = d.quality === null ? "" : `quality ${d.quality.toFixed(2)} (${d.quality_band})`;
+      list.append(el("li", { class: "card" },
+        el("article", { "aria-labelledby": titleId },
+          el("h3", { id: titleId, class: "card-title" }, d.title, " ", curationBadge(d.curation, d.curation_reason)),
+          el("p", { class: "cite" }, [d.source || "unknown source", d.meeting, quality].filter(Boolean).join(" · ")),
+          d.curation_reason ? el("p", { class: "reason" }, d.curation_reason) : null,
+          d.evidence ? el("p", { class: "snippet" }, el("q", {}, d.evidence.text.replace(/\s+/g, " "))) : null,
+          el("p", { class: "actions" },
+            el("button", { type: "button", class: "secondary", "aria-describedby": titleId,
+                           onclick: () => openDocument(d.document_id) }, "Open the card")))));
+    });
+  } catch (err) {
+    $("status").textContent = `Could not build the reading list: ${err.message}`;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const button = $("reading-list");
+  if (button) button.addEventListener("click", showReadingList);
+});
