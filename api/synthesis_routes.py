@@ -107,6 +107,7 @@ class CitationOut(BaseModel):
     char_start: int = Field(description="the passage is document text[char_start:char_end]")
     char_end: int
     passage: str
+    curation: str = Field(description="the cited document's curation status (best_practice, promising, noted, none)")
 
 
 class GapOut(BaseModel):

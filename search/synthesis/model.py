@@ -25,11 +25,12 @@ class Citation:
     char_end: int
     passage: str
     actor_type: str = ""
+    curation: str = "none"  # the document's curation status (best_practice, promising, noted, none)
 
     @classmethod
     def make(cls, number: int, doc: DocumentRecord, chunk: ChunkRecord) -> Citation:
         return cls(number, doc.id, chunk.id, doc.title, doc.source, doc.country, doc.region, chunk.page_start,
-                   chunk.page_end, chunk.char_start, chunk.char_end, chunk.text, doc.actor_type)
+                   chunk.page_end, chunk.char_start, chunk.char_end, chunk.text, doc.actor_type, doc.curation)
 
     def label(self) -> str:
         """[title, source, page] as readers see it."""
@@ -37,7 +38,12 @@ class Citation:
         parts = [self.title, who]
         if self.page is not None:
             parts.append(f"p. {self.page}" if self.page_end in (None, self.page) else f"pp. {self.page}–{self.page_end}")
+        if self.curation in CURATED:
+            parts.append(CURATED[self.curation])
         return ", ".join(parts)
+
+
+CURATED = {"best_practice": "curated as best practice", "promising": "curated as promising"}
 
 
 def source_with_country(source: str, country: str, actor_type: str) -> str:

@@ -56,6 +56,8 @@ class SynthesisOptions:
     max_passages: int = 60  # passages kept (the most relevant)
     per_document: int = 3  # … at most this many from one document
     label_bonus: float = 0.2  # added to a passage's relevance when its document carries the topic's label
+    # curated content is preferred a little (its sentences pass the relevance floor more easily)
+    curation_bonus: dict[str, float] = field(default_factory=lambda: {"best_practice": 0.05, "promising": 0.02})
     sentences_per_document: int = 3  # sentences clustered, at most this many from one document
     max_sentences: int = 60  # sentences clustered into sub-themes (the most relevant)
     subthemes: int | None = None  # None: chosen by silhouette between 2 and 5
@@ -217,7 +219,8 @@ class Synthesizer:
         matrix = self.folder.embedder(self.space).encode(texts) if texts else np.zeros((0, 1), np.float32)
         vecs = {k: matrix[n] for n, k in enumerate(keys)}
         rel = {k: float(matrix[n] @ topic_vec) + 0.15 * _share_matched(patterns, texts[n])
-               + (opts.label_bonus if passages[k[0]].on_label else 0.0) for n, k in enumerate(keys)}
+               + (opts.label_bonus if passages[k[0]].on_label else 0.0)
+               + opts.curation_bonus.get(passages[k[0]].doc.curation, 0.0) for n, k in enumerate(keys)}
         return vecs, rel
 
     @staticmethod

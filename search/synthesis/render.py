@@ -65,6 +65,12 @@ def who(source: str, country: str, actor_type: str, title: str = "") -> str:
     return source_with_country(source, country, actor_type) if source or not title else title
 
 
+def _curated(s: Synthesis, number: int) -> str:
+    """" (best practice)" after a source whose cited document a curator marked so."""
+    status = s.citation(number).curation
+    return {"best_practice": " (best practice)", "promising": " (promising)"}.get(status, "")
+
+
 def quoted(text: str) -> str:
     return text if text[:1] in "“\"" else f"“{text}”"
 
@@ -98,7 +104,8 @@ def render_markdown(s: Synthesis) -> str:
         if sub.initiatives:
             out += ["", "### Initiatives", ""]
         for it in sub.initiatives:
-            out.append(f"- **{_md(it.who())}**: {_md(quoted(it.sentence.text))} [{it.sentence.citation}]")
+            mark = _curated(s, it.sentence.citation)
+            out.append(f"- **{_md(it.who())}**{mark}: {_md(quoted(it.sentence.text))} [{it.sentence.citation}]")
         out.append("")
     out += ["## Gaps", "", _md(regions_line(s))]
     for heading, items in gap_sections(s):
@@ -160,8 +167,8 @@ def render_html(s: Synthesis) -> str:
         if sub.initiatives:
             out.append("<h3>Initiatives</h3><ul>")
             for it in sub.initiatives:
-                out.append(f"<li><strong>{_e(it.who())}</strong>: {_e(quoted(it.sentence.text))}"
-                           f"{_cite_html(it.sentence.citation)}</li>")
+                out.append(f"<li><strong>{_e(it.who())}</strong>{_e(_curated(s, it.sentence.citation))}: "
+                           f"{_e(quoted(it.sentence.text))}{_cite_html(it.sentence.citation)}</li>")
             out.append("</ul>")
     out.append(f"<h2>Gaps</h2><p>{_e(regions_line(s))}</p>")
     for heading, items in gap_sections(s):

@@ -233,3 +233,16 @@ def test_the_template_has_a_section_per_signal(tmp_path: Path):
     assert subprocess.run([*CWG, "template", "--format", "docx", "--out", str(out)], cwd=ROOT).returncode == 0
     headings = [p.text for p in Document(str(out)).paragraphs if p.style.name == "Heading 1"]
     assert headings == [s.name for s in signals.signals]
+
+
+def test_syntheses_mark_curated_sources(seeded_index):
+    from search.synthesis.model import Citation
+
+    store = seeded_index.store
+    store.curate("unicef-law", "best_practice", "The model law", "secretariat")
+    doc = store.document("unicef-law")
+    chunk = store.chunks_of("unicef-law")[0]
+    citation = Citation.make(1, doc, chunk)
+    assert citation.curation == "best_practice" and citation.label().endswith("curated as best practice")
+    other = Citation.make(2, store.document("malawi-teachers"), store.chunks_of("malawi-teachers")[0])
+    assert "curated" not in other.label()
