@@ -23,7 +23,8 @@ def rescore(store: Store, signals_path: Path | str | None = None) -> RescoreRepo
     signals: SignalSet = load_signals(signals_path)
     with store.snapshot():
         profiles = {doc_id: assess(text, spans, signals) for doc_id, text, spans in store.quality_inputs()}
-    store.write_quality(profiles, signals.version)
+    store.write_quality(profiles, signals.version,
+                        path=str(Path(signals_path).resolve()) if signals_path is not None else "")
     bands: dict[str, int] = {"high": 0, "medium": 0, "low": 0}
     for profile in profiles.values():
         bands[quality_band(profile.score)] += 1
@@ -44,3 +45,13 @@ def quality_json(store: Store, document_id: str, signals_path: Path | str | None
         out.append({"id": signal.id, "name": signal.name, "found": found, "evidence": evidence,
                     "hint": None if found else signal.hint})
     return {"score": doc.quality, "band": quality_band(doc.quality), "signals": out}
+
+
+def rescore_if_custom(store: Store) -> RescoreReport | None:
+    """After documents were added: when the index was scored with a signals file of its own
+    (`cwg tag --signals FILE`), score again with that file (new documents were scored with the shipped one).
+    None when the shipped signals are in use."""
+    path = store.quality_signals_path()
+    if not path:
+        return None
+    return rescore(store, path)

@@ -244,6 +244,9 @@ def retag_if_tagged(folder: IndexFolder) -> TagReport | None:
     """After documents were added or changed: tag again with the taxonomy the index was last tagged
     with, so labels (and the filters and facets built on them) cover every document. None when the
     index was never tagged."""
+    from search.characterization.quality import rescore_if_custom
+
+    rescore_if_custom(folder.store)  # documents just added get the index's own quality signals
     if tagging_state(folder.store.conn) is None:
         return None
     return Tagger(folder, taxonomy_for(folder.store)).tag()

@@ -246,3 +246,24 @@ def test_syntheses_mark_curated_sources(seeded_index):
     assert citation.curation == "best_practice" and citation.label().endswith("curated as best practice")
     other = Citation.make(2, store.document("malawi-teachers"), store.chunks_of("malawi-teachers")[0])
     assert "curated" not in other.label()
+
+
+def test_a_signals_file_of_its_own_scores_later_documents_too(seeded_index, tmp_path: Path):
+    from ingest.quality import assess, default_signals_path, load_signals
+    from search.characterization.quality import rescore
+    from search.characterization.tagging import retag_if_tagged
+
+    custom = tmp_path / "signals.yaml"  # only figures count
+    text = default_signals_path().read_text(encoding="utf-8")
+    custom.write_text(text.replace("weight: ", "weight: 0.0 #").replace(
+        "    needs: figure\n    cues: []", "    needs: figure\n    cues: []\n    weight: 1.0"), encoding="utf-8")
+    signals = load_signals(custom)
+    assert [s.weight for s in signals.signals if s.weight] == [1.0]
+    report = rescore(seeded_index.store, custom)
+    assert report.documents == 3
+    new = tmp_path / "new.md"
+    new.write_text("# Reach\n\nThe campaign reached 12,000 pupils in 40 schools in 2023.", encoding="utf-8")
+    IndexWriter(seeded_index).ingest([new])
+    retag_if_tagged(seeded_index)
+    doc = next(d for d in seeded_index.store.documents() if d.file_name == "new.md")
+    assert doc.quality == assess(seeded_index.store.document_text(doc.id), None, signals).score == 1.0
