@@ -81,12 +81,52 @@ class SelectParams(FilterParams):
     format: Literal["json", "md", "html", "csv", "docx"] = "json"
 
 
+class EvidenceOut(BaseModel):
+    signal: str
+    text: str
+    page: int | None
+
+
+class LabelOut(BaseModel):
+    facet: str
+    label: str
+    name: str
+
+
+class SelectedOut(BaseModel):
+    document_id: str
+    title: str
+    source: str
+    country: str
+    actor_type: str
+    doc_type: str
+    meeting: str
+    date: str
+    quality: float | None
+    quality_band: str
+    curation: Status
+    curation_reason: str = Field(description="the curator's latest reason ('' when never curated)")
+    labels: list[LabelOut]
+    evidence: EvidenceOut | None = Field(description="the strongest evidence: results, evaluation, figures, "
+                                                     "lessons, initiative or objective, in that order")
+    link: str = Field(description="the document on the web page")
+
+
+class SelectResponse(BaseModel):
+    documents: list[SelectedOut]
+
+
 SELECT_TYPES = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8",
                 "csv": "text/csv; charset=utf-8",
                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
 
-@read_router.get("/select", summary="The reading list of the best content on a filter: curated best practice, "
+@read_router.get("/select", response_model=SelectResponse, responses={200: {
+    "description": "the reading list: JSON, or a file when `format` is md, html, csv or docx",
+    "content": {"application/json": {}, **{media: {"schema": {"type": "string"}} for media in (
+        "text/markdown; charset=utf-8", "text/html; charset=utf-8", "text/csv; charset=utf-8",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")}}}},
+    summary="The reading list of the best content on a filter: curated best practice, "
                                     "then promising, then by quality (min_quality, curation and every filter apply)")
 async def get_select(params: Annotated[SelectParams, Query()], service: ServiceDep) -> Any:
     from search.characterization.render_repository import (

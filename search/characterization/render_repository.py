@@ -68,18 +68,20 @@ def select_html(entries: list[dict], filters: str) -> str:  # type: ignore[type-
 def select_docx(entries: list[dict], filters: str) -> bytes:  # type: ignore[type-arg]
     from docx import Document
 
+    from search.synthesis.render_docx import docx_text as t
+
     doc = Document()
-    doc.add_heading(f"Reading list: {filters or 'every document'}", level=0)
+    doc.add_heading(t(f"Reading list: {filters or 'every document'}"), level=0)
     doc.add_paragraph("Curated best practice first, then promising, then by quality score.")
     for e in entries:
         p = doc.add_paragraph(style="List Number")
-        p.add_run(str(e["title"])).bold = True
-        p.add_run(f", {_who(e)}; quality {_quality(e)}")
+        p.add_run(t(str(e["title"]))).bold = True
+        p.add_run(t(f", {_who(e)}; quality {_quality(e)}"))
         badge = _BADGES.get(str(e["curation"]))
         if badge:
-            p.add_run(f"; {badge}: {e['curation_reason']}").italic = True
+            p.add_run(t(f"; {badge}: {e['curation_reason']}")).italic = True
         if e.get("evidence"):
-            doc.add_paragraph(f"“{' '.join(str(e['evidence']['text']).split())}”", style="List Bullet")
+            doc.add_paragraph(t(f"“{' '.join(str(e['evidence']['text']).split())}”"), style="List Bullet")
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
@@ -134,6 +136,8 @@ def template_markdown(signals) -> str:  # type: ignore[no-untyped-def]
 def template_docx(signals) -> bytes:  # type: ignore[no-untyped-def]
     from docx import Document
 
+    from search.synthesis.render_docx import docx_text
+
     doc = Document()
     doc.add_heading("Contribution to the Council Working Group on Child Online Protection", level=0)
     for line in ("Submitted by: (member state or organisation)", "Meeting: (e.g. CWG-COP-21)",
@@ -142,8 +146,8 @@ def template_docx(signals) -> bytes:  # type: ignore[no-untyped-def]
     doc.add_paragraph("Each heading below is what readers of the repository look for. A contribution that answers "
                       "them is easier to find, to compare and to select as a good practice.")
     for s in signals.signals:
-        doc.add_heading(s.name, level=1)
-        doc.add_paragraph(f"{s.question} {s.hint}").runs[0].italic = True
+        doc.add_heading(docx_text(s.name), level=1)
+        doc.add_paragraph(docx_text(f"{s.question} {s.hint}")).runs[0].italic = True
         doc.add_paragraph("…")
     buffer = io.BytesIO()
     doc.save(buffer)

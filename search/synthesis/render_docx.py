@@ -12,9 +12,12 @@ from search.synthesis.render import METHOD_NOTE, gap_sections, quoted, regions_l
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _t(text: str) -> str:
+def docx_text(text: str) -> str:
     """Text Word can store: characters XML 1.0 forbids (NUL, most control characters) are dropped."""
     return _NOT_XML.sub("", text)
+
+
+_t = docx_text
 
 
 def _marker(paragraph, number: int) -> None:  # type: ignore[no-untyped-def]
