@@ -17,7 +17,13 @@ from api.repository_commands import (  # noqa: F401 (re-exported for the CLI)
     cmd_template,
 )
 from api.settings import Settings
-from api.synthesis_commands import cmd_matrix, cmd_synthesize, cmd_tag  # noqa: F401 (re-exported for the CLI)
+from api.synthesis_commands import (  # noqa: F401 (re-exported for the CLI)
+    cmd_matrix,
+    cmd_meetings,
+    cmd_synthesize,
+    cmd_tag,
+    cmd_trends,
+)
 from index.embedders import spaces_for_model
 from index.filters import Filters
 from index.folder import IndexFolder

@@ -41,6 +41,19 @@ def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                    help="taxonomy YAML, for label names and order (default: the one `cwg tag` used)")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal")
 
+    p = with_index(sub.add_parser("meetings", help="the group's meetings in date order, with their documents "
+                                                   "and whether their theme focus is covered"))
+    p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML (default: the shipped one)")
+    p.add_argument("--json", action="store_true")
+
+    p = with_index(sub.add_parser("trends", help="documents per label per meeting or year, with shares"))
+    p.add_argument("--facet", choices=("theme", "risk", "audience", "initiative_type", "actor_type"), default="theme")
+    p.add_argument("--by", choices=("meeting", "year"), default="meeting")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
+    p.add_argument("--format", choices=("md", "csv", "json", "png", "svg"), default="md")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for png)")
+    p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML, for the dates of meetings")
+
     p = with_index(sub.add_parser("synthesize", help="grounded thematic synthesis with citations"))
     p.add_argument("topic", metavar="TOPIC", help="a taxonomy label (id or name) or free text")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
@@ -171,3 +184,51 @@ def llm_settings(settings: Settings):  # type: ignore[no-untyped-def]
         raise UsageError("rewriting needs an OpenAI-compatible endpoint: set CWG_LLM_URL and CWG_LLM_MODEL "
                          "(and CWG_LLM_KEY if it needs one)")
     return LlmSettings(settings.llm_url, settings.llm_model, settings.llm_key)
+
+
+def cmd_meetings(args: argparse.Namespace, settings: Settings) -> int:
+    from search.characterization.meetings import load_meetings, meeting_summaries
+    from search.characterization.tagging import taxonomy_for
+
+    meetings = load_meetings(args.meetings)
+    folder = _open(args, settings)
+    try:
+        taxonomy = taxonomy_for(folder.store)
+        rows = [s.to_json(taxonomy) for s in meeting_summaries(folder.store, taxonomy, meetings)]
+    finally:
+        folder.close()
+    if args.json:
+        print_json({"meetings": rows})
+        return EXIT_OK
+    for m in rows:
+        focus = ", ".join(f"{f['name']} ({'covered by ' + str(f['documents']) if f['covered'] else 'not covered'})"
+                          for f in m["focus"]) or "-"  # type: ignore[attr-defined]
+        kinds = ", ".join(f"{k} {n}" for k, n in m["actor_types"].items()) or "-"  # type: ignore[attr-defined]
+        flag = "" if m["in_file"] else "  (not in the meetings file)"
+        print(f"{m['id']:12} {m['date'] or '?':10} {m['status']:7} {m['documents']:3} documents  focus: {focus}; "
+              f"by: {kinds}{flag}")
+    return EXIT_OK
+
+
+def cmd_trends(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from search.characterization.meetings import load_meetings, trends
+    from search.characterization.render_trends import trends_chart, trends_csv, trends_markdown
+    from search.characterization.tagging import taxonomy_for
+
+    filters = Filters.parse(args.where)
+    meetings = load_meetings(args.meetings)
+    folder = _open(args, settings)
+    try:
+        data = trends(folder.store, taxonomy_for(folder.store), args.facet, args.by, filters, meetings)
+    finally:
+        folder.close()
+    if args.format in ("png", "svg"):
+        chart = trends_chart(data, args.format)
+        _write(args.out, chart if args.format == "png" else chart.decode("utf-8"))
+        return EXIT_OK
+    text = {"md": lambda: trends_markdown(data), "csv": lambda: trends_csv(data),
+            "json": lambda: json.dumps(data, ensure_ascii=False, indent=2) + "\n"}[args.format]()
+    _write(args.out, text)
+    return EXIT_OK
