@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import read_routes, repository_routes, synthesis_routes, write_routes
+from api import feed_routes, read_routes, repository_routes, synthesis_routes, write_routes
 from api.service import Service
 from api.settings import Settings
 from api.uploads import CHECK_ROUTES, UPLOAD_ROUTES, UploadGuard
@@ -70,6 +70,7 @@ def create_app(settings: Settings, folder: IndexFolder | None = None) -> FastAPI
     app.include_router(read_routes.health_router)
     app.include_router(read_routes.router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
     app.include_router(synthesis_routes.router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
+    app.include_router(feed_routes.router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
     app.include_router(repository_routes.read_router,
                        **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
     app.include_router(repository_routes.curator_router)

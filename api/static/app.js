@@ -135,8 +135,18 @@ function show(view) {
   if (view !== "document") state.lastView = view;
 }
 
+// The feed of new documents for the current search and filters (GET /feeds/documents.atom).
+function updateFollowLink() {
+  const params = new URLSearchParams();
+  if (state.q) params.set("q", state.q);
+  for (const [name, value] of filterParams()) params.append(name, value);
+  const link = $("follow");
+  if (link) link.href = "/feeds/documents.atom" + (params.toString() ? `?${params}` : "");
+}
+
 async function run(push) {
   writeUrl(push);
+  updateFollowLink();
   show("results");
   const status = $("status");
   status.textContent = "Searching…";
@@ -376,5 +386,6 @@ document.addEventListener("DOMContentLoaded", () => {
     if (e.key === "/" && document.activeElement.tagName !== "INPUT") { e.preventDefault(); $("q").focus(); }
   });
   window.addEventListener("popstate", () => { readUrl(); run(false); });
-  run(false);
+  const linked = new URLSearchParams(window.location.search).get("document");  // a feed entry or a reading list
+  run(false).then(() => { if (linked) openDocument(linked); });
 });

@@ -161,3 +161,15 @@ def test_a_curator_marks_best_practice_and_readers_see_the_card(page: Page, seed
         expect(page.locator("#status")).to_contain_text("best practice first")
         history = httpx.get(base + "/documents/philippines-helpline/curation").json()
         assert [e["status"] for e in history["history"]] == ["best_practice"]
+
+
+def test_follow_this_search_and_open_a_linked_document(page: Page, settings: Settings, seeded_index) -> None:
+    with live_server(create_app(settings, seeded_index)) as base:
+        page.goto(base + "/?q=helpline&country=Philippines")
+        expect(page.locator("#results .card").first).to_be_visible()
+        href = page.locator("#follow").get_attribute("href") or ""
+        assert href.startswith("/feeds/documents.atom?") and "q=helpline" in href and "country=Philippines" in href
+        feed = httpx.get(base + href)
+        assert feed.status_code == 200 and b"A national helpline" in feed.content
+        page.goto(base + "/?document=philippines-helpline")  # the link of a feed entry
+        expect(page.locator("#document-heading")).to_have_text("A national helpline")

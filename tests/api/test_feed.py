@@ -1,0 +1,48 @@
+"""The Atom feed of new documents: valid Atom, the same filters and `q` as /search, newest first, entries
+linking to the document on the page with their characterization, and the read rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from lxml import etree
+
+from api.app import create_app
+from api.settings import Settings
+from tests.api.conftest import API_KEY, AUTH
+
+A = "{http://www.w3.org/2005/Atom}"
+
+
+def _entries(xml: bytes) -> list[etree._Element]:
+    root = etree.fromstring(xml)
+    assert root.tag == f"{A}feed"
+    for required in ("id", "title", "updated"):
+        assert root.find(f"{A}{required}") is not None, required
+    entries = root.findall(f"{A}entry")
+    for e in entries:
+        assert all(e.find(f"{A}{x}") is not None for x in ("id", "title", "updated", "link", "summary"))
+    return entries
+
+
+def test_the_feed_follows_filters_and_queries(seeded_index, tmp_path: Path):
+    store = seeded_index.store
+    newest = sorted(store.documents(), key=lambda d: (d.added_at, d.id), reverse=True)
+    with TestClient(create_app(Settings(index=tmp_path / "ix", api_keys=(API_KEY,)), seeded_index)) as client:
+        every = client.get("/feeds/documents.atom")
+        assert every.status_code == 200 and every.headers["content-type"].startswith("application/atom+xml")
+        entries = _entries(every.content)
+        assert [e.find(f"{A}title").text for e in entries] == [d.title for d in newest]
+        malawi = _entries(client.get("/feeds/documents.atom", params={"country": "Malawi"}).content)
+        assert len(malawi) == 1
+        assert malawi[0].find(f"{A}link").get("href").endswith("/?document=malawi-teachers")
+        assert "Source: Malawi" in malawi[0].find(f"{A}summary").text
+        searched = _entries(client.get("/feeds/documents.atom", params={"q": "helpline", "limit": 2}).content)
+        assert 1 <= len(searched) <= 2
+        assert client.get("/feeds/documents.atom", params={"limit": 0}).status_code == 422
+        assert client.get("/feeds/documents.atom", params={"colour": "red"}).status_code == 422  # like /search
+    closed = Settings(index=tmp_path / "ix", api_keys=(API_KEY,), read_requires_key=True)
+    with TestClient(create_app(closed, seeded_index)) as client:
+        assert client.get("/feeds/documents.atom").status_code == 401
+        assert client.get("/feeds/documents.atom", headers=AUTH).status_code == 200
