@@ -18,6 +18,7 @@ from api.repository_commands import (  # noqa: F401 (re-exported for the CLI)
 )
 from api.settings import Settings
 from api.synthesis_commands import (  # noqa: F401 (re-exported for the CLI)
+    cmd_brief,
     cmd_matrix,
     cmd_meetings,
     cmd_synthesize,

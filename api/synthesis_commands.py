@@ -54,6 +54,13 @@ def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for png)")
     p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML, for the dates of meetings")
 
+    p = with_index(sub.add_parser("brief", help="briefing pack for a meeting: earlier contributions on its focus, "
+                                                "the synthesis, who has not contributed, its own contributions"))
+    p.add_argument("--meeting", required=True, metavar="ID", help="e.g. CWG-COP-21 (see `cwg meetings`)")
+    p.add_argument("--format", choices=("md", "html", "docx"), default="md")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
+    p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML (default: the shipped one)")
+
     p = with_index(sub.add_parser("synthesize", help="grounded thematic synthesis with citations"))
     p.add_argument("topic", metavar="TOPIC", help="a taxonomy label (id or name) or free text")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
@@ -231,4 +238,22 @@ def cmd_trends(args: argparse.Namespace, settings: Settings) -> int:
     text = {"md": lambda: trends_markdown(data), "csv": lambda: trends_csv(data),
             "json": lambda: json.dumps(data, ensure_ascii=False, indent=2) + "\n"}[args.format]()
     _write(args.out, text)
+    return EXIT_OK
+
+
+def cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
+    from search.characterization.meetings import load_meetings
+    from search.characterization.tagging import taxonomy_for
+    from search.synthesis.brief import brief, brief_docx, brief_html, brief_markdown
+
+    meetings = load_meetings(args.meetings)
+    if args.format == "docx" and args.out is None:
+        raise UsageError("--format docx needs --out FILE")
+    folder = _open(args, settings)
+    try:
+        data = brief(folder, taxonomy_for(folder.store), args.meeting, meetings)
+    finally:
+        folder.close()
+    render = {"md": brief_markdown, "html": brief_html, "docx": brief_docx}[args.format]
+    _write(args.out, render(data))
     return EXIT_OK

@@ -72,3 +72,30 @@ def test_charts_open(two_meetings):
     assert image.format == "PNG" and image.size[0] > 600
     svg = trends_chart(data, "svg").decode("utf-8")
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+
+
+@pytest.mark.slow
+def test_the_brief_cites_only_documents_that_exist(tagged_sample_index):
+    from docx import Document
+
+    from search.synthesis.brief import brief, brief_docx, brief_markdown
+
+    store = tagged_sample_index.store
+    taxonomy = load_taxonomy()
+    ids = {d.id for d in store.documents()}
+    upcoming = brief(tagged_sample_index, taxonomy, "CWG-COP-21", load_meetings())
+    assert upcoming["focus"] == [{"facet": "theme", "label": "regulatory_reporting",
+                                  "name": "Regulatory frameworks and reporting mechanisms"}]
+    carrying = {d.id for d in store.documents(Filters.parse(["theme=regulatory_reporting"]))}
+    assert upcoming["earlier"] and {e["document_id"] for e in upcoming["earlier"]} <= carrying
+    assert {c.document_id for c in upcoming["synthesis"].citations} <= ids and upcoming["own"] == []
+    assert set(upcoming["not_yet"]["regions"]) >= {"CIS"}  # no sample document from there at all
+    held = brief(tagged_sample_index, taxonomy, "cwg-cop-20", load_meetings())
+    assert {d["document_id"] for d in held["own"]} == ids and held["earlier"] == []  # nothing before it here
+    text = brief_markdown(upcoming)
+    assert "## What earlier meetings contributed" in text and "### Thematic synthesis" in text
+    assert any(p.text.startswith("Briefing pack") for p in Document(io.BytesIO(brief_docx(upcoming))).paragraphs)
+    with pytest.raises(MeetingsError, match="no meeting"):
+        brief(tagged_sample_index, taxonomy, "CWG-COP-99", load_meetings())
+    with pytest.raises(MeetingsError, match="no theme focus"):
+        brief(tagged_sample_index, taxonomy, "CWG-COP-19", load_meetings())
