@@ -32,7 +32,7 @@ log = logging.getLogger("cwg.api")
 STATIC = Path(__file__).resolve().parent / "static"
 # The page loads only its own files; nothing it shows can run script (defence in depth: it also
 # builds every piece of document text as text nodes).
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
             "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 DESCRIPTION = """Semantic search over CWG-COP contributions: ranked passages with citations, facets,
 similar initiatives in other countries, and the documents themselves.

@@ -182,3 +182,40 @@ async def post_check(file: Annotated[UploadFile, File(description="the draft: PD
         return await run_in_threadpool(check, service.folder, FilePath(name), data, name)
     except LoadError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{name}: {exc}") from None
+
+
+# --- trends ------------------------------------------------------------------------------------------
+class TrendsParams(FilterParams):
+    facet: Literal["theme", "risk", "audience", "initiative_type", "actor_type"] = "theme"
+    by: Literal["meeting", "year"] = "meeting"
+    format: Literal["json", "png", "svg", "csv", "md"] = "json"
+
+
+TREND_TYPES = {"png": "image/png", "svg": "image/svg+xml", "csv": "text/csv; charset=utf-8",
+               "md": "text/markdown; charset=utf-8"}
+
+
+@read_router.get("/trends", responses={200: {
+    "description": "documents per label per period: JSON, or a chart (png, svg) or a table (csv, md)",
+    "content": {"application/json": {}, **{media: {"schema": {"type": "string"}} for media in TREND_TYPES.values()}}}},
+    summary="Documents per label (or kind of contributor) per meeting or year, with shares, for these filters")
+async def get_trends(params: Annotated[TrendsParams, Query()], service: ServiceDep) -> Any:
+    from search.characterization.meetings import load_meetings, trends
+    from search.characterization.render_trends import trends_chart, trends_csv, trends_markdown
+    from search.characterization.tagging import taxonomy_for
+
+    folder = service.folder
+    filters = to_filters(params)
+
+    def run() -> Any:
+        data = trends(folder.store, taxonomy_for(folder.store), params.facet, params.by, filters, load_meetings())
+        if params.format == "json":
+            return data
+        if params.format in ("png", "svg"):
+            return trends_chart(data, params.format)
+        return trends_csv(data) if params.format == "csv" else trends_markdown(data)
+
+    result = await run_in_threadpool(run)
+    if params.format == "json":
+        return result
+    return Response(result, media_type=TREND_TYPES[params.format])

@@ -129,7 +129,30 @@ async function showReadingList() {
   }
 }
 
+// The chart of themes per meeting for the current filters (GET /trends?format=svg), fetched with the read
+// key when the server asks for one, shown as an image.
+async function showTrends() {
+  const figure = $("trends-figure");
+  const params = new URLSearchParams([["facet", "theme"], ["by", "meeting"], ["format", "svg"], ...filterParams()]);
+  const headers = {};
+  const key = sessionStorage.getItem("cwg-api-key");
+  if (key) headers.Authorization = `Bearer ${key}`;
+  $("trends-caption").textContent = "Loading the chart…";
+  figure.hidden = false;
+  try {
+    const response = await fetch(`/trends?${params}`, { headers });
+    if (!response.ok) throw new Error(response.statusText);
+    const blob = await response.blob();
+    $("trends-chart").src = URL.createObjectURL(blob);
+    $("trends-caption").textContent = "Share of each meeting's documents per theme, for the current filters.";
+  } catch (err) {
+    $("trends-caption").textContent = `No chart: ${err.message}`;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const button = $("reading-list");
   if (button) button.addEventListener("click", showReadingList);
+  const trendsButton = $("trends-button");
+  if (trendsButton) trendsButton.addEventListener("click", showTrends);
 });

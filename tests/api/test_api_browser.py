@@ -173,3 +173,13 @@ def test_follow_this_search_and_open_a_linked_document(page: Page, settings: Set
         assert feed.status_code == 200 and b"A national helpline" in feed.content
         page.goto(base + "/?document=philippines-helpline")  # the link of a feed entry
         expect(page.locator("#document-heading")).to_have_text("A national helpline")
+
+
+def test_themes_over_time_on_the_page(page: Page, settings: Settings, seeded_index) -> None:
+    with live_server(create_app(settings, seeded_index)) as base:
+        page.goto(base + "/?country=Malawi")
+        expect(page.locator("#status")).to_contain_text("match these filters")
+        page.locator("#trends-button").click()
+        expect(page.locator("#trends-caption")).to_contain_text("for the current filters")
+        page.wait_for_function("() => { const img = document.getElementById('trends-chart'); "
+                               "return img.complete && img.naturalWidth > 0; }", timeout=10_000)

@@ -46,3 +46,16 @@ def test_the_feed_follows_filters_and_queries(seeded_index, tmp_path: Path):
     with TestClient(create_app(closed, seeded_index)) as client:
         assert client.get("/feeds/documents.atom").status_code == 401
         assert client.get("/feeds/documents.atom", headers=AUTH).status_code == 200
+
+
+def test_trends_over_http(seeded_index, tmp_path: Path):
+    with TestClient(create_app(Settings(index=tmp_path / "ix", api_keys=(API_KEY,)), seeded_index)) as client:
+        data = client.get("/trends", params={"facet": "actor_type", "by": "meeting"}).json()
+        assert [(p["period"], p["documents"]) for p in data["periods"]] == [("CWG-COP-19", 1), ("CWG-COP-20", 2)]
+        only = client.get("/trends", params={"facet": "actor_type", "country": "Malawi"}).json()
+        assert [(p["period"], p["counts"]) for p in only["periods"]] == [("CWG-COP-20", {"member_state": 1})]
+        svg = client.get("/trends", params={"format": "svg"})
+        assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+        png = client.get("/trends", params={"format": "png"})
+        assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+        assert client.get("/trends", params={"facet": "colour"}).status_code == 422
