@@ -40,11 +40,19 @@ CHECK_SETTINGS = dict(deadline=None, database=None, derandomize=True,
 #   number as `country` sends the string of its JSON, which is a valid country text (the server cannot and
 #   need not tell), so schemathesis's negative-data check is off for the two upload operations; their
 #   real refusals (bad enums, dates, languages, sizes, keys) are tested in tests/api/test_api_upload*.py.
+# - a filter field is an array of strings in the query string: the "negative" case that turns it into an
+#   integer sends `country=5`, which is the valid array ["5"] on the wire, and schemathesis' reading of the
+#   non-blank pattern (an ECMA character class) differs from the server's; so the negative-data check is off
+#   for the GET operations that take filters, and their refusals (blank, too long, unknown field, bad
+#   min_quality or curation, control characters) are tested one by one in tests/api/test_api_read.py.
+FILTERED_GETS = r"^/(search|similar|documents|facets|select|trends|feeds/documents\.atom)$"
 CONFIG = SchemathesisConfig.from_dict({"auth": {"openapi": {"HTTPBearer": {"bearer": API_KEY}}}, "operations": [
     {"include-method": "POST", "include-path": "/documents",
      "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", 400, 401, 403, 404]},
                 "negative_data_rejection": {"enabled": False}}},
     {"include-method": "PUT", "include-path-regex": "^/documents/.*/file$",
+     "checks": {"negative_data_rejection": {"enabled": False}}},
+    {"include-method": "GET", "include-path-regex": FILTERED_GETS,
      "checks": {"negative_data_rejection": {"enabled": False}}}]})
 
 

@@ -45,6 +45,8 @@ def test_filters_apply_before_ranking(client: TestClient) -> None:
     {"q": ""}, {"q": "   "}, {"q": "x", "k": 0}, {"q": "x", "k": 101}, {"q": "x", "k": "ten"}, {"q": "x", "k": "false"},
     {"q": "x", "per_source": 0}, {"q": "x", "mode": "fuzzy"}, {"q": "x", "date_from": "last week"},
     {"q": "x", "country": ""}, {"q": "x", "colour": "red"}, {},
+    {"q": "x", "country": " "}, {"q": "x", "country": "a" * 201}, {"q": "x", "min_quality": 2},
+    {"q": "x", "min_quality": "high"}, {"q": "x", "curation": "excellent"}, {"q": "x", "language": "\x0b"},
 ])
 def test_bad_search_requests_get_422_with_a_reason(client: TestClient, params: dict) -> None:
     r = client.get("/search", params=params)
