@@ -82,18 +82,21 @@ def select(folder: IndexFolder, taxonomy: Taxonomy, filters: Filters | None = No
 
 
 def _new_passages(folder: IndexFolder, texts: list[str], vectors: np.ndarray, own_ids: set[int],
-                  limit: int = 5) -> list[dict[str, object]]:
-    """The passages whose closest passage in any other document is below `NEW_BELOW` (most novel first)."""
-    space = folder.spaces[0]
-    index = folder.vector_index(space)
+                  limit: int = 5, examined: int = 200) -> list[dict[str, object]]:
+    """The passages whose closest passage in any other document is below `NEW_BELOW` (most novel first).
+    Each passage asks the vector index for its nearest neighbours (its own document's passages skipped), so
+    the cost does not grow with the repository; at most `examined` passages are looked at."""
+    index = folder.vector_index(folder.spaces[0])
     if len(vectors) == 0 or len(index) == 0:
         return []
-    others = np.array([i for i, c in enumerate(index.ids.tolist()) if c not in own_ids], dtype=np.int64)
-    if len(others) == 0:
-        return [{"text": t, "closest": 0.0} for t in texts[:limit]]
-    closest = (vectors @ index.matrix[others].T).max(axis=1)
-    order = np.argsort(closest)
-    return [{"text": texts[i], "closest": round(float(closest[i]), 3)} for i in order
+    depth = min(len(own_ids) + 1, len(index))
+    closest = []
+    for vector in vectors[:examined]:
+        ids, scores = index.search(vector, depth)
+        others = [float(sc) for cid, sc in zip(ids.tolist(), scores.tolist()) if cid not in own_ids]
+        closest.append(others[0] if others else 0.0)
+    order = np.argsort(np.asarray(closest))
+    return [{"text": texts[i], "closest": round(closest[i], 3)} for i in order
             if closest[i] < NEW_BELOW and len(texts[i].split()) >= 12][:limit]
 
 
