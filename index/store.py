@@ -386,7 +386,7 @@ class Store:
               r.evidence.page if r.evidence else None, r.evidence.char_start if r.evidence else None,
               r.evidence.char_end if r.evidence else None) for r in profile.signals])
 
-    def write_quality(self, profiles: dict[str, QualityProfile], version: str = "", path: str | None = None) -> int:
+    def write_quality(self, profiles: dict[str, QualityProfile], path: str | None = None) -> int:
         """Store the quality profiles of these documents (one transaction); returns how many were written.
         `path`: the signals file they were scored with ("" for the shipped one; None leaves it as it was)."""
         with self.transaction("marks") as conn:
@@ -397,17 +397,11 @@ class Store:
                 if conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone():
                     self._write_quality(conn, doc_id, profile)
                     written += 1
-            if version:
-                conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('quality_signals', ?)", (version,))
         return written
 
     def quality_signals_path(self) -> str:
         """The signals file the index was last scored with by `cwg tag --signals` ("" for the shipped one)."""
         row = self.conn.execute("SELECT value FROM state WHERE key = 'quality_signals_path'").fetchone()
-        return str(row[0]) if row else ""
-
-    def quality_version(self) -> str:
-        row = self.conn.execute("SELECT value FROM state WHERE key = 'quality_signals'").fetchone()
         return str(row[0]) if row else ""
 
     def quality_signals(self, document_id: str) -> list[dict[str, object]]:

@@ -23,8 +23,7 @@ def rescore(store: Store, signals_path: Path | str | None = None) -> RescoreRepo
     signals: SignalSet = load_signals(signals_path)
     with store.snapshot():
         profiles = {doc_id: assess(text, spans, signals) for doc_id, text, spans in store.quality_inputs()}
-    store.write_quality(profiles, signals.version,
-                        path=str(Path(signals_path).resolve()) if signals_path is not None else "")
+    store.write_quality(profiles, path=str(Path(signals_path).resolve()) if signals_path is not None else "")
     bands: dict[str, int] = {"high": 0, "medium": 0, "low": 0}
     for profile in profiles.values():
         bands[quality_band(profile.score)] += 1
