@@ -104,10 +104,12 @@ def similar(params: Annotated[SimilarParams, Query()], service: ServiceDep) -> d
 
 @router.get("/documents", response_model=DocumentList, tags=["documents"], summary="List indexed documents")
 def list_documents(params: Annotated[DocumentListParams, Query()], service: ServiceDep) -> dict[str, Any]:
-    with service.folder.store.snapshot():
-        docs = service.folder.store.documents(to_filters(params))
-    page = docs[params.offset:params.offset + params.limit]
-    return {"total": len(docs), "documents": [document_out(d) for d in page]}
+    store = service.folder.store
+    with store.snapshot():
+        ids = store.document_ids(to_filters(params))
+        page = ids[params.offset:params.offset + params.limit]
+        docs = store.documents_by_id(page)
+    return {"total": len(ids), "documents": [document_out(docs[d]) for d in page if d in docs]}
 
 
 @router.get("/documents/{document_id}", response_model=DocumentDetail, responses=NOT_FOUND, tags=["documents"],
@@ -166,7 +168,7 @@ def facets(params: Annotated[FilterParams, Query()], service: ServiceDep) -> dic
     filters = to_filters(params)
     with store.snapshot():
         counts = facet_counts(store, filters=filters)
-        total = len(store.documents(filters))
+        total = len(store.document_ids(filters))
     return {"documents": total, "facets": _facets_json(counts)}
 
 

@@ -141,16 +141,19 @@ async def get_select(params: Annotated[SelectParams, Query()], service: ServiceD
     filters = to_filters(params)
     folder = service.folder
 
-    def run() -> list[dict[str, Any]]:
-        return [e.to_json() for e in select(folder, taxonomy_for(folder.store), filters, params.limit)]
-
-    entries = await run_in_threadpool(run)
-    if params.format == "json":
-        return {"documents": entries}
     described = "; ".join(f"{k}={v}" for k, v in params.pairs())
-    body: str | bytes = {"md": lambda: select_markdown(entries, described), "csv": lambda: select_csv(entries),
+
+    def run() -> tuple[list[dict[str, Any]], str | bytes]:  # reading and rendering, off the event loop
+        entries = [e.to_json() for e in select(folder, taxonomy_for(folder.store), filters, params.limit)]
+        if params.format == "json":
+            return entries, ""
+        return entries, {"md": lambda: select_markdown(entries, described), "csv": lambda: select_csv(entries),
                          "html": lambda: select_html(entries, described),
                          "docx": lambda: select_docx(entries, described)}[params.format]()
+
+    entries, body = await run_in_threadpool(run)
+    if params.format == "json":
+        return {"documents": entries}
     return Response(body, media_type=SELECT_TYPES[params.format],
                     headers={"Content-Disposition": f'attachment; filename="reading-list.{params.format}"'})
 
@@ -163,7 +166,7 @@ async def get_card(document_id: Annotated[DocumentId, Path()], service: ServiceD
     from search.characterization.tagging import taxonomy_for
 
     folder = service.folder
-    return await run_in_threadpool(card, folder, taxonomy_for(folder.store), document_id)
+    return await run_in_threadpool(lambda: card(folder, taxonomy_for(folder.store), document_id))
 
 
 @read_router.post("/check", responses={400: {"model": ErrorResponse, "description": "a file that cannot be read"}},

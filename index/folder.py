@@ -6,6 +6,7 @@ import fcntl
 import threading
 from pathlib import Path
 
+from index.batching import BatchingEncoder
 from index.embedders import SPACE_MODEL_IDS, Embedder, make_embedder, spaces_for_model
 from index.manifest import MANIFEST_NAME, IndexManifest
 from index.store import Store
@@ -26,6 +27,7 @@ class IndexFolder:
         self.manifest = manifest
         self.store = store
         self._embedders: dict[str, Embedder] = dict(embedders or {})
+        self._query_encoders: dict[str, BatchingEncoder] = {}
         self._vectors: dict[str, tuple[int, VectorIndex]] = {}
         self._lock = threading.Lock()
 
@@ -72,6 +74,14 @@ class IndexFolder:
                 self._embedders[space] = make_embedder(space, self.manifest.dtype)
             return self._embedders[space]
 
+    def query_encoder(self, space: str) -> BatchingEncoder:
+        """Encodes one query at a time from any thread, batching queries that arrive together."""
+        embedder = self.embedder(space)
+        with self._lock:
+            if space not in self._query_encoders:
+                self._query_encoders[space] = BatchingEncoder(embedder)
+            return self._query_encoders[space]
+
     def vector_index(self, space: str) -> VectorIndex:
         """The FAISS index of `space` for the store's current generation (memory, disk cache, rebuild)."""
         generation = self.store.generation()
@@ -95,6 +105,8 @@ class IndexFolder:
             self.vector_index(space)
 
     def close(self) -> None:
+        for encoder in self._query_encoders.values():
+            encoder.close()
         self.store.close()
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.filters import Filters
+from index.facet_table import FacetTable, read_facet_table
+from index.filters import LABEL_FACETS, Filters
 from index.schema import migrate
 from ingest.errors import NotFound
 from ingest.quality import QualityProfile, assess, quality_band
@@ -21,6 +22,7 @@ from ingest.records import CURATION_STATUSES, PreparedDocument
 
 # the latest status a curator gave the document `d` (NULL: never curated)
 CURRENT_CURATION = "SELECT cu.status FROM curation cu WHERE cu.document_id = d.id ORDER BY cu.seq DESC LIMIT 1"
+DOCUMENT_ORDER = "d.meeting, d.source, d.title, d.id"  # how documents are listed
 DOCUMENT_COLUMNS = ("id", "path", "file_name", "file_hash", "stored_file", "format", "title", "source",
                     "country", "region", "doc_type", "actor_type", "meeting", "date", "language", "pages", "extra",
                     "warnings", "entry", "added_at")
@@ -134,6 +136,7 @@ class Store:
         self._allowed: dict[tuple[object, ...], np.ndarray] = {}  # chunk ids per filter and generation
         self._owners: tuple[np.ndarray, np.ndarray, list[str]] = (np.zeros(0, np.int64), np.zeros(0, np.int32), [])
         self._owners_generation: int | None = None  # the generation `_owners` was read at
+        self._facet_table: tuple[tuple[int, int], FacetTable] | None = None
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
         self.conn.row_factory = sqlite3.Row
         # 16 KiB pages (set when the file is created): a vector row (1.5 KB MiniLM, 2 KB USE) then fits in
@@ -254,7 +257,7 @@ class Store:
         rows = self.conn.execute(
             f"SELECT {cols}, (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id) AS chunks, d.quality, "
             f"({CURRENT_CURATION}) AS curation "
-            f"FROM documents d WHERE {where} ORDER BY d.meeting, d.source, d.title, d.id", params
+            f"FROM documents d WHERE {where} ORDER BY {DOCUMENT_ORDER}", params
         ).fetchall()
         return [_document(r) for r in rows]
 
@@ -647,3 +650,57 @@ class Store:
 
     def chunk_count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    # --- facet counts and document sets, kept per state of the index --------------------------------
+    def facet_table(self) -> FacetTable:
+        """Every document's facet values as codes, read once per (generation, marks): facet counts over
+        any set of documents are then a few array operations (`FacetTable.counts`)."""
+        key = (self.generation(), self.marks_generation())
+        with self._counts_lock:
+            cached = self._facet_table
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        table = read_facet_table(self.conn, LABEL_FACETS)
+        with self._counts_lock:
+            self._facet_table = (key, table)
+        return table
+
+    def document_ids(self, filters: Filters) -> list[str]:
+        """Ids of the documents passing `filters`, in the order `documents` lists them; kept per filter and
+        state of the index (a page of a long list then reads only its own documents)."""
+        where, params = filters.to_sql("d")
+        key = ("documents", where, tuple(params), self.generation(), self.marks_generation())
+        with self._counts_lock:
+            cached = self._allowed.get(key)
+        if cached is not None:
+            return list(cached)
+        ids = [r[0] for r in self.conn.execute(f"SELECT d.id FROM documents d WHERE {where} "
+                                                f"ORDER BY {DOCUMENT_ORDER}", params)]
+        with self._counts_lock:
+            if len(self._allowed) >= 16:
+                self._allowed.pop(next(iter(self._allowed)))
+            self._allowed[key] = np.array(ids, dtype=object)
+        return ids
+
+    def chunk_documents(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """(codes, names): the document of chunk i is names[codes[i]]; code -1 for a chunk that is gone.
+        Array work over the map `chunk_owners` keeps per generation (no per-chunk Python)."""
+        self.chunk_owners([])  # reads the map when the generation is new
+        with self._counts_lock:
+            ids, codes, names = self._owners
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        if not len(ids):
+            return np.full(len(wanted), -1, dtype=np.int32), list(names)
+        pos = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+        return np.where(ids[pos] == wanted, codes[pos], -1).astype(np.int32), list(names)
+
+    def chunk_languages(self, chunk_ids: list[int]) -> list[str]:
+        """The language of each chunk's document, in the order given ('' for a chunk that is gone)."""
+        out: dict[int, str] = {}
+        for start in range(0, len(chunk_ids), 900):
+            part = chunk_ids[start:start + 900]
+            rows = self.conn.execute(
+                f"SELECT c.id, d.language FROM chunks c JOIN documents d ON d.id = c.document_id "
+                f"WHERE c.id IN ({','.join('?' * len(part))})", part).fetchall()
+            out.update((r[0], r[1]) for r in rows)
+        return [out.get(i, "") for i in chunk_ids]

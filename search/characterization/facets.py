@@ -7,18 +7,18 @@ need the counts to match another read (a search) run both inside one `store.snap
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from index.filters import LABEL_FACETS, Filters
-from index.store import CURRENT_CURATION, Store
-from ingest.quality import QUALITY_BAND_NAMES, quality_band
-from ingest.records import ACTOR_TYPES, CURATION_STATUSES, DOC_TYPES
-from search.characterization.tagging import tagging_state
+import numpy as np
 
-DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language")
-MARK_FACETS = ("quality_band", "curation")  # from the quality score and the latest curation status
+from index.facet_table import DOCUMENT_FACETS, MARK_FACETS
+from index.filters import Filters
+from index.store import Store
+from ingest.quality import QUALITY_BAND_NAMES
+from ingest.records import ACTOR_TYPES, CURATION_STATUSES, DOC_TYPES
+
+__all__ = ["DOCUMENT_FACETS", "MARK_FACETS", "FacetValue", "facet_counts"]
 
 
 @dataclass(frozen=True)
@@ -34,42 +34,22 @@ def facet_counts(store: Store, *, filters: Filters | None = None,
 
     Every document facet is present (possibly empty); a label facet is present only when the
     index holds labels of that facet. Empty values (unknown country, ...) are not counted.
+    The store keeps every document's values per state of the index (`Store.facet_table`), so a count
+    costs array operations, not a scan.
     """
-    where, params = (filters or Filters()).to_sql("d")
+    table = store.facet_table()
+    rows = None
+    if filters is not None and not filters.is_empty():
+        rows = table.rows(store.document_ids(filters))
     if document_ids is not None:
-        ids = sorted(set(document_ids))
-        where += f" AND d.id IN ({','.join('?' * len(ids))})" if ids else " AND 0"
-        params = [*params, *ids]
-    columns = ", ".join(f"d.{name}" for name in DOCUMENT_FACETS)
-    rows = store.conn.execute(f"SELECT d.id, {columns}, d.quality, ({CURRENT_CURATION}) FROM documents d "
-                              f"WHERE {where}", params).fetchall()
-    counters: dict[str, Counter[str]] = {name: Counter() for name in (*DOCUMENT_FACETS, *MARK_FACETS)}
-    for row in rows:
-        for i, name in enumerate(DOCUMENT_FACETS, start=1):
-            if row[i]:
-                counters[name][row[i]] += 1
-        band = quality_band(row[len(DOCUMENT_FACETS) + 1])
-        if band:
-            counters["quality_band"][band] += 1
-        counters["curation"][row[len(DOCUMENT_FACETS) + 2] or "none"] += 1
-    for facet in LABEL_FACETS:  # taxonomy labels, when some characterization has written them
-        if store.conn.execute("SELECT 1 FROM labels WHERE facet = ? LIMIT 1", (facet,)).fetchone():
-            counters[facet] = Counter()
-    label_rows = store.conn.execute(
-        f"SELECT l.facet, l.label, COUNT(DISTINCT l.document_id) FROM labels l "
-        f"JOIN documents d ON d.id = l.document_id "
-        f"WHERE l.facet IN ({','.join('?' * len(LABEL_FACETS))}) AND l.label != '' AND {where} "
-        f"GROUP BY l.facet, l.label", [*LABEL_FACETS, *params]).fetchall()
-    for facet, label, count in label_rows:
-        counters[facet][label] = int(count)
+        given = table.rows(set(document_ids))
+        rows = given if rows is None else rows[np.isin(rows, given)]
+    counts = table.counts(rows)
     names: dict[str, dict[str, str]] = {"doc_type": DOC_TYPES, "actor_type": ACTOR_TYPES, "curation": CURATION_STATUSES,
-                                        "quality_band": QUALITY_BAND_NAMES}
-    state = tagging_state(store.conn)
-    if state:
-        names.update(state.get("labels", {}))  # type: ignore[arg-type]
-    return {name: _ordered(counter, names.get(name, {})) for name, counter in counters.items()}
+                                        "quality_band": QUALITY_BAND_NAMES, **table.label_names}
+    return {name: _ordered(values, names.get(name, {})) for name, values in counts.items()}
 
 
-def _ordered(counter: Counter[str], names: dict[str, str]) -> list[FacetValue]:
+def _ordered(values: list[tuple[str, int]], names: dict[str, str]) -> list[FacetValue]:
     return [FacetValue(value, count, names.get(value, value))
-            for value, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
+            for value, count in sorted(values, key=lambda kv: (-kv[1], kv[0]))]

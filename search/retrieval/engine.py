@@ -80,10 +80,6 @@ class SearchEngine:
         self.settings = settings or RankingSettings()
 
     # --- candidate lists --------------------------------------------------------------------------
-    def dense(self, space: str, query: str, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        vector = self.folder.embedder(space).encode([query])[0]
-        return self.folder.vector_index(space).search(vector, k, allowed)
-
     def rank(self, query: str, *, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
              ) -> list[tuple[int, float]]:
         """(chunk id, score) best first, `k` deep (no diversification), among chunks passing `filters`."""
@@ -98,15 +94,18 @@ class SearchEngine:
             if len(allowed) == 0:
                 return []
         lists, names = [], []
+        # the query goes to the encoders first (they batch it with other requests' queries, on their own
+        # threads) and the lexical search runs while they work
+        spaces = self.folder.spaces if mode in ("hybrid", "dense") else ()
+        vectors = {space: self.folder.query_encoder(space).submit(query) for space in spaces}
         if mode in ("hybrid", "lexical") and query_terms(query):
             # Asked for lexical results alone, the user gets every match scored, however many.
             budget = 0 if mode == "lexical" else ROW_BUDGET
             lists.append(lexical_search(self.store, query, depth, filters, allowed=allowed, budget=budget))
             names.append("lexical")
-        if mode in ("hybrid", "dense"):
-            for space in self.folder.spaces:
-                lists.append(self.dense(space, query, depth, allowed))
-                names.append(space)
+        for space, vector in vectors.items():
+            lists.append(self.folder.vector_index(space).search(vector.result(), depth, allowed))
+            names.append(space)
         lists_nonempty = [(n, lst) for n, lst in zip(names, lists) if len(lst[0])]
         if not lists_nonempty:
             return []
@@ -143,15 +142,7 @@ class SearchEngine:
         return weights
 
     def _languages(self, ids: np.ndarray) -> list[str]:
-        out: dict[int, str] = {}
-        id_list = ids.tolist()
-        for start in range(0, len(id_list), 900):
-            part = id_list[start:start + 900]
-            rows = self.store.conn.execute(
-                f"SELECT c.id, d.language FROM chunks c JOIN documents d ON d.id = c.document_id "
-                f"WHERE c.id IN ({','.join('?' * len(part))})", part).fetchall()
-            out.update((r[0], r[1]) for r in rows)
-        return [out.get(i, "") for i in id_list]
+        return self.store.chunk_languages(ids.tolist())
 
     # --- the public search ------------------------------------------------------------------------
     def search(self, query: str, *, k: int = 10, filters: Filters | None = None, per_source: int | None = None,

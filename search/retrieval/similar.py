@@ -16,6 +16,8 @@ How two documents are compared (each step measured on the labelled pairs in benc
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +35,7 @@ SENTENCE_UNITS_UP_TO = 3  # a query document of at most this many passages is re
 TOP_UNITS = 3  # the query units whose best matches count
 HUB_NEIGHBOURS = 10
 HUB_REFERENCE = 4000  # documents a hubness is measured against (a sample above that)
+UNITS_KEPT = 512  # documents whose query units stay in memory (a few KB each)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,11 @@ class SimilarFinder:
         self.folder = folder
         self.store = folder.store
         self.weights = weights or SimilarWeights()
+        # A document's query units (its sentences, encoded) are the same every time it is asked about:
+        # kept per document version, so a repeated question re-encodes nothing (stored passage vectors
+        # are read from the store, never encoded again).
+        self._units: OrderedDict[tuple[object, ...], _Units] = OrderedDict()
+        self._units_lock = threading.Lock()
 
     def _space(self) -> str:
         # the English model where it exists (stronger within a language); cross-language initiatives
@@ -104,19 +112,34 @@ class SimilarFinder:
             pos = index.positions(np.asarray(allowed, dtype=np.int64))
             if len(pos) == 0:
                 return []
-            owners = self.store.chunk_owners(index.ids[pos].tolist())
-            docs = self.store.documents_by_id(sorted(set(owners.values())))
-            keep = np.array([owners.get(int(c)) in docs and owners[int(c)] != document_id
-                             and docs[owners[int(c)]].source_key != exclude for c in index.ids[pos]], dtype=bool)
+            codes, names = self.store.chunk_documents(index.ids[pos])
+            docs = self.store.documents_by_id(sorted({names[c] for c in np.unique(codes[codes >= 0]).tolist()}))
+            eligible = np.array([n in docs and n != document_id and docs[n].source_key != exclude for n in names]
+                                + [False], dtype=bool)  # the last entry answers code -1 (a chunk that is gone)
+            keep = eligible[codes]
             pos = pos[keep]
             if len(pos) == 0:
                 return []
-            cand_ids = index.ids[pos]
-            return self._rank(units, query_doc, cand_ids, index.matrix[pos], owners, docs, k)
+            return self._rank(units, query_doc, index.ids[pos], index.matrix[pos], codes[keep], names, docs, k)
 
     # --- the query side ----------------------------------------------------------------------------
     def _document_units(self, doc: DocumentRecord, space: str) -> _Units:
         chunks = self.store.chunks_of(doc.id)
+        # the units depend on the passages (ids, texts, places) and on the source (boilerplate names it)
+        key = (space, doc.source, tuple((c.id, c.content_hash, c.char_start, c.page_start) for c in chunks))
+        with self._units_lock:
+            units = self._units.get(key)
+            if units is not None:
+                self._units.move_to_end(key)
+                return units
+        units = self._read_units(doc, chunks, space)
+        with self._units_lock:
+            self._units[key] = units
+            while len(self._units) > UNITS_KEPT:
+                self._units.popitem(last=False)
+        return units
+
+    def _read_units(self, doc: DocumentRecord, chunks: list[ChunkRecord], space: str) -> _Units:
         if not chunks:
             return _Units([], np.zeros((0, self.folder.dimension(space)), np.float32), [], [])
         if len(chunks) > SENTENCE_UNITS_UP_TO:
@@ -146,18 +169,19 @@ class SimilarFinder:
 
     # --- ranking ----------------------------------------------------------------------------------
     def _rank(self, units: _Units, query_doc: DocumentRecord | None, cand_ids: np.ndarray, matrix: np.ndarray,
-              owners: dict[int, str], docs: dict[str, DocumentRecord], k: int) -> list[SimilarResult]:
+              codes: np.ndarray, names: list[str], docs: dict[str, DocumentRecord], k: int) -> list[SimilarResult]:
+        """Score the candidate documents; `codes[i]` names (in `names`) the document of candidate passage i."""
         w = self.weights
-        doc_of = np.array([owners[int(c)] for c in cand_ids], dtype=object)
-        uniq, inverse = np.unique(doc_of, return_inverse=True)
-        centroids = np.zeros((len(uniq), matrix.shape[1]), dtype=np.float32)
-        np.add.at(centroids, inverse, matrix)
+        uniq, inverse = np.unique(codes, return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        starts = np.searchsorted(inverse[order], np.arange(len(uniq)))
+        centroids = np.add.reduceat(matrix[order], starts, axis=0).astype(np.float32)  # per document, summed
         centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
         query = units.vectors.mean(axis=0)
         query /= max(float(np.linalg.norm(query)), 1e-9)
         centroid_sim = centroids @ query - w.hubness * _hubness(centroids)
         shortlist = np.argsort(-centroid_sim)[: max(k * SHORTLIST, 3 * k)]
-        labels = self.store.labels_of([str(uniq[d]) for d in shortlist] + ([query_doc.id] if query_doc else []))
+        labels = self.store.labels_of([names[uniq[d]] for d in shortlist] + ([query_doc.id] if query_doc else []))
         mine = labels.get(query_doc.id, set()) if query_doc else set()
         scored = []
         for d in shortlist:
@@ -165,11 +189,11 @@ class SimilarFinder:
             pair = units.vectors @ matrix[rows].T  # query units × candidate passages
             best = pair.max(axis=1)
             top = np.sort(best)[::-1][:TOP_UNITS]
-            theirs = labels.get(str(uniq[d]), set())
+            theirs = labels.get(names[uniq[d]], set())
             overlap = len(mine & theirs) / len(mine | theirs) if mine and theirs else 0.0
             score = w.centroid * float(centroid_sim[d]) + w.best_matches * float(top.mean()) + w.labels * overlap
             qi, ci = np.unravel_index(int(np.argmax(pair)), pair.shape)
-            scored.append((score, str(uniq[d]), int(cand_ids[rows[ci]]), int(qi)))
+            scored.append((score, names[uniq[d]], int(cand_ids[rows[ci]]), int(qi)))
         scored.sort(key=lambda t: -t[0])
         return self._results(scored, units, query_doc, docs, k)
 
