@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +23,7 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import feed_routes, read_routes, repository_routes, synthesis_routes, write_routes
-from api.service import Service
+from api.service import Service, request_threads
 from api.settings import Settings
 from api.uploads import CHECK_ROUTES, UPLOAD_ROUTES, UploadGuard
 from index.folder import IndexFolder
@@ -58,6 +59,7 @@ def create_app(settings: Settings, folder: IndexFolder | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = folder or IndexFolder.open(settings.index, dtype=settings.dtype)
+        to_thread.current_default_thread_limiter().total_tokens = request_threads(settings)
         try:
             app.state.service = await run_in_threadpool(Service.start, settings, opened)
             yield

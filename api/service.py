@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 
@@ -11,6 +12,8 @@ from api.settings import Settings
 from index.folder import IndexFolder
 from search.retrieval.engine import SearchEngine
 from search.retrieval.similar import SimilarFinder
+
+REQUEST_THREADS_PER_CORE = 16
 
 
 @dataclass
@@ -27,9 +30,31 @@ class Service:
     def start(cls, settings: Settings, folder: IndexFolder) -> Service:
         """Build the derived state now (FAISS, encoders) so the first request is not the slow one."""
         folder.refresh_vectors()
+        threads = encoder_threads(settings, len(folder.spaces))
         for space in folder.spaces:
-            folder.embedder(space).encode(["warm up"])
+            folder.embedder(space).set_threads(threads)
+            folder.query_encoder(space).encode("warm up")
         return cls(settings, folder, SearchEngine(folder), SimilarFinder(folder))
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def encoder_threads(settings: Settings, spaces: int) -> int:
+    """Each vector space's encoder runs on its own thread, at the same time as the others: together they
+    get the cores, not each of them (two encoders asking both of 2 cores ran slower than with one each,
+    bench/load_test.py)."""
+    return settings.encoder_threads or max(1, cores() // max(spaces, 1))
+
+
+def request_threads(settings: Settings) -> int:
+    """Threads serving requests. Most of a search's time is spent waiting for its encoder batch, so there
+    are enough threads for a batch of many queries; more only time-slice the GIL (bench/load_test.py)."""
+    return settings.request_threads or REQUEST_THREADS_PER_CORE * cores()
 
 
 def get_service(request: Request) -> Service:

@@ -38,6 +38,10 @@ class Settings:
     llm_url: str = ""
     llm_model: str = ""
     llm_key: str = field(default="", repr=False)
+    # The server's threads (0: sized to this machine's cores, see api/service.py): request threads (the
+    # reads and the Python work of each request) and each query encoder's forward-pass threads.
+    request_threads: int = 0
+    encoder_threads: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -67,6 +71,8 @@ class Settings:
             llm_url=llm_url,
             llm_model=env.get("CWG_LLM_MODEL", "").strip(),
             llm_key=env.get("CWG_LLM_KEY", "").strip(),
+            request_threads=_count("CWG_REQUEST_THREADS", env),
+            encoder_threads=_count("CWG_ENCODER_THREADS", env),
         )
 
 
@@ -87,6 +93,16 @@ def _positive(name: str, env: dict[str, str], default: float) -> float:
     if not math.isfinite(value) or value <= 0:
         raise _bad(name, env, f"a positive number (default {default:g})")
     return value
+
+
+def _count(name: str, env: dict[str, str], most: int = 1024) -> int:
+    """A whole number from 1 to `most`, or 0 when unset (the default is worked out later)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise _bad(name, env, f"a whole number from 1 to {most}")
+    return int(raw)
 
 
 def _flag(name: str, env: dict[str, str]) -> bool:

@@ -35,6 +35,8 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str], batch_size: int = 64,
                progress: Callable[[int], None] | None = None) -> np.ndarray: ...
 
+    def set_threads(self, threads: int) -> None: ...
+
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -86,6 +88,14 @@ class MiniLMEmbedder:
             self._model = MiniLMModel(Path(str(folder)), dtype)
         return self._model
 
+    def set_threads(self, threads: int) -> None:
+        """Threads for each forward pass (torch's setting is per process: the last caller's count holds)."""
+        self.threads = threads
+        if self._model is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+
     def encode(self, texts: Sequence[str], batch_size: int = 64,
                progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
@@ -112,6 +122,14 @@ class UseEmbedder:
         self.threads = threads
         self._model = None
 
+    def set_threads(self, threads: int) -> None:
+        """BLAS threads for each forward pass."""
+        self.threads = threads
+        if self._model is not None:
+            self._model.threads = threads
+            if self._model._backend is not None:
+                self._model._backend.threads = threads
+
     def encode(self, texts: Sequence[str], batch_size: int = 64,
                progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
@@ -137,6 +155,9 @@ class FakeEmbedder:
 
     def __init__(self, space: str = "minilm") -> None:
         self.space = space
+
+    def set_threads(self, threads: int) -> None:
+        pass  # one thread, always
 
     def encode(self, texts: Sequence[str], batch_size: int = 64,
                progress: Callable[[int], None] | None = None) -> np.ndarray:

@@ -88,3 +88,4 @@ def test_a_failed_pass_reaches_every_waiting_request_and_the_worker_goes_on() ->
     encoder.close()
     with pytest.raises(RuntimeError, match="closed"):
         encoder.submit("too late")
+
