@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import re
 from pathlib import Path
 
@@ -13,10 +12,10 @@ from ingest.encoding import decode_text
 from ingest.errors import LoadError
 from ingest.formats import detect_format
 from ingest.limits import Deadline, ReadLimits
+from ingest.pdf_text import MIN_PAGE_CHARS, read_pdf
 from ingest.records import Block, LoadedDocument
 from ingest.textclean import lines_to_blocks, normalize_text, repeated_margin_lines, strip_margins
 
-MIN_PAGE_CHARS = 16  # fewer extractable characters than this: the page has no text layer
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(---|\.\.\.)[ \t]*(\r?\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
@@ -69,36 +68,9 @@ def page_ranges(pages: list[int]) -> str:
 
 
 def load_pdf(data: bytes, deadline: Deadline | None = None) -> LoadedDocument:
-    import pypdf
-    from pypdf.errors import PdfReadError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")
-            except Exception as exc:  # missing AES support raises DependencyError
-                raise LoadError(f"encrypted PDF could not be opened: {exc}") from exc
-            if not ok:
-                raise LoadError("encrypted PDF: it needs a password; save an unprotected copy")
-        raw_pages = []
-        for number, page in enumerate(reader.pages, start=1):
-            if deadline is not None:
-                deadline.check(f"page {number}")
-            try:
-                raw_pages.append(page.extract_text() or "")
-            except Exception:  # one broken page must not lose the others
-                raw_pages.append("")
-        info = reader.metadata or {}
-        title = str(info.get("/Title") or "").strip() or None
-        author = str(info.get("/Author") or "").strip() or None
-    except LoadError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
-        raise LoadError(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
-    if not raw_pages:
-        raise LoadError("PDF has no pages")
+    """Pages by pdfium, pypdf where pdfium cannot read them (`ingest.pdf_text.read_pdf`)."""
+    read = read_pdf(data, deadline)
+    raw_pages, title, author = read.pages, read.title, read.author
     page_lines = [text.splitlines() for text in raw_pages]
     repeated = repeated_margin_lines(page_lines)
     blocks: list[Block] = []
