@@ -52,9 +52,10 @@ def status_for(exc: CwgError) -> int:
     return 400  # QueryError, ManifestError, LoadError: the request asked for something invalid
 
 
-def create_app(settings: Settings, folder: IndexFolder | None = None) -> FastAPI:
+def create_app(settings: Settings, folder: IndexFolder | None = None, *, prepare: bool = False) -> FastAPI:
     """The app for `settings`. With `folder`, serve that opened index (the caller closes it);
-    without, open `settings.index` when the app starts and close it when it stops."""
+    without, open `settings.index` when the app starts and close it when it stops. `prepare`: encode in
+    the background what first requests would wait for (`Service.prepare_in_background`; `cwg serve`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +63,8 @@ def create_app(settings: Settings, folder: IndexFolder | None = None) -> FastAPI
         to_thread.current_default_thread_limiter().total_tokens = request_threads(settings)
         try:
             app.state.service = await run_in_threadpool(Service.start, settings, opened)
+            if prepare:
+                app.state.service.prepare_in_background()
             yield
         finally:
             if folder is None:

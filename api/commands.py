@@ -239,7 +239,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("--port must be between 1 and 65535")
     folder = _open(args, settings)
     try:
-        app = create_app(settings, folder)
+        app = create_app(settings, folder, prepare=True)
         print(f"serving {folder.path} on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
         # keep idle connections 30 s (uvicorn's 5 s default races clients that reuse them under load)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=30)

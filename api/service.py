@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from index.folder import IndexFolder
 from search.retrieval.engine import SearchEngine
 from search.retrieval.similar import SimilarFinder
 
+log = logging.getLogger("cwg.api")
 REQUEST_THREADS_PER_CORE = 16
 
 
@@ -35,6 +37,24 @@ class Service:
             folder.embedder(space).set_threads(threads)
             folder.query_encoder(space).encode("warm up")
         return cls(settings, folder, SearchEngine(folder), SimilarFinder(folder))
+
+    def prepare_in_background(self) -> threading.Thread:
+        """Encode, at low priority, what the first requests would otherwise wait for: the sentences of the
+        short documents `similar` compares (kept on disk: done once per text, not per start)."""
+        def run() -> None:
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread only (Linux)
+            except (AttributeError, OSError):
+                pass
+            try:
+                prepared = self.similar.prepare()
+                log.info("prepared the query units of %d short documents for similar initiatives", prepared)
+            except Exception as exc:  # noqa: BLE001 - a warm-up that fails costs only speed; say so and stop
+                log.warning("preparing similar initiatives stopped: %s", exc)
+
+        thread = threading.Thread(target=run, name="prepare-similar", daemon=True)
+        thread.start()
+        return thread
 
 
 def cores() -> int:

@@ -137,6 +137,8 @@ class Store:
         self._owners: tuple[np.ndarray, np.ndarray, list[str]] = (np.zeros(0, np.int64), np.zeros(0, np.int32), [])
         self._owners_generation: int | None = None  # the generation `_owners` was read at
         self._facet_table: tuple[tuple[int, int], FacetTable] | None = None
+        self._languages: dict[int, str] = {}  # chunk id → its document's language, for one generation
+        self._languages_generation = -1
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
         self.conn.row_factory = sqlite3.Row
         # 16 KiB pages (set when the file is created): a vector row (1.5 KB MiniLM, 2 KB USE) then fits in
@@ -695,12 +697,24 @@ class Store:
         return np.where(ids[pos] == wanted, codes[pos], -1).astype(np.int32), list(names)
 
     def chunk_languages(self, chunk_ids: list[int]) -> list[str]:
-        """The language of each chunk's document, in the order given ('' for a chunk that is gone)."""
-        out: dict[int, str] = {}
-        for start in range(0, len(chunk_ids), 900):
-            part = chunk_ids[start:start + 900]
+        """The language of each chunk's document, in the order given ('' for a chunk that is gone). Kept
+        per generation as chunks are asked about: a search asks about its 1,000–3,000 candidates, and
+        candidates recur from query to query."""
+        generation = self.generation()
+        with self._counts_lock:
+            if self._languages_generation != generation or len(self._languages) > 500_000:
+                self._languages, self._languages_generation = {}, generation
+            known = self._languages
+            missing = [i for i in chunk_ids if i not in known]
+        found: dict[int, str] = {}
+        for start in range(0, len(missing), 900):
+            part = missing[start:start + 900]
             rows = self.conn.execute(
                 f"SELECT c.id, d.language FROM chunks c JOIN documents d ON d.id = c.document_id "
                 f"WHERE c.id IN ({','.join('?' * len(part))})", part).fetchall()
-            out.update((r[0], r[1]) for r in rows)
-        return [out.get(i, "") for i in chunk_ids]
+            found.update((r[0], r[1]) for r in rows)
+        if found:
+            with self._counts_lock:
+                if self._languages_generation == generation:
+                    self._languages.update(found)
+        return [known.get(i) or found.get(i, "") for i in chunk_ids]

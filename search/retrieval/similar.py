@@ -25,8 +25,9 @@ import numpy as np
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.store import ChunkRecord, DocumentRecord
+from index.text_vectors import CACHE_NAME, TextVectorCache
 from ingest.chunking import chunk_blocks, split_sentences
-from ingest.errors import QueryError
+from ingest.errors import NotFound, QueryError
 from ingest.records import Block
 from search.retrieval.engine import Hit, validate_query
 
@@ -88,6 +89,7 @@ class SimilarFinder:
         # are read from the store, never encoded again).
         self._units: OrderedDict[tuple[object, ...], _Units] = OrderedDict()
         self._units_lock = threading.Lock()
+        self._texts = TextVectorCache(folder.path / CACHE_NAME)  # sentence vectors, kept across processes
 
     def _space(self) -> str:
         # the English model where it exists (stronger within a language); cross-language initiatives
@@ -121,6 +123,26 @@ class SimilarFinder:
             if len(pos) == 0:
                 return []
             return self._rank(units, query_doc, index.ids[pos], index.matrix[pos], codes[keep], names, docs, k)
+
+    def prepare(self, limit: int | None = None) -> int:
+        """Read the query units of the documents `similar` reads sentence by sentence, encoding the sentences
+        no process has encoded yet (run in the background when a server starts). Returns how many documents
+        it prepared."""
+        space = self._space()
+        done = 0
+        with self.store.snapshot():
+            docs = [d for d in self.store.documents() if 0 < d.chunks <= SENTENCE_UNITS_UP_TO]
+        for doc in docs[:limit]:
+            with self.store.snapshot():
+                try:
+                    self._document_units(self.store.document(doc.id), space)
+                except NotFound:
+                    continue  # removed meanwhile
+            done += 1
+        return done
+
+    def close(self) -> None:
+        self._texts.close()
 
     # --- the query side ----------------------------------------------------------------------------
     def _document_units(self, doc: DocumentRecord, space: str) -> _Units:
@@ -157,7 +179,7 @@ class SimilarFinder:
         if not texts:
             vectors = self.store.vectors_for(space, [c.id for c in chunks], self.folder.dimension(space))
             return _Units([c.text for c in chunks], vectors, chunks, [(0, len(c.text)) for c in chunks])
-        return _Units(texts, self.folder.embedder(space).encode(texts), owners, spans)
+        return _Units(texts, self._texts.encode(self.folder.embedder(space), texts), owners, spans)
 
     def _text_units(self, text: str, space: str) -> _Units:
         text = validate_query(text)

@@ -73,3 +73,28 @@ def test_labelled_pairs_on_the_real_sample(tagged_sample_index: IndexFolder) -> 
             named.append(bool(r.shared))
     assert sum(found) / len(found) >= 0.6, sum(found) / len(found)
     assert sum(named) / len(named) >= 0.8, sum(named) / len(named)
+
+
+def test_a_prepared_document_is_never_encoded_again(fake_index: IndexFolder, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`prepare` (run by `cwg serve` in the background) encodes the sentences of the short documents once;
+    a later finder, in this process or another, reads them from the cache beside the store."""
+    texts = {"q.md": "Teachers are trained to teach pupils about grooming. They report what they see to the police.",
+             "k.md": "Kenya trains teachers to teach pupils about grooming and online safety in every school.",
+             "g.md": "Ghana runs a helpline where children can report abuse at any hour of the day or night."}
+    files = []
+    for name, text in texts.items():
+        (tmp_path / name).write_text(f"# {name[0].upper()}\n\n{text}\n")
+        files.append(tmp_path / name)
+    entries = {f.resolve(): {"source": f.stem, "country": ""} for f in files}
+    assert not IndexWriter(fake_index).ingest(files, entries).failed
+    fake_index.refresh_vectors()
+    before = SimilarFinder(fake_index).similar(document_id="q", k=5)
+    assert SimilarFinder(fake_index).prepare() == 3
+    embedder = fake_index.embedder("minilm")
+    calls: list[list[str]] = []
+    original = embedder.encode
+    monkeypatch.setattr(embedder, "encode", lambda texts, *a, **k: calls.append(list(texts)) or original(texts, *a, **k))
+    after = SimilarFinder(fake_index).similar(document_id="q", k=5)
+    assert calls == []
+    assert [(r.document_id, r.score, r.matched.text) for r in after] == \
+        [(r.document_id, r.score, r.matched.text) for r in before]
