@@ -1,0 +1,62 @@
+"""What a query's encoding costs: CPU milliseconds per query for each encoder, one thread, by pass size.
+
+The server's query encoders (index/batching.py) encode the queries that arrive together in length-sorted
+passes; this measures the CPU time per query of one query alone and of passes of 4–64 queries, over real
+SciFact claims (the load test's queries), so the load test's throughput can be read against it. CPU time
+(not wall time) is reported: it is what the 2 cores must supply, and it is less disturbed by other work.
+
+    .venv/bin/python bench/query_encoding.py [--queries 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from index.embedders import MiniLMEmbedder, UseEmbedder  # noqa: E402
+
+CLAIMS = ROOT.parent / "shared" / "data" / "ir_benchmarks" / "scifact" / "queries.jsonl"
+FALLBACK = ["training teachers to keep children safe online", "helpline for children who report abuse",
+            "age verification on social media platforms", "legislation against online grooming"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--queries", type=int, default=256)
+    args = parser.parse_args()
+    if CLAIMS.exists():
+        queries = [json.loads(line)["text"] for line in CLAIMS.open(encoding="utf-8")][:args.queries]
+    else:
+        print(f"note: {CLAIMS} is absent; timing {len(FALLBACK)} short questions", file=sys.stderr)
+        queries = FALLBACK * (args.queries // len(FALLBACK))
+    rows = []
+    for embedder in (MiniLMEmbedder(dtype="float32", threads=1), UseEmbedder(threads=1)):
+        embedder.set_threads(1)
+        embedder.encode(queries[:8])  # load and warm up
+        for size in (1, 4, 8, 16, 32, 64):
+            sample = queries[:64] if size == 1 else queries
+            cpu, wall = time.process_time(), time.perf_counter()
+            embedder.encode(sample, batch_size=size) if size > 1 else [embedder.encode([q]) for q in sample]
+            rows.append({"encoder": embedder.space, "pass": size, "queries": len(sample),
+                         "cpu_ms_per_query": round(1000 * (time.process_time() - cpu) / len(sample), 2),
+                         "wall_ms_per_query": round(1000 * (time.perf_counter() - wall) / len(sample), 2)})
+            print(f"{embedder.space:<7} pass {size:>3}: {rows[-1]['cpu_ms_per_query']:>6} ms CPU, "
+                  f"{rows[-1]['wall_ms_per_query']:>6} ms wall per query", flush=True)
+    out = ROOT / "bench" / "out" / "query_encoding.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"load_average_1min": round(os.getloadavg()[0], 2), "rows": rows}, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
