@@ -76,7 +76,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         for path in missing:
             report.failed.append((str(path), "no such file or folder"))
             _stderr(printable(f"{path}: no such file or folder"))
-        folder.refresh_vectors()
+        folder.refresh_vectors(load=False)  # the cache caught up on disk; this process does not search
         retagged = None
         if report.added or report.updated:
             from search.characterization.tagging import retag_if_tagged
@@ -194,7 +194,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
         for doc_id in args.document_id:
             writer.remove(doc_id)
             print(f"removed {doc_id}")
-        folder.refresh_vectors()
+        folder.refresh_vectors(load=False)
     finally:
         folder.close()
     return EXIT_OK

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from index.folder import IndexFolder
+from index.store import DocumentTarget
 from ingest.records import Chunk, DocumentMeta, PreparedDocument
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +110,8 @@ def build_synthetic_index(n_chunks: int, path: Path | None = None,
             which = np.array([(written + i) % len(texts) for i in range(count)])
             vectors = synthetic_vectors(seeds, which, rng)
             hashes = [c.content_hash for c in prepared.chunks]
-            folder.store.write_document(f"synthetic-{number}", prepared, hashes, {"minilm": vectors}, None, {})
+            folder.store.write_document(DocumentTarget(f"synthetic-{number}", key=prepared.path), prepared, hashes,
+                                         {"minilm": vectors}, {})
             written += count
             number += 1
             if number % 2000 == 0:

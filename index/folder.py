@@ -10,6 +10,7 @@ from index.batching import BatchingEncoder
 from index.embedders import SPACE_MODEL_IDS, Embedder, make_embedder, spaces_for_model
 from index.manifest import MANIFEST_NAME, IndexManifest
 from index.store import Store
+from index.vector_sync import VectorIndexes
 from index.vectors import VectorIndex
 from ingest.errors import IndexOpenError
 
@@ -28,7 +29,7 @@ class IndexFolder:
         self.store = store
         self._embedders: dict[str, Embedder] = dict(embedders or {})
         self._query_encoders: dict[str, BatchingEncoder] = {}
-        self._vectors: dict[str, tuple[int, VectorIndex]] = {}
+        self._vectors = VectorIndexes(path, store, self.dimension)
         self._lock = threading.Lock()
 
     @classmethod
@@ -83,30 +84,20 @@ class IndexFolder:
             return self._query_encoders[space]
 
     def vector_index(self, space: str) -> VectorIndex:
-        """The FAISS index of `space` for the store's current generation (memory, disk cache, rebuild)."""
-        generation = self.store.generation()
-        with self._lock:
-            cached = self._vectors.get(space)
-            if cached and cached[0] == generation:
-                return cached[1]
-            index = VectorIndex.load(self.path, space, generation)
-            if index is None:
-                index = VectorIndex.build_from_batches(self.store.vector_batches(space, self.dimension(space)),
-                                                       self.store.vector_count(space), self.dimension(space))
-                try:
-                    index.save(self.path, space, generation)
-                except OSError:
-                    pass  # a read-only index folder still answers; it only rebuilds on each start
-            self._vectors[space] = (generation, index)
-            return index
+        """The FAISS index of `space` holding every stored vector (kept up to date by difference: memory,
+        disk cache, or a full build; see index/vector_sync.py)."""
+        return self._vectors.index(space)
 
-    def refresh_vectors(self) -> None:
+    def refresh_vectors(self, load: bool = True) -> None:
+        """Bring the vector indexes up to date after writes, compact them if due, and save their cache.
+        `load=False` in a process that will not search: a cache on disk is updated without reading its base."""
         for space in self.spaces:
-            self.vector_index(space)
+            self._vectors.refresh(space, load)
 
     def close(self) -> None:
         for encoder in self._query_encoders.values():
             encoder.close()
+        self._vectors.close()
         self.store.close()
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from index import vector_cache
 from index.embedders import SPACE_MODEL_IDS, spaces_for_model
 from index.folder import IndexFolder
 from index.manifest import IndexManifest
@@ -54,5 +55,5 @@ def reindex(folder: IndexFolder, model: str, progress: Callable[[int], None] | N
         with store.transaction() as conn:
             for space in dropped:
                 conn.execute("DELETE FROM vectors WHERE space = ?", (space,))
-                (folder.path / f"vectors-{space}.faiss").unlink(missing_ok=True)
+                vector_cache.remove(folder.path, space)
     return done

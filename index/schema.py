@@ -101,6 +101,28 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX curation_document ON curation(document_id, seq);
     """,
+    # 5: the changes of the vectors table, in commit order (written by triggers inside the writing
+    # transaction, whatever the writer: ingest, uploads, cascading deletes, reindex). A cached vector index
+    # records the last change it holds and catches up by reading the chunk ids changed since; `store_id`
+    # tells a cache made from another store (a store deleted and built again) from one made from this one.
+    """
+    CREATE TABLE vector_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        space TEXT NOT NULL,
+        chunk_id INTEGER NOT NULL
+    );
+    CREATE TRIGGER vectors_inserted AFTER INSERT ON vectors BEGIN
+        INSERT INTO vector_changes (space, chunk_id) VALUES (new.space, new.chunk_id);
+    END;
+    CREATE TRIGGER vectors_deleted AFTER DELETE ON vectors BEGIN
+        INSERT INTO vector_changes (space, chunk_id) VALUES (old.space, old.chunk_id);
+    END;
+    CREATE TRIGGER vectors_updated AFTER UPDATE ON vectors BEGIN
+        INSERT INTO vector_changes (space, chunk_id) VALUES (old.space, old.chunk_id);
+        INSERT INTO vector_changes (space, chunk_id) VALUES (new.space, new.chunk_id);
+    END;
+    INSERT INTO state (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+    """,
 ]
 
 

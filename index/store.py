@@ -718,3 +718,55 @@ class Store:
                 if self._languages_generation == generation:
                     self._languages.update(found)
         return [known.get(i) or found.get(i, "") for i in chunk_ids]
+
+    # --- the log of vector changes (migration 5): what a cached vector index catches up from ----------
+    def store_id(self) -> str:
+        """A random id given to this store when its change log was created (a cache names the store it is from)."""
+        row = self.conn.execute("SELECT value FROM state WHERE key = 'store_id'").fetchone()
+        return str(row[0]) if row else ""
+
+    def vector_seq(self) -> int:
+        """The number of the last committed change of the vectors table (0: none yet). One row read."""
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'").fetchone()
+        return int(row[0]) if row else 0
+
+    def vector_log_floor(self) -> int:
+        """Changes up to this number were pruned: an index older than it cannot catch up from the log."""
+        row = self.conn.execute("SELECT value FROM state WHERE key = 'vector_log_floor'").fetchone()
+        return int(row[0]) if row else 0
+
+    def vector_change(self, seq: int) -> tuple[str, int] | None:
+        """(space, chunk id) of change `seq`, if the log holds it: a cache's fingerprint of the store it saw."""
+        row = self.conn.execute("SELECT space, chunk_id FROM vector_changes WHERE seq = ?", (seq,)).fetchone()
+        return (str(row[0]), int(row[1])) if row else None
+
+    def changed_vector_ids(self, space: str, after: int) -> np.ndarray:
+        """Ids (ascending, distinct) of the chunks whose `space` vector was written or removed after change `after`."""
+        rows = self.conn.execute("SELECT DISTINCT chunk_id FROM vector_changes WHERE seq > ? AND space = ?",
+                                 (after, space)).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        ids.sort()
+        return ids
+
+    def vectors_of(self, space: str, chunk_ids: np.ndarray, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids ascending, matrix) of those `chunk_ids` that have a `space` vector now."""
+        found: list[np.ndarray] = []
+        blobs: list[bytes] = []
+        for start in range(0, len(chunk_ids), 900):
+            part = chunk_ids[start:start + 900].tolist()
+            rows = self.conn.execute(
+                f"SELECT chunk_id, vector FROM vectors WHERE space = ? AND chunk_id IN ({','.join('?' * len(part))}) "
+                f"ORDER BY chunk_id", [space, *part]).fetchall()
+            found.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+            blobs.extend(r[1] for r in rows)
+        ids = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), dimension)
+        order = np.argsort(ids, kind="stable")
+        return ids[order], matrix[order]
+
+    def prune_vector_changes(self, upto: int) -> None:
+        """Forget the changes up to `upto` (those every saved cache holds already)."""
+        with self.transaction("vector_log") as conn:
+            if upto > self.vector_log_floor():
+                conn.execute("DELETE FROM vector_changes WHERE seq <= ?", (upto,))
+                conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('vector_log_floor', ?)", (str(upto),))
