@@ -123,6 +123,12 @@ MIGRATIONS: list[str] = [
     END;
     INSERT INTO state (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
     """,
+    # 6: deleting a chunk cascades to its vectors, looked up by chunk id alone, which the primary key
+    # (space, chunk_id) cannot answer: each deleted chunk scanned the whole vectors table (removing or
+    # replacing a 50-chunk document of a 100k-chunk index took 21 s; 26 ms with this index)
+    """
+    CREATE INDEX IF NOT EXISTS vectors_chunk ON vectors(chunk_id);
+    """,
 ]
 
 
