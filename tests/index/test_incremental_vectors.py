@@ -361,3 +361,9 @@ def test_a_save_killed_midway_leaves_the_previous_cache(fake_index: IndexFolder,
         assert "c" in {d.id for d in reopened.store.documents()}
     finally:
         reopened.close()
+
+
+def test_removing_a_chunk_finds_its_vectors_by_index(fake_index: IndexFolder):
+    """The cascade from chunks to vectors looks vectors up by chunk id (migration 6), not by a table scan."""
+    plan = fake_index.store.conn.execute("EXPLAIN QUERY PLAN DELETE FROM vectors WHERE chunk_id = 1").fetchall()
+    assert any("vectors_chunk" in str(row[-1]) for row in plan), plan
