@@ -28,7 +28,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from index.vectors import BaseIndex, CacheError, VectorIndex
+from index.vectors import BaseIndex, CacheError, VectorIndex, ef_construction_for
 
 CACHE_FORMAT = 2
 
@@ -87,7 +87,8 @@ def load(folder: Path, space: str, dimension: int) -> tuple[CacheStamp, VectorIn
         ids = np.load(folder / f"{base_info['name']}.ids.npy", allow_pickle=False)
         if ids.dtype != np.int64 or ids.shape != (base_info["count"],):
             return None
-        base = BaseIndex(ids, info["kind"], dimension, path=faiss_path)
+        ef = int(base_info.get("ef_construction", ef_construction_for(len(ids)) if info["kind"] == "hnsw" else 0))
+        base = BaseIndex(ids, info["kind"], dimension, path=faiss_path, ef_construction=ef)
         base.name = base_info["name"]
         fresh_ids, fresh_rows, dead = _read_delta(folder, delta_info, dimension, len(ids))
         last = info.get("last_change")
@@ -122,7 +123,8 @@ def _write_base(folder: Path, name: str, base: BaseIndex) -> dict[str, Any]:
         np.save(handle, np.ascontiguousarray(base.ids, dtype=np.int64), allow_pickle=False)
         handle.flush()
         os.fsync(handle.fileno())
-    return {"name": name, "count": len(base.ids), "faiss_bytes": faiss_path.stat().st_size}
+    return {"name": name, "count": len(base.ids), "faiss_bytes": faiss_path.stat().st_size,
+            "ef_construction": base.ef_construction}
 
 
 def _write_delta(folder: Path, name: str, index: VectorIndex) -> dict[str, Any]:

@@ -52,6 +52,12 @@ def kind_for(count: int, hnsw_threshold: int | None = None) -> str:
     return "hnsw" if count >= (HNSW_THRESHOLD if hnsw_threshold is None else hnsw_threshold) else "flat"
 
 
+def ef_construction_for(count: int) -> int:
+    """The graph quality a full build of `count` vectors gets (a graph grown past LARGE_INDEX by merges is
+    rebuilt with it: `compaction`)."""
+    return HNSW_EF_CONSTRUCTION_LARGE if count >= LARGE_INDEX else HNSW_EF_CONSTRUCTION
+
+
 def fresh_limit(base_count: int) -> int:
     return max(FRESH_MIN, min(FRESH_MAX, int(base_count * FRESH_SHARE)))
 
@@ -68,10 +74,11 @@ class BaseIndex:
     from it and never changed once handed out to a search; read from its cache file at first use."""
 
     def __init__(self, ids: np.ndarray, kind: str, dimension: int, index: faiss.Index | None = None,
-                 path: Path | None = None) -> None:
+                 path: Path | None = None, ef_construction: int = 0) -> None:
         self.ids = ids  # int64, one per position; a removed chunk keeps its id here (see VectorIndex.dead)
         self.kind = kind
         self.dimension = dimension
+        self.ef_construction = ef_construction  # of the graph (0: flat)
         self.name: str | None = None  # its files' stem in the cache folder, once saved or loaded
         self.handed_out = False  # set (under the folder's lock) once a search may hold it
         self.serial = next(_SERIALS)  # tells this base from the one it was merged from
@@ -140,7 +147,9 @@ class VectorIndex:
                     index.add(np.ascontiguousarray(matrix, dtype=np.float32))
                     all_ids[filled:filled + len(ids)] = ids
                     filled += len(ids)
-        return cls(BaseIndex(all_ids[:filled], kind, dim, index), _EMPTY_IDS, faiss.IndexFlatIP(dim), _EMPTY_IDS)
+        ef = ef_construction_for(count) if kind == "hnsw" else 0
+        return cls(BaseIndex(all_ids[:filled], kind, dim, index, ef_construction=ef), _EMPTY_IDS,
+                   faiss.IndexFlatIP(dim), _EMPTY_IDS)
 
     # --- what it holds ----------------------------------------------------------------------------
     @property
@@ -273,12 +282,13 @@ class VectorIndex:
         return VectorIndex(self.base, np.concatenate([self.fresh_ids[keep], ids]), fresh, dead)
 
     def compaction(self, hnsw_threshold: int | None = None) -> str | None:
-        """"rebuild" (another kind is due, or too many tombstones in a graph), "merge" (the fresh part into
-        the base) or None."""
+        """"rebuild" (another kind is due, too many tombstones in a graph, or a graph grown to the size that
+        a full build makes denser), "merge" (the fresh part into the base) or None."""
         nb = len(self.base.ids)
         if kind_for(len(self), hnsw_threshold) != self.kind:
             return "rebuild"
-        if self.kind == "hnsw" and len(self.dead) > DEAD_SHARE * nb:
+        if self.kind == "hnsw" and (len(self.dead) > DEAD_SHARE * nb
+                                    or self.base.ef_construction < ef_construction_for(len(self))):
             return "rebuild"
         waiting = len(self.fresh_ids) + (len(self.dead) if self.kind == "flat" else 0)
         return "merge" if waiting > fresh_limit(nb) else None
@@ -299,7 +309,8 @@ class VectorIndex:
         with _build_threads("hnsw"):
             if len(self.fresh_ids):
                 graph.add(np.ascontiguousarray(_rows(self.fresh)))
-        base = BaseIndex(np.concatenate([self.base.ids, self.fresh_ids]), "hnsw", dim, graph)
+        base = BaseIndex(np.concatenate([self.base.ids, self.fresh_ids]), "hnsw", dim, graph,
+                         ef_construction=self.base.ef_construction)
         return VectorIndex(base, _EMPTY_IDS, faiss.IndexFlatIP(dim), self.dead)
 
 
@@ -338,7 +349,7 @@ _EMPTY_IDS.flags.writeable = False
 
 def _new_hnsw(dim: int, count: int) -> faiss.IndexHNSWFlat:
     index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION_LARGE if count >= LARGE_INDEX else HNSW_EF_CONSTRUCTION
+    index.hnsw.efConstruction = ef_construction_for(count)
     index.hnsw.efSearch = HNSW_EF_SEARCH
     return index
 

@@ -367,3 +367,17 @@ def test_removing_a_chunk_finds_its_vectors_by_index(fake_index: IndexFolder):
     """The cascade from chunks to vectors looks vectors up by chunk id (migration 6), not by a table scan."""
     plan = fake_index.store.conn.execute("EXPLAIN QUERY PLAN DELETE FROM vectors WHERE chunk_id = 1").fetchall()
     assert any("vectors_chunk" in str(row[-1]) for row in plan), plan
+
+
+def test_a_graph_grown_to_the_large_size_is_rebuilt_denser(monkeypatch):
+    """A full build of a large index makes a denser graph (recall at 1M); one grown there by updates gets it too."""
+    monkeypatch.setattr(vectors, "LARGE_INDEX", 150)
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(160, 16)).astype(np.float32)
+    ids = np.arange(1, 161, dtype=np.int64)
+    small = VectorIndex.build(ids[:100], matrix[:100], hnsw_threshold=1)
+    assert small.base.ef_construction == vectors.HNSW_EF_CONSTRUCTION and small.compaction(1) is None
+    grown = small.updated(ids[100:], ids[100:], matrix[100:])
+    assert grown is not None and grown.compaction(1) == "rebuild"
+    assert grown.merged().base.ef_construction == vectors.HNSW_EF_CONSTRUCTION  # merging does not make it denser
+    assert VectorIndex.build(ids, matrix, hnsw_threshold=1).base.ef_construction == vectors.HNSW_EF_CONSTRUCTION_LARGE
