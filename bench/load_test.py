@@ -189,6 +189,8 @@ async def run_clients(base: str, clients: int, seconds: float, doc_ids: list[str
             "p50_ms": round(float(np.percentile(everything, 50)), 1),
             "p95_ms": round(float(np.percentile(everything, 95)), 1), "endpoints": per_endpoint,
             "server_cpu_cores": busy(cpu_after, cpu_before), "load_generator_cpu_cores": busy(own_after, own_before),
+            # requests answered per CPU-second the server used: its efficiency, whatever else ran on the cores
+            "requests_per_server_cpu_s": round(everything.size / max(elapsed * busy(cpu_after, cpu_before), 1e-9), 1),
             "rss_peak_mb": round(rss_peak / 2**20, 1), "rss_after_mb": round(server.memory_info().rss / 2**20, 1),
             "load_average_1min": round(os.getloadavg()[0], 2), "error_samples": samples}
 
@@ -239,13 +241,15 @@ def main() -> int:
     print(f"{report['documents']} documents, {report['chunks']} chunks, spaces {report['spaces']}; "
           f"{report['distinct_queries']} distinct queries ({report['distinct_queries_sent']} of them sent, "
           f"{report['searches_sent']} searches); {os.cpu_count()} cores; server RSS at start {report['rss_start_mb']} MB")
-    print("| clients | req/s | p50 ms | p95 ms | errors | search p50/p95 | server CPU | client CPU | RSS peak MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| clients | req/s | p50 ms | p95 ms | errors | search p50/p95 | server CPU (cores) | req per server CPU-s "
+          "| client CPU | RSS peak MB | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in runs:
         search = row["endpoints"].get("search", {})  # type: ignore[attr-defined]
         print(f"| {row['clients']} | {row['requests_per_s']} | {row['p50_ms']} | {row['p95_ms']} | "
               f"{row['errors']} of {row['requests']} | {search.get('p50_ms')} / {search.get('p95_ms')} | "
-              f"{row['server_cpu_cores']} | {row['load_generator_cpu_cores']} | {row['rss_peak_mb']} |")
+              f"{row['server_cpu_cores']} | {row['requests_per_server_cpu_s']} | {row['load_generator_cpu_cores']} | "
+              f"{row['rss_peak_mb']} | {row['load_average_1min']} |")
     for row in runs:
         for label, ep in row["endpoints"].items():  # type: ignore[attr-defined]
             print(f"  {row['clients']:>4} clients {label:<10} {ep['requests']:>6} req  p50 {ep['p50_ms']:>7} ms  "
