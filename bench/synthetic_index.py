@@ -96,7 +96,7 @@ def build_synthetic_index(n_chunks: int, path: Path | None = None,
         return path
     if path.exists():
         raise SystemExit(f"{path} is an incomplete earlier build: delete it and run again")
-    folder = IndexFolder.open(path, create=True)
+    folder = IndexFolder.open(path, create=True, model="english")  # synthetic vectors: MiniLM only
     try:
         texts = real_texts()
         seeds = seed_vectors(folder, texts, log)
