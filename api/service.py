@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from api.settings import Settings
+from index.batching import cores
+from index.batching import encoder_threads as sized_encoder_threads
 from index.folder import IndexFolder
 from search.retrieval.engine import SearchEngine
 from search.retrieval.similar import SimilarFinder
@@ -57,18 +59,9 @@ class Service:
         return thread
 
 
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 def encoder_threads(settings: Settings, spaces: int) -> int:
-    """Each vector space's encoder runs on its own thread, at the same time as the others: together they
-    get the cores, not each of them (two encoders asking both of 2 cores ran slower than with one each,
-    bench/load_test.py)."""
-    return settings.encoder_threads or max(1, cores() // max(spaces, 1))
+    """Each query encoder's forward-pass threads: the setting, else sized to the cores (index/batching.py)."""
+    return settings.encoder_threads or sized_encoder_threads(spaces)
 
 
 def request_threads(settings: Settings) -> int:

@@ -10,6 +10,7 @@ bench/query_encoding.py). A lone query waits for nobody: with one client the bat
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import Future
 
@@ -22,6 +23,22 @@ MAX_BATCH = 64  # texts taken per turn of the worker
 # more than a larger pass saves (bench/query_encoding.py, MiniLM float32, 1 thread, SciFact claims, CPU ms
 # per query: alone 25.7, passes of 4 16.1, of 8 or 16 12.2, of 32 13.4, of 64 16.1; USE ~3.2 from 4 up)
 PASS_SIZE = 16
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def encoder_threads(spaces: int, available: int | None = None) -> int:
+    """Forward-pass threads for each query encoder. The encoders of all spaces run at once, beside the
+    requests' own work (the lexical search runs while the query is encoded): together they get the cores,
+    not each of them. On 2 cores, 2 threads per encoder served 8 requests per CPU-second against 22 with 1
+    (bench/load_test.py), and a lone search at 100k chunks waited ~1 s for an encoder whose 2 threads spun
+    against the lexical search on the other core (bench/query_latency.py)."""
+    return max(1, (available or cores()) // (spaces + 1))
 
 
 class BatchingEncoder:

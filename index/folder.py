@@ -6,7 +6,7 @@ import fcntl
 import threading
 from pathlib import Path
 
-from index.batching import BatchingEncoder
+from index.batching import BatchingEncoder, encoder_threads
 from index.embedders import SPACE_MODEL_IDS, Embedder, make_embedder, spaces_for_model
 from index.manifest import MANIFEST_NAME, IndexManifest
 from index.store import Store
@@ -80,6 +80,7 @@ class IndexFolder:
         embedder = self.embedder(space)
         with self._lock:
             if space not in self._query_encoders:
+                embedder.set_threads(encoder_threads(len(self.spaces)))
                 self._query_encoders[space] = BatchingEncoder(embedder)
             return self._query_encoders[space]
 
