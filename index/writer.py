@@ -33,7 +33,10 @@ _BOOKKEEPING = re.compile(r"^(readme|source|sources|license|licence|changelog|ma
 _FORMAT_SUFFIX = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "markdown": ".md", "text": ".txt"}
 LOOKAHEAD_FILES = 64  # files read and chunked ahead of the encoder …
 LOOKAHEAD_BYTES = 64 * 1024 * 1024  # … holding at most this much file data (one file may exceed it)
-BATCH_TEXTS = 128  # chunks of consecutive files encoded together (once they are ready)
+BATCH_TEXTS = 128  # chunks of consecutive files encoded together (once they are ready) …
+# … and at least this many when more files are on their way (waiting for them, if need be): a forward pass
+# over one short note's chunk wastes the model, and whether the next files were ready depended on timing
+MIN_BATCH_TEXTS = 16
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,8 @@ class IndexWriter:
 
     @staticmethod
     def _take_batch(window: deque[_Pending]) -> list[_Pending]:
-        """The first pending file, and those after it that are ready, up to a batch of chunk texts."""
+        """The first pending file, and those after it that are ready (waited for while the batch is small), up
+        to a batch of chunk texts."""
         batch = [window.popleft()]
         if batch[0].prepared is not None:
             wait([batch[0].prepared])
@@ -214,7 +218,9 @@ class IndexWriter:
         while window and texts < BATCH_TEXTS:
             nxt = window[0]
             if nxt.prepared is not None and not nxt.prepared.done():
-                break
+                if texts >= MIN_BATCH_TEXTS:
+                    break
+                wait([nxt.prepared])
             batch.append(window.popleft())
             texts += _text_count(nxt)
         return batch
