@@ -99,12 +99,15 @@ class VectorIndexes:
         store = self.store
         with store.snapshot():
             now, floor = store.vector_seq(), store.vector_log_floor()
-            if now < seq or floor > seq:
-                return None  # another store, or the changes it misses were pruned
-            if stamp is not None and seq > floor and store.vector_change(seq) != stamp.last_change:
-                return None  # the store's change of that number is another one: not the store it was made from
-            if now == seq:
-                return seq, index
+            if stamp is not None:
+                if now < seq:
+                    return None  # a cache ahead of the store: made from another one
+                if seq > floor and store.vector_change(seq) != stamp.last_change:
+                    return None  # the store's change of that number is another one: not its store either
+            if now <= seq:
+                return seq, index  # (in memory, newer than this thread's snapshot: as good)
+            if floor > seq:
+                return None  # the changes it misses were pruned
             touched = store.changed_vector_ids(space, seq)
             ids, matrix = store.vectors_of(space, touched, self.dimension(space))
         updated = index.updated(touched, ids, matrix) if len(touched) else index

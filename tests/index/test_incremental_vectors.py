@@ -381,3 +381,23 @@ def test_a_graph_grown_to_the_large_size_is_rebuilt_denser(monkeypatch):
     assert grown is not None and grown.compaction(1) == "rebuild"
     assert grown.merged().base.ef_construction == vectors.HNSW_EF_CONSTRUCTION  # merging does not make it denser
     assert VectorIndex.build(ids, matrix, hnsw_threshold=1).base.ef_construction == vectors.HNSW_EF_CONSTRUCTION_LARGE
+
+
+def test_a_search_in_an_older_snapshot_takes_the_newer_version(fake_index: IndexFolder, tmp_path: Path,
+                                                                monkeypatch):
+    monkeypatch.setattr(vectors, "FRESH_MIN", 0)  # refresh_vectors merges: a new base nobody searched yet
+    _ingest(fake_index, _write(tmp_path / "a.md", "age"))
+    fake_index.vector_index(SPACE)
+    calls = []
+    monkeypatch.setattr(VectorIndexes, "_rebuild", lambda self, space: calls.append("rebuild"))
+    monkeypatch.setattr(VectorIndexes, "_from_disk", lambda self, space, load_base: calls.append("disk"))
+    with fake_index.store.snapshot():
+        before = fake_index.store.vector_seq()  # (a read transaction sees the state of its first read)
+        writer = threading.Thread(target=lambda: (_ingest(fake_index, _write(tmp_path / "b.md", "school")),
+                                                  fake_index.refresh_vectors()))
+        writer.start()
+        writer.join()
+        assert fake_index.store.vector_seq() == before  # this thread still sees the state before b
+        index = fake_index.vector_index(SPACE)
+    assert calls == [] and index is fake_index._vectors._versions[SPACE][1] and index.base.handed_out
+    assert set(_chunk_ids(fake_index, "b")) <= set(index.ids.tolist())
