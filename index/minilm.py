@@ -11,15 +11,16 @@ sentence-transformers output (cosine >= 0.9999 on real text).
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
 
-MAX_TOKENS = 256  # sentence_bert_config.json: max_seq_length
+from index.minilm_numpy import load_tokenizer, read_config
 
 
 class _Layer(nn.Module):
@@ -49,16 +50,16 @@ class _Layer(nn.Module):
 class MiniLMEncoder(nn.Module):
     """Token ids → mean-pooled sentence vectors (not normalised), for a BERT checkpoint folder."""
 
-    def __init__(self, config: dict[str, object]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         super().__init__()
-        width, eps = int(config["hidden_size"]), float(config["layer_norm_eps"])  # type: ignore[arg-type]
-        self.words = nn.Embedding(int(config["vocab_size"]), width)  # type: ignore[arg-type]
-        self.positions = nn.Embedding(int(config["max_position_embeddings"]), width)  # type: ignore[arg-type]
-        self.token_types = nn.Embedding(int(config["type_vocab_size"]), width)  # type: ignore[arg-type]
+        width, eps = int(config["hidden_size"]), float(config["layer_norm_eps"])
+        self.words = nn.Embedding(int(config["vocab_size"]), width)
+        self.positions = nn.Embedding(int(config["max_position_embeddings"]), width)
+        self.token_types = nn.Embedding(int(config["type_vocab_size"]), width)
         self.embedding_norm = nn.LayerNorm(width, eps=eps)
         self.layers = nn.ModuleList(
-            _Layer(width, int(config["num_attention_heads"]), int(config["intermediate_size"]), eps)  # type: ignore[arg-type]
-            for _ in range(int(config["num_hidden_layers"])))  # type: ignore[arg-type]
+            _Layer(width, int(config["num_attention_heads"]), int(config["intermediate_size"]), eps)
+            for _ in range(int(config["num_hidden_layers"])))
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(ids.shape[1]).unsqueeze(0)
@@ -94,12 +95,10 @@ class MiniLMModel:
 
     def __init__(self, folder: Path, dtype: torch.dtype = torch.bfloat16) -> None:
         from safetensors.torch import load_file
-        from tokenizers import Tokenizer
 
-        config = json.loads((folder / "config.json").read_text())
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self.tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)))
+        config = read_config(folder)
+        self.tokenizer = load_tokenizer(folder)
+        self.pad_id = int(config.get("pad_token_id", 0))
         self.encoder = MiniLMEncoder(config)
         self.encoder.load_checkpoint(load_file(str(folder / "model.safetensors")))
         self.encoder.to(dtype).eval()
@@ -107,9 +106,15 @@ class MiniLMModel:
 
     def encode_batch(self, texts: list[str]) -> np.ndarray:
         """Mean-pooled vectors of `texts` as float32 rows (not normalised)."""
-        encodings = self.tokenizer.encode_batch(texts)
-        ids = torch.tensor([e.ids for e in encodings], dtype=torch.long)
-        mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.long)
+        return self.encode_ids([e.ids for e in self.tokenizer.encode_batch(texts)])
+
+    def encode_ids(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
+        """Mean-pooled vectors of token-id sequences (unpadded) as float32 rows (not normalised)."""
+        longest = max((len(s) for s in sequences), default=0)
+        ids = torch.full((len(sequences), longest), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(sequences), longest), dtype=torch.long)
+        for row, sequence in enumerate(sequences):
+            ids[row, :len(sequence)] = torch.tensor(sequence, dtype=torch.long)
+            mask[row, :len(sequence)] = 1
         with torch.inference_mode():
             return self.encoder(ids, mask).float().numpy()
-
