@@ -59,9 +59,21 @@ def language_probabilities(text: str) -> dict[str, float]:
         return {}
 
 
+@lru_cache(maxsize=1)
+def _identifier() -> object:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
 def language_shares(text: str) -> dict[str, float]:
     """How likely `text` is in each language (ISO 639-1 base codes summing to at most 1); {} when there
-    is too little text to tell. A script unique to one of our languages decides alone."""
+    is too little text to tell. A script unique to one of our languages decides alone.
+
+    Scored by py3langid (naive Bayes over byte n-grams, its probabilities tempered by the text's length):
+    on 371 questions and claims in 8 languages it named 370 right in 0.25 ms each, where langdetect named
+    367 in 5.1 ms of Python holding the interpreter lock, a fifth of a loaded server's lock time
+    (bench/language_id.py)."""
     sample = text[:3000]
     letters = sum(c.isalpha() for c in sample)
     if letters < 3:
@@ -72,9 +84,10 @@ def language_shares(text: str) -> dict[str, float]:
                 return {"ja": 1.0}
             return {code: 1.0}
     shares: dict[str, float] = {}
-    for code, p in language_probabilities(sample).items():
-        base = code.split("-")[0]
-        shares[base] = shares.get(base, 0.0) + p
+    for code, p in _identifier().rank(sample):  # type: ignore[attr-defined]
+        if p >= 0.001:
+            base = code.split("-")[0]
+            shares[base] = shares.get(base, 0.0) + p
     return shares
 
 
