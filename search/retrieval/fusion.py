@@ -20,31 +20,30 @@ def zscores(scores: np.ndarray) -> np.ndarray:
     return ((scores - scores.mean()) / (std if std > 1e-9 else 1.0)).astype(np.float32)
 
 
-def _union(lists: Sequence[Ranked]) -> tuple[np.ndarray, dict[int, int]]:
-    ids = np.unique(np.concatenate([np.asarray(i, dtype=np.int64) for i, _ in lists])) if lists else \
-        np.zeros(0, dtype=np.int64)
-    return ids, {int(c): r for r, c in enumerate(ids.tolist())}
+def _union(lists: Sequence[Ranked]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The sorted union of the lists' ids, and for each list the rows of its ids in that union."""
+    parts = [np.asarray(i, dtype=np.int64) for i, _ in lists]
+    ids = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    return ids, [np.searchsorted(ids, part) for part in parts]
 
 
 def convex_columns(lists: Sequence[Ranked]) -> tuple[np.ndarray, np.ndarray]:
     """z-scored scores per list; an id a list did not return gets that list's lowest z-score."""
-    ids, row = _union(lists)
+    ids, rows = _union(lists)
     table = np.zeros((len(ids), len(lists)), dtype=np.float32)
-    for col, (lids, scores) in enumerate(lists):
+    for col, ((_, scores), where) in enumerate(zip(lists, rows)):
         z = zscores(np.asarray(scores, dtype=np.float32))
         table[:, col] = float(z.min()) if len(z) else 0.0
-        for cid, value in zip(np.asarray(lids).tolist(), z.tolist()):
-            table[row[cid], col] = value
+        table[where, col] = z  # a list names an id once (a repeat keeps its last score)
     return ids, table
 
 
 def rrf_columns(lists: Sequence[Ranked], k: int = 60) -> tuple[np.ndarray, np.ndarray]:
     """Reciprocal-rank terms 1 / (k + rank); 0 where a list did not return the id."""
-    ids, row = _union(lists)
+    ids, rows = _union(lists)
     table = np.zeros((len(ids), len(lists)), dtype=np.float32)
-    for col, (lids, _) in enumerate(lists):
-        for rank, cid in enumerate(np.asarray(lids).tolist(), start=1):
-            table[row[cid], col] = 1.0 / (k + rank)
+    for col, where in enumerate(rows):
+        table[where, col] = 1.0 / (k + np.arange(1, len(where) + 1, dtype=np.float32))
     return ids, table
 
 

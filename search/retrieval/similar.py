@@ -197,6 +197,7 @@ class SimilarFinder:
         uniq, inverse = np.unique(codes, return_inverse=True)
         order = np.argsort(inverse, kind="stable")
         starts = np.searchsorted(inverse[order], np.arange(len(uniq)))
+        ends = np.append(starts[1:], len(order))
         centroids = np.add.reduceat(matrix[order], starts, axis=0).astype(np.float32)  # per document, summed
         centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
         query = units.vectors.mean(axis=0)
@@ -207,7 +208,7 @@ class SimilarFinder:
         mine = labels.get(query_doc.id, set()) if query_doc else set()
         scored = []
         for d in shortlist:
-            rows = np.where(inverse == d)[0]
+            rows = order[starts[d]:ends[d]]  # the candidate's passages, in index order
             pair = units.vectors @ matrix[rows].T  # query units × candidate passages
             best = pair.max(axis=1)
             top = np.sort(best)[::-1][:TOP_UNITS]
