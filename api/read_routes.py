@@ -177,7 +177,7 @@ def health(service: ServiceDep) -> dict[str, Any]:
     folder = service.folder
     store = folder.store
     with store.snapshot():
-        documents = int(store.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+        documents = store.document_count()
         chunks = store.chunk_count()
         generation = store.generation()
     return {"status": "ok", "documents": documents, "chunks": chunks, "generation": generation,

@@ -139,7 +139,7 @@ def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
     filters = Filters.parse(args.where)
     folder = _open(args, settings)
     try:
-        if folder.store.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone() is None:
+        if not folder.store.has_labels():
             print("note: this index has no labels yet; run `cwg tag` first", file=sys.stderr)
         matrix = build_matrix(folder.store, args.rows, args.cols, filters, taxonomy_for(folder.store, args.taxonomy),
                               member_states_only=not args.all_actors)

@@ -653,6 +653,82 @@ class Store:
     def chunk_count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
+    def document_count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    # --- lexical candidates (BM25 over the FTS5 table) ------------------------------------------------
+    def bm25_candidates(self, expression: str, weights: tuple[float, ...], limit: int, *,
+                        allowed: np.ndarray | None = None, filters: Filters | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """The best `limit` chunks for an FTS5 MATCH `expression`, BM25 with these column weights (title,
+        section, text): (chunk ids, scores; higher is better), best first. Only the chunks in `allowed`
+        (ids) when given, else only those whose document passes `filters` when given."""
+        weight_args = ", ".join(str(float(w)) for w in weights)
+        if allowed is not None:
+            sql = (f"SELECT rowid, bm25(chunks_fts, {weight_args}) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+                   f"AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY s LIMIT ?")
+            params: list[object] = [expression, json.dumps(np.asarray(allowed).tolist()), int(limit)]
+        elif filters is not None and not filters.is_empty():
+            where, fparams = filters.to_sql("d")
+            sql = (f"SELECT f.rowid, bm25(chunks_fts, {weight_args}) AS s FROM chunks_fts f "
+                   f"JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id "
+                   f"WHERE chunks_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
+            params = [expression, *fparams, int(limit)]
+        else:
+            sql = (f"SELECT rowid, bm25(chunks_fts, {weight_args}) AS s FROM chunks_fts "
+                   f"WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?")
+            params = [expression, int(limit)]
+        cursor = self.conn.cursor()
+        cursor.row_factory = None  # plain tuples: Row objects cost more than the conversion below
+        found = np.array(cursor.execute(sql, params).fetchall(), dtype=np.float64).reshape(-1, 2)
+        return found[:, 0].astype(np.int64), (-found[:, 1]).astype(np.float32)
+
+    # --- what tagging, the matrix and evaluation read ---------------------------------------------
+    def chunk_texts(self) -> list[tuple[int, str, str]]:
+        """(chunk id, document id, text) of every chunk, by document and then reading order."""
+        rows = self.conn.execute("SELECT id, document_id, text FROM chunks ORDER BY document_id, ordinal")
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows.fetchall()]
+
+    def chunk_document_paths(self) -> dict[int, str]:
+        """chunk id → the path its document was ingested from."""
+        rows = self.conn.execute("SELECT c.id, d.path FROM chunks c JOIN documents d ON d.id = c.document_id")
+        return {int(r[0]): str(r[1]) for r in rows.fetchall()}
+
+    def document_values(self, field: str, filters: Filters | None = None) -> list[tuple[str, str | None]]:
+        """(document id, value of `field`) for the documents passing `filters`."""
+        if field not in DOCUMENT_COLUMNS:
+            raise ValueError(f"unknown document field {field!r}")
+        where, params = (filters or Filters()).to_sql("d")
+        rows = self.conn.execute(f"SELECT d.id, d.{field} FROM documents d WHERE {where}", params).fetchall()
+        return [(str(r[0]), r[1]) for r in rows]
+
+    def facet_labels(self, facet: str, filters: Filters | None = None) -> list[tuple[str, str]]:
+        """(document id, label) of one facet's labels, for the documents passing `filters`."""
+        where, params = (filters or Filters()).to_sql("d")
+        rows = self.conn.execute(f"SELECT l.document_id, l.label FROM labels l JOIN documents d ON "
+                                 f"d.id = l.document_id WHERE l.facet = ? AND {where}", [facet, *params]).fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def has_labels(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone() is not None
+
+    def replace_labels(self, labels: list[tuple[str, str, str, float, int | None]], state_key: str,
+                       state: dict[str, object]) -> None:
+        """Replace every label — rows of (document id, facet, label, score, evidence chunk id) — and record
+        `state` under `state_key`, in one transaction (a new generation)."""
+        with self.transaction() as tx:
+            tx.execute("DELETE FROM labels")
+            tx.executemany(
+                "INSERT INTO labels (document_id, facet, label, score, evidence_chunk_id) VALUES (?,?,?,?,?)",
+                labels)
+            tx.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
+                       (state_key, json.dumps(state, ensure_ascii=False)))
+
+    def state_record(self, key: str) -> dict[str, object] | None:
+        """A JSON record kept in the store's state under `key`, or None."""
+        row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
     # --- facet counts and document sets, kept per state of the index --------------------------------
     def facet_table(self) -> FacetTable:
         """Every document's facet values as codes, read once per (generation, marks): facet counts over

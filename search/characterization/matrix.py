@@ -59,12 +59,9 @@ def build_matrix(store: Store, rows: str = "country", cols: str = "theme", filte
         raise QueryError(f"unknown --rows {rows!r}: choose one of {', '.join(ROW_FIELDS)}")
     if cols not in FACETS:
         raise QueryError(f"unknown --cols {cols!r}: choose one of {', '.join(FACETS)}")
-    where, params = (filters or Filters()).to_sql("d")
     with store.snapshot():
-        docs = store.conn.execute(f"SELECT d.id, d.{rows} FROM documents d WHERE {where}", params).fetchall()
-        labels = store.conn.execute(
-            f"SELECT l.document_id, l.label FROM labels l JOIN documents d ON d.id = l.document_id "
-            f"WHERE l.facet = ? AND {where}", [cols, *params]).fetchall()
+        docs = store.document_values(rows, filters)
+        labels = store.facet_labels(cols, filters)
     row_of = {doc_id: (value or NO_VALUE) for doc_id, value in docs}
     row_documents: dict[str, int] = {}
     for value in row_of.values():

@@ -16,16 +16,15 @@ in seconds.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from index.filters import Filters
 from index.folder import IndexFolder
 from index.store import Store
 from search.characterization.taxonomy import FACETS, Label, Taxonomy, load_taxonomy
@@ -131,11 +130,10 @@ class Tagger:
         label_vecs = self.label_vectors(labels, space)
         regexes = [label_regex(label) for label in labels]
         with self.store.snapshot():
-            rows = self.store.conn.execute(
-                "SELECT c.id, c.document_id, c.text FROM chunks c ORDER BY c.document_id, c.ordinal").fetchall()
-            chunk_ids = [int(r[0]) for r in rows]
+            rows = self.store.chunk_texts()
+            chunk_ids = [r[0] for r in rows]
             vectors = self.store.vectors_for(space, chunk_ids, self.folder.dimension(space))
-            documents = [r[0] for r in self.store.conn.execute("SELECT id FROM documents ORDER BY id")]
+            documents = sorted(self.store.document_ids(Filters()))
         doc_pos = {d: i for i, d in enumerate(documents)}
         n_docs, n_labels = len(documents), len(labels)
         dense = np.zeros((n_docs, n_labels), dtype=np.float32)
@@ -201,7 +199,7 @@ class Tagger:
         """Score, assign and replace the labels table in one transaction."""
         table = self.score_table()
         assigned = self.assign(table)
-        write_labels(self.store.conn, self.store.transaction, assigned, self.taxonomy)
+        write_labels(self.store, assigned, self.taxonomy)
         counts: dict[str, dict[str, int]] = {f: {label.id: 0 for label in self.taxonomy.facets[f].labels}
                                              for f in FACETS}
         for a in assigned:
@@ -209,31 +207,25 @@ class Tagger:
         return TagReport(len(table.documents), self.store.chunk_count(), assigned, self.taxonomy.source, counts)
 
 
-def write_labels(conn: sqlite3.Connection, transaction, assigned: list[LabelScore],  # type: ignore[no-untyped-def]
-                 taxonomy: Taxonomy) -> None:
-    state = {"taxonomy": taxonomy.source, "tagged_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-             "labels": {f: {label.id: label.name for label in taxonomy.facets[f].labels} for f in FACETS}}
-    with transaction() as tx:
-        tx.execute("DELETE FROM labels")
-        tx.executemany(
-            "INSERT INTO labels (document_id, facet, label, score, evidence_chunk_id) VALUES (?,?,?,?,?)",
-            [(a.document_id, a.facet, a.label, a.score, a.evidence_chunk_id) for a in assigned])
-        tx.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
-                   (TAGGING_STATE_KEY, json.dumps(state, ensure_ascii=False)))
+def write_labels(store: Store, assigned: list[LabelScore], taxonomy: Taxonomy) -> None:
+    """Replace every label by `assigned`, recording the taxonomy (file, time, label names) they come from."""
+    state: dict[str, object] = {
+        "taxonomy": taxonomy.source, "tagged_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "labels": {f: {label.id: label.name for label in taxonomy.facets[f].labels} for f in FACETS}}
+    store.replace_labels([(a.document_id, a.facet, a.label, a.score, a.evidence_chunk_id) for a in assigned],
+                         TAGGING_STATE_KEY, state)
 
 
-def tagging_state(conn: sqlite3.Connection) -> dict[str, object] | None:
+def tagging_state(store: Store) -> dict[str, object] | None:
     """What the last `cwg tag` recorded (taxonomy file, time, label names), or None if never tagged."""
-    row = conn.execute("SELECT value FROM state WHERE key = ?", (TAGGING_STATE_KEY,)).fetchone()
-    return json.loads(row[0]) if row else None
-
+    return store.state_record(TAGGING_STATE_KEY)
 
 
 def taxonomy_for(store: Store, path: Path | str | None = None) -> Taxonomy:
     """The taxonomy to use with an index: `path` when given, else the file the index was last tagged
     with (when it still exists), else the shipped default."""
     if path is None:
-        state = tagging_state(store.conn)
+        state = tagging_state(store)
         recorded = Path(str(state["taxonomy"])) if state and state.get("taxonomy") else None
         if recorded is not None and recorded.is_file():
             path = recorded
@@ -247,6 +239,6 @@ def retag_if_tagged(folder: IndexFolder) -> TagReport | None:
     from search.characterization.quality import rescore_if_custom
 
     rescore_if_custom(folder.store)  # documents just added get the index's own quality signals
-    if tagging_state(folder.store.conn) is None:
+    if tagging_state(folder.store) is None:
         return None
     return Tagger(folder, taxonomy_for(folder.store)).tag()

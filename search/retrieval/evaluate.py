@@ -159,9 +159,9 @@ class DocumentRanker:
 
     def __init__(self, folder: IndexFolder, settings: RankingSettings | None = None) -> None:
         self.engine = SearchEngine(folder, settings)
-        rows = folder.store.conn.execute(
-            "SELECT c.id, d.path FROM chunks c JOIN documents d ON d.id = c.document_id").fetchall()
-        self.document_of = {int(r[0]): str(r[1]).removeprefix(STORED_PREFIX) for r in rows}
+        with folder.store.snapshot():
+            paths = folder.store.chunk_document_paths()
+        self.document_of = {chunk_id: path.removeprefix(STORED_PREFIX) for chunk_id, path in paths.items()}
 
     def rank(self, query: str, mode: str = "hybrid", depth: int = DOCUMENT_DEPTH) -> list[tuple[str, float]]:
         passages = self.engine.rank(query, k=max(self.engine.settings.candidates, depth), mode=mode)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
@@ -88,35 +87,13 @@ def lexical_search(store: Store, query: str, k: int, filters: Filters | None = N
                               1.0 if share >= POST_FILTER_SHARE else share)
         if not terms:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    weight_args = ", ".join(str(float(w)) for w in weights)
+    expression = fts_expression(terms)
     if filtered and allowed is not None and share >= POST_FILTER_SHARE:
         # a broad filter: score the matches as without it (within the budget), then keep the allowed ones;
-        # the best 3k/share rows hold ~3k allowed ones (plain tuples: Row objects cost more than scoring)
-        cursor = store.conn.cursor()
-        cursor.row_factory = None
-        rows = cursor.execute(f"SELECT rowid, bm25(chunks_fts, {weight_args}) AS s FROM chunks_fts "
-                              f"WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
-                              (fts_expression(terms), int(3 * k / share) + 1)).fetchall()
-        found = np.array(rows, dtype=np.float64).reshape(-1, 2)
-        ids, scores = found[:, 0].astype(np.int64), (-found[:, 1]).astype(np.float32)
+        # the best 3k/share rows hold ~3k allowed ones
+        ids, scores = store.bm25_candidates(expression, weights, int(3 * k / share) + 1)
         keep = np.isin(ids, allowed)
         return ids[keep][:k], scores[keep][:k]
     if filtered and allowed is not None:
-        sql = (f"SELECT rowid, bm25(chunks_fts, {weight_args}) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
-               f"AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY s LIMIT ?")
-        params: list[object] = [fts_expression(terms), json.dumps(np.asarray(allowed).tolist()), k]
-    elif not filtered:
-        sql = (f"SELECT rowid, bm25(chunks_fts, {weight_args}) AS s FROM chunks_fts "
-               f"WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?")
-        params = [fts_expression(terms), k]
-    else:
-        assert filters is not None
-        where, fparams = filters.to_sql("d")
-        sql = (f"SELECT f.rowid, bm25(chunks_fts, {weight_args}) AS s FROM chunks_fts f "
-               f"JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id "
-               f"WHERE chunks_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
-        params = [fts_expression(terms), *fparams, k]
-    cursor = store.conn.cursor()
-    cursor.row_factory = None  # plain tuples: Row objects cost more than the conversion below
-    found = np.array(cursor.execute(sql, params).fetchall(), dtype=np.float64).reshape(-1, 2)
-    return found[:, 0].astype(np.int64), (-found[:, 1]).astype(np.float32)
+        return store.bm25_candidates(expression, weights, k, allowed=allowed)
+    return store.bm25_candidates(expression, weights, k, filters=filters if filtered else None)

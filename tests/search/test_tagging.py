@@ -78,7 +78,7 @@ def test_tag_writes_labels_with_scores_and_evidence_and_they_filter(recorded):
     assert all(doc == chunk_doc and 0 <= score <= 1 for doc, score, chunk_doc in rows)  # … of its own document
     assert [d.id for d in folder.store.documents(Filters.parse(["risk=cyberbullying"]))] == ["bullying"]
     assert report.counts["risk"]["cyberbullying"] == 1
-    assert tagging_state(folder.store.conn)["labels"]["risk"]["cyberbullying"] == "Cyberbullying"
+    assert tagging_state(folder.store)["labels"]["risk"]["cyberbullying"] == "Cyberbullying"
 
 
 def test_a_taxonomy_edit_is_applied_without_re_embedding_documents(recorded, tmp_path: Path):
