@@ -26,6 +26,7 @@ from index.filters import Filters
 from index.folder import IndexFolder
 from index.store import ChunkRecord, DocumentRecord
 from index.text_vectors import CACHE_NAME, TextVectorCache
+from index.vectors import VectorIndex
 from ingest.chunking import chunk_blocks, split_sentences
 from ingest.errors import NotFound, QueryError
 from ingest.records import Block
@@ -37,6 +38,7 @@ TOP_UNITS = 3  # the query units whose best matches count
 HUB_NEIGHBOURS = 10
 HUB_REFERENCE = 4000  # documents a hubness is measured against (a sample above that)
 UNITS_KEPT = 512  # documents whose query units stay in memory (a few KB each)
+CENTROID_BLOCK = 65_536  # passages read at a time when the documents' centroids are summed
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,21 @@ class _Units:
     spans: list[tuple[int, int]]  # the unit's span inside its chunk's text
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    """The candidate side for one version of a vector space and one generation of the store: the live
+    passages grouped by document, each document's centroid and hubness. Built once per version (a
+    request then does one matrix-vector product over the documents, not a pass over every passage)."""
+
+    positions: np.ndarray  # vector-index positions, grouped by document (index order within one)
+    starts: np.ndarray  # document code → its first entry in `positions`
+    ends: np.ndarray  # document code → one past its last entry
+    names: list[str]  # document ids by code
+    source_keys: list[str]  # by code
+    centroids: np.ndarray  # (documents, dim) unit rows; zero for a document with no live passage
+    hubness: np.ndarray  # (documents,), measured among all documents with passages
+
+
 class SimilarFinder:
     def __init__(self, folder: IndexFolder, weights: SimilarWeights | None = None) -> None:
         self.folder = folder
@@ -90,6 +107,8 @@ class SimilarFinder:
         self._units: OrderedDict[tuple[object, ...], _Units] = OrderedDict()
         self._units_lock = threading.Lock()
         self._texts = TextVectorCache(folder.path / CACHE_NAME)  # sentence vectors, kept across processes
+        self._candidates: dict[str, tuple[VectorIndex, int, _Candidates]] = {}  # space → (index, generation, …)
+        self._candidates_lock = threading.Lock()
 
     def _space(self) -> str:
         # the English model where it exists (stronger within a language); cross-language initiatives
@@ -110,19 +129,51 @@ class SimilarFinder:
             if not units.texts:
                 return []
             exclude = query_doc.source_key if query_doc else None
-            allowed = self.store.chunk_ids(filters) if filters is not None and not filters.is_empty() else index.ids
-            pos = index.positions(np.asarray(allowed, dtype=np.int64))
-            if len(pos) == 0:
+            candidates = self._candidates_of(space, index)
+            eligible = candidates.ends > candidates.starts
+            if filters is not None and not filters.is_empty():
+                passing = set(self.store.document_ids(filters))
+                eligible &= np.array([n in passing for n in candidates.names], dtype=bool)
+            if query_doc is not None:
+                eligible &= np.array([n != query_doc.id and key != exclude for n, key in
+                                      zip(candidates.names, candidates.source_keys)], dtype=bool)
+            if not eligible.any():
                 return []
-            codes, names = self.store.chunk_documents(index.ids[pos])
-            docs = self.store.documents_by_id(sorted({names[c] for c in np.unique(codes[codes >= 0]).tolist()}))
-            eligible = np.array([n in docs and n != document_id and docs[n].source_key != exclude for n in names]
-                                + [False], dtype=bool)  # the last entry answers code -1 (a chunk that is gone)
-            keep = eligible[codes]
-            pos = pos[keep]
-            if len(pos) == 0:
-                return []
-            return self._rank(units, query_doc, index.ids[pos], index.matrix[pos], codes[keep], names, docs, k)
+            return self._rank(units, query_doc, index, candidates, eligible, k)
+
+    def _candidates_of(self, space: str, index: VectorIndex) -> _Candidates:
+        generation = self.store.generation()
+        with self._candidates_lock:
+            cached = self._candidates.get(space)
+        if cached is not None and cached[0] is index and cached[1] == generation:
+            return cached[2]
+        ids = index.ids
+        pos = index.positions(ids)  # the live positions, ascending
+        codes, names = self.store.chunk_documents(ids[pos])
+        keep = codes >= 0
+        pos, codes = pos[keep], codes[keep]
+        order = np.argsort(codes, kind="stable")
+        positions, sorted_codes = pos[order], codes[order]
+        every = np.arange(len(names))
+        starts = np.searchsorted(sorted_codes, every, side="left")
+        ends = np.searchsorted(sorted_codes, every, side="right")
+        present = ends > starts
+        centroids = np.zeros((len(names), self.folder.dimension(space)), dtype=np.float32)
+        matrix = index.matrix
+        for low in range(0, len(positions), CENTROID_BLOCK):  # summed block by block: no copy of the matrix
+            block_codes = sorted_codes[low:low + CENTROID_BLOCK]
+            first = np.flatnonzero(np.r_[True, block_codes[1:] != block_codes[:-1]])
+            rows = np.asarray(matrix[positions[low:low + CENTROID_BLOCK]], dtype=np.float32)
+            centroids[block_codes[first]] += np.add.reduceat(rows, first, axis=0)
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+        hubness = np.zeros(len(names), dtype=np.float32)
+        hubness[present] = _hubness(centroids[present])
+        docs = self.store.documents_by_id(list(names))
+        source_keys = [docs[n].source_key if n in docs else "" for n in names]
+        built = _Candidates(positions, starts, ends, list(names), source_keys, centroids, hubness)
+        with self._candidates_lock:
+            self._candidates[space] = (index, generation, built)
+        return built
 
     def prepare(self, limit: int | None = None) -> int:
         """Read the query units of the documents `similar` reads sentence by sentence, encoding the sentences
@@ -190,34 +241,32 @@ class SimilarFinder:
         return _Units(texts, self.folder.embedder(space).encode(texts), chunks, [(0, len(t)) for t in texts])
 
     # --- ranking ----------------------------------------------------------------------------------
-    def _rank(self, units: _Units, query_doc: DocumentRecord | None, cand_ids: np.ndarray, matrix: np.ndarray,
-              codes: np.ndarray, names: list[str], docs: dict[str, DocumentRecord], k: int) -> list[SimilarResult]:
-        """Score the candidate documents; `codes[i]` names (in `names`) the document of candidate passage i."""
+    def _rank(self, units: _Units, query_doc: DocumentRecord | None, index: VectorIndex, candidates: _Candidates,
+              eligible: np.ndarray, k: int) -> list[SimilarResult]:
+        """Score the eligible candidate documents (a mask over `candidates.names`)."""
         w = self.weights
-        uniq, inverse = np.unique(codes, return_inverse=True)
-        order = np.argsort(inverse, kind="stable")
-        starts = np.searchsorted(inverse[order], np.arange(len(uniq)))
-        ends = np.append(starts[1:], len(order))
-        centroids = np.add.reduceat(matrix[order], starts, axis=0).astype(np.float32)  # per document, summed
-        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
         query = units.vectors.mean(axis=0)
         query /= max(float(np.linalg.norm(query)), 1e-9)
-        centroid_sim = centroids @ query - w.hubness * _hubness(centroids)
-        shortlist = np.argsort(-centroid_sim)[: max(k * SHORTLIST, 3 * k)]
-        labels = self.store.labels_of([names[uniq[d]] for d in shortlist] + ([query_doc.id] if query_doc else []))
+        centroid_sim = candidates.centroids @ query - w.hubness * candidates.hubness
+        ranked = np.argsort(-np.where(eligible, centroid_sim, -np.inf), kind="stable")
+        shortlist = ranked[: min(max(k * SHORTLIST, 3 * k), int(eligible.sum()))]
+        names = candidates.names
+        labels = self.store.labels_of([names[d] for d in shortlist] + ([query_doc.id] if query_doc else []))
         mine = labels.get(query_doc.id, set()) if query_doc else set()
+        ids, matrix = index.ids, index.matrix
         scored = []
-        for d in shortlist:
-            rows = order[starts[d]:ends[d]]  # the candidate's passages, in index order
-            pair = units.vectors @ matrix[rows].T  # query units × candidate passages
+        for d in shortlist.tolist():
+            rows = candidates.positions[candidates.starts[d]:candidates.ends[d]]  # the document's passages
+            pair = units.vectors @ np.asarray(matrix[rows], dtype=np.float32).T  # query units × its passages
             best = pair.max(axis=1)
             top = np.sort(best)[::-1][:TOP_UNITS]
-            theirs = labels.get(names[uniq[d]], set())
+            theirs = labels.get(names[d], set())
             overlap = len(mine & theirs) / len(mine | theirs) if mine and theirs else 0.0
             score = w.centroid * float(centroid_sim[d]) + w.best_matches * float(top.mean()) + w.labels * overlap
             qi, ci = np.unravel_index(int(np.argmax(pair)), pair.shape)
-            scored.append((score, names[uniq[d]], int(cand_ids[rows[ci]]), int(qi)))
+            scored.append((score, names[d], int(ids[rows[ci]]), int(qi)))
         scored.sort(key=lambda t: -t[0])
+        docs = self.store.documents_by_id(sorted({name for _, name, _, _ in scored}))
         return self._results(scored, units, query_doc, docs, k)
 
     def _results(self, scored: list[tuple[float, str, int, int]], units: _Units, query_doc: DocumentRecord | None,

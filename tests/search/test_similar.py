@@ -98,3 +98,28 @@ def test_a_prepared_document_is_never_encoded_again(fake_index: IndexFolder, tmp
     assert calls == []
     assert [(r.document_id, r.score, r.matched.text) for r in after] == \
         [(r.document_id, r.score, r.matched.text) for r in before]
+
+
+def test_a_finder_sees_documents_added_and_removed_after_its_first_answer(fake_index: IndexFolder,
+                                                                           tmp_path: Path) -> None:
+    """The candidates' centroids are kept per version of the vectors and generation of the store: a later
+    write is seen by the same finder (a serving process), and a filter still narrows the candidates."""
+    def add(name: str, source: str, text: str) -> None:
+        (tmp_path / name).write_text(f"# {source}\n\n{text}\n")
+        entry = {(tmp_path / name).resolve(): {"source": source, "country": source}}
+        assert not IndexWriter(fake_index).ingest([tmp_path / name], entry).failed
+        fake_index.refresh_vectors()
+
+    add("q.md", "Malawi", "Teachers are trained to teach pupils about grooming and online safety.")
+    add("a.md", "Kenya", "Kenya trains teachers to teach pupils about grooming and online safety.")
+    finder = SimilarFinder(fake_index)
+    assert [r.source for r in finder.similar(document_id="q", k=5)] == ["Kenya"]
+    add("b.md", "Ghana", "Ghana trains teachers on grooming and pupils' online safety at school.")
+    assert sorted(r.source for r in finder.similar(document_id="q", k=5)) == ["Ghana", "Kenya"]
+    from index.filters import Filters
+
+    only_ghana = Filters(fields={"country": ["Ghana"]})
+    assert [r.source for r in finder.similar(document_id="q", k=5, filters=only_ghana)] == ["Ghana"]
+    IndexWriter(fake_index).remove("a")
+    fake_index.refresh_vectors()
+    assert [r.source for r in finder.similar(document_id="q", k=5)] == ["Ghana"]
