@@ -41,14 +41,17 @@ class Service:
         return cls(settings, folder, SearchEngine(folder), SimilarFinder(folder))
 
     def prepare_in_background(self) -> threading.Thread:
-        """Encode, at low priority, what the first requests would otherwise wait for: the sentences of the
-        short documents `similar` compares (kept on disk: done once per text, not per start)."""
+        """Load and encode, at low priority, what the first requests would otherwise wait for: the encoders
+        (torch, for batched queries, is imported only here or on first use), then the sentences of the short
+        documents `similar` compares (kept on disk: done once per text, not per start)."""
         def run() -> None:
             try:
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread only (Linux)
             except (AttributeError, OSError):
                 pass
             try:
+                for space in self.folder.spaces:
+                    self.folder.embedder(space).warm()
                 prepared = self.similar.prepare()
                 log.info("prepared the query units of %d short documents for similar initiatives", prepared)
             except Exception as exc:  # noqa: BLE001 - a warm-up that fails costs only speed; say so and stop

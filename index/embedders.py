@@ -37,6 +37,10 @@ class Embedder(Protocol):
 
     def set_threads(self, threads: int) -> None: ...
 
+    def warm(self) -> None:
+        """Load everything an encode may need now (a server does it in the background at start)."""
+        ...
+
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -113,6 +117,10 @@ class MiniLMEmbedder:
             self._model = MiniLMModel(self._folder(), dtype)
         return self._model
 
+    def warm(self) -> None:
+        self._encode_short(self._tokens(["warm"]))
+        self._load()
+
     def _encode_short(self, sequences: list[list[int]]) -> np.ndarray:
         if self._short is None:
             from threadpoolctl import ThreadpoolController
@@ -163,6 +171,9 @@ class UseEmbedder:
         self.threads = threads
         self._model = None
 
+    def warm(self) -> None:
+        self.encode(["warm"])
+
     def set_threads(self, threads: int) -> None:
         """BLAS threads for each forward pass."""
         self.threads = threads
@@ -199,6 +210,9 @@ class FakeEmbedder:
 
     def set_threads(self, threads: int) -> None:
         pass  # one thread, always
+
+    def warm(self) -> None:
+        pass  # nothing to load
 
     def encode(self, texts: Sequence[str], batch_size: int = 64,
                progress: Callable[[int], None] | None = None) -> np.ndarray:
