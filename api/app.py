@@ -91,6 +91,12 @@ def create_app(settings: Settings, folder: IndexFolder | None = None, *, prepare
     return app
 
 
+def serving_app() -> FastAPI:
+    """The app of one `cwg serve --workers N` process: the settings (index included) come from the
+    environment `cmd_serve` prepared."""
+    return create_app(Settings.from_env(), prepare=True)
+
+
 MAX_ECHO_CHARS = 100  # how much of a rejected input an error body may quote
 
 

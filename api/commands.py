@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -237,7 +238,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if not 0 < args.port < 65536:
         raise UsageError("--port must be between 1 and 65535")
+    workers = settings.workers if args.workers is None else args.workers
+    if not 1 <= workers <= 64:
+        raise UsageError("--workers must be between 1 and 64")
     folder = _open(args, settings)
+    if workers > 1:
+        # Each worker process opens the index itself (app from the environment); they share the store
+        # as any processes do: one writer at a time, readers in their own snapshots, caches per generation.
+        path = folder.path
+        folder.close()
+        os.environ.update({"CWG_INDEX": str(path), "CWG_WORKERS": str(workers), "CWG_DTYPE": settings.dtype})
+        print(f"serving {path} on http://{args.host}:{args.port}/ with {workers} processes", file=sys.stderr)
+        uvicorn.run("api.app:serving_app", factory=True, workers=workers, host=args.host, port=args.port,
+                    log_level="info", timeout_keep_alive=30)
+        return EXIT_OK
     try:
         app = create_app(settings, folder, prepare=True)
         print(f"serving {folder.path} on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)

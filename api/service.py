@@ -36,8 +36,9 @@ class Service:
         folder.refresh_vectors()
         threads = encoder_threads(settings, len(folder.spaces))
         for space in folder.spaces:
-            folder.embedder(space).set_threads(threads)
-            folder.query_encoder(space).encode("warm up")
+            encoder = folder.query_encoder(space)
+            folder.embedder(space).set_threads(threads)  # after the encoder's own sizing, which it overrides
+            encoder.encode("warm up")
         return cls(settings, folder, SearchEngine(folder), SimilarFinder(folder))
 
     def prepare_in_background(self) -> threading.Thread:
@@ -64,13 +65,13 @@ class Service:
 
 def encoder_threads(settings: Settings, spaces: int) -> int:
     """Each query encoder's forward-pass threads: the setting, else sized to the cores (index/batching.py)."""
-    return settings.encoder_threads or sized_encoder_threads(spaces)
+    return settings.encoder_threads or sized_encoder_threads(spaces, max(1, cores() // settings.workers))
 
 
 def request_threads(settings: Settings) -> int:
     """Threads serving requests. Most of a search's time is spent waiting for its encoder batch, so there
     are enough threads for a batch of many queries; more only time-slice the GIL (bench/load_test.py)."""
-    return settings.request_threads or REQUEST_THREADS_PER_CORE * cores()
+    return settings.request_threads or REQUEST_THREADS_PER_CORE * max(1, cores() // settings.workers)
 
 
 def get_service(request: Request) -> Service:

@@ -42,6 +42,9 @@ class Settings:
     # reads and the Python work of each request) and each query encoder's forward-pass threads.
     request_threads: int = 0
     encoder_threads: int = 0
+    # `cwg serve` processes sharing the port (CWG_WORKERS / --workers); the threads above are sized to
+    # each one's share of the cores
+    workers: int = 1
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -73,6 +76,7 @@ class Settings:
             llm_key=env.get("CWG_LLM_KEY", "").strip(),
             request_threads=_count("CWG_REQUEST_THREADS", env),
             encoder_threads=_count("CWG_ENCODER_THREADS", env),
+            workers=_count("CWG_WORKERS", env, most=64) or 1,
         )
 
 

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 from collections import defaultdict
 from pathlib import Path
 
@@ -103,11 +104,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(index: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(index: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     env.pop("CWG_READ_REQUIRES_KEY", None)
     log = (OUT / "load_test_server.log").open("wb")  # the server's own account of any failure
-    proc = subprocess.Popen([*CWG, "serve", "--index", str(index), "--port", str(port)], env=env,
+    proc = subprocess.Popen([*CWG, "serve", "--index", str(index), "--port", str(port), "--workers", str(workers)], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -118,6 +119,33 @@ def start_server(index: Path, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.5)
     proc.kill()
     raise SystemExit("the server did not start within 180 s")
+
+
+def _tree(server: psutil.Process) -> list[psutil.Process]:
+    """The server and its worker processes (`--workers N`)."""
+    return [server, *server.children(recursive=True)]
+
+
+def tree_rss(server: psutil.Process) -> int:
+    total = 0
+    for proc in _tree(server):
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def tree_cpu(server: psutil.Process) -> SimpleNamespace:
+    """User and system CPU seconds of the server and its workers, together."""
+    user = system = 0.0
+    for proc in _tree(server):
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        user, system = user + times.user, system + times.system
+    return SimpleNamespace(user=user, system=system)
 
 
 def next_request(rng: random.Random, doc_ids: list[str], queries: QueryCycle) -> tuple[str, str, dict[str, str | int]]:
@@ -141,7 +169,7 @@ async def run_clients(base: str, clients: int, seconds: float, doc_ids: list[str
     errors: dict[str, int] = defaultdict(int)
     samples: list[str] = []  # the first few failures, to say what went wrong
     stop_at = time.monotonic() + seconds
-    rss_peak = server.memory_info().rss
+    rss_peak = tree_rss(server)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         async def client(n: int) -> None:
@@ -167,14 +195,14 @@ async def run_clients(base: str, clients: int, seconds: float, doc_ids: list[str
         async def watch_memory() -> None:
             nonlocal rss_peak
             while time.monotonic() < stop_at:
-                rss_peak = max(rss_peak, server.memory_info().rss)
+                rss_peak = max(rss_peak, tree_rss(server))
                 await asyncio.sleep(0.5)
 
         started = time.monotonic()
-        cpu_before, own_before = server.cpu_times(), psutil.Process().cpu_times()
+        cpu_before, own_before = tree_cpu(server), psutil.Process().cpu_times()
         await asyncio.gather(watch_memory(), *(client(n) for n in range(clients)))
         elapsed = time.monotonic() - started
-        cpu_after, own_after = server.cpu_times(), psutil.Process().cpu_times()
+        cpu_after, own_after = tree_cpu(server), psutil.Process().cpu_times()
     per_endpoint = {}
     for label, values in sorted(latencies.items()):
         arr = np.array(values) * 1000
@@ -191,7 +219,7 @@ async def run_clients(base: str, clients: int, seconds: float, doc_ids: list[str
             "server_cpu_cores": busy(cpu_after, cpu_before), "load_generator_cpu_cores": busy(own_after, own_before),
             # requests answered per CPU-second the server used: its efficiency, whatever else ran on the cores
             "requests_per_server_cpu_s": round(everything.size / max(elapsed * busy(cpu_after, cpu_before), 1e-9), 1),
-            "rss_peak_mb": round(rss_peak / 2**20, 1), "rss_after_mb": round(server.memory_info().rss / 2**20, 1),
+            "rss_peak_mb": round(rss_peak / 2**20, 1), "rss_after_mb": round(tree_rss(server) / 2**20, 1),
             "load_average_1min": round(os.getloadavg()[0], 2), "error_samples": samples}
 
 
@@ -202,6 +230,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60, help="seconds per client count (default 60)")
     parser.add_argument("--index", type=Path, default=OUT / "load-index")
     parser.add_argument("--out", type=Path, default=OUT / "load_test.json")
+    parser.add_argument("--workers", type=int, default=1, help="`cwg serve --workers` (default 1)")
     args = parser.parse_args()
     levels = [int(c) for c in str(args.clients).split(",") if c.strip()]
     OUT.mkdir(parents=True, exist_ok=True)
@@ -210,7 +239,7 @@ def main() -> int:
         build_index(args.index)
     queries = QueryCycle(load_queries())
     port = free_port()
-    server = start_server(args.index, port)
+    server = start_server(args.index, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     runs = []
     try:
@@ -218,7 +247,7 @@ def main() -> int:
         health = httpx.get(base + "/health").json()
         doc_ids = [d["document_id"] for d in httpx.get(base + "/documents", params={"limit": 1000}).json()["documents"]]
         httpx.get(base + "/search", params={"q": "warm up"})
-        rss_start = process.memory_info().rss
+        rss_start = tree_rss(process)
         for clients in levels:
             runs.append(asyncio.run(run_clients(base, clients, args.seconds, doc_ids, queries, process)))
             row = runs[-1]
@@ -228,7 +257,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    report = {"seconds": args.seconds, "documents": health["documents"], "chunks": health["chunks"],
+    report = {"seconds": args.seconds, "workers": args.workers, "documents": health["documents"], "chunks": health["chunks"],
               "spaces": health.get("spaces"), "cpu_count": os.cpu_count(),
               "distinct_queries": len(queries.queries), "searches_sent": len(queries.sent),
               "distinct_queries_sent": len(set(queries.sent)), "rss_start_mb": round(rss_start / 2**20, 1),

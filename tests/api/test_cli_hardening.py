@@ -60,7 +60,7 @@ def test_a_folder_with_a_docx_bomb_a_latin1_text_and_a_good_docx(tmp_path: Path)
 def test_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path: Path) -> None:
     for name, value in (("CWG_MAX_UPLOAD_MB", "abc"), ("CWG_MAX_UNPACKED_MB", "-1"), ("CWG_MAX_PARSE_SECONDS", "nan"),
                         ("CWG_READ_REQUIRES_KEY", "maybe"), ("CWG_DTYPE", "int4"), ("CWG_LLM_URL", "localhost:8080"),
-                        ("CWG_REQUEST_THREADS", "0"), ("CWG_ENCODER_THREADS", "two")):
+                        ("CWG_REQUEST_THREADS", "0"), ("CWG_ENCODER_THREADS", "two"), ("CWG_WORKERS", "65")):
         proc = run("documents", cwd=tmp_path, env={name: value})
         assert proc.returncode == 2, (name, proc.stderr)
         lines = proc.stderr.strip().splitlines()
