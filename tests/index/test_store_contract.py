@@ -1,0 +1,164 @@
+"""The store's named operations, as `search/` and `api/` rely on them (the contract a second store must keep).
+
+Every test takes `contract_store`: a store holding four small documents written through `IndexWriter`, as
+`cwg ingest` writes them. It is parametrised by implementation; today the embedded SQLite store is the one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.filters import Filters
+from index.folder import IndexFolder
+from index.store import Store
+from index.writer import IndexWriter
+from ingest.errors import NotFound
+from search.retrieval.lexical import fts_expression
+
+DOCUMENTS = {
+    "kenya.md": ("Kenya", "Kenya", "contribution",
+                 "Kenya trains teachers to recognise grooming and to report it to the national helpline."),
+    "ghana.md": ("Ghana", "Ghana", "information",
+                 "Ghana runs a helpline where children report cyberbullying by text message."),
+    "unicef.md": ("UNICEF", "", "contribution",
+                  "UNICEF publishes guidance for industry on age assurance and child rights."),
+    "fiji.md": ("Fiji", "Fiji", "contribution",
+                "Fiji teaches parents how to set up parental controls on phones."),
+}
+
+
+@pytest.fixture(params=["sqlite"])
+def contract_store(request: pytest.FixtureRequest, fake_index: IndexFolder, tmp_path: Path) -> Store:
+    files, entries = [], {}
+    for name, (source, country, doc_type, text) in DOCUMENTS.items():
+        path = tmp_path / name
+        path.write_text(f"# {source} programme\n\n{text}\n", encoding="utf-8")
+        files.append(path)
+        entries[path.resolve()] = {"source": source, "country": country, "doc_type": doc_type}
+    assert not IndexWriter(fake_index).ingest(files, entries).failed
+    return fake_index.store
+
+
+def _ids(store: Store, filters: Filters | None = None) -> list[str]:
+    with store.snapshot():
+        return sorted(store.document_ids(filters or Filters()))
+
+
+def test_documents_are_read_whole_by_filter_by_id_and_counted(contract_store: Store) -> None:
+    store = contract_store
+    with store.snapshot():
+        assert store.document_count() == 4 and store.chunk_count() == len(store.chunk_texts())
+        kenya = store.document("kenya")
+        assert (kenya.source, kenya.country, kenya.doc_type) == ("Kenya", "Kenya", "contribution")
+        assert "grooming" in store.document_text("kenya")
+        assert set(store.documents_by_id(["kenya", "fiji", "nowhere"])) == {"kenya", "fiji"}
+        with pytest.raises(NotFound):
+            store.document("nowhere")
+    assert _ids(store, Filters(fields={"doc_type": ["contribution"]})) == ["fiji", "kenya", "unicef"]
+    assert _ids(store, Filters(fields={"country": ["Ghana", "Fiji"]})) == ["fiji", "ghana"]
+    with store.snapshot():
+        listed = [d.id for d in store.documents(Filters(fields={"doc_type": ["contribution"]}))]
+        assert listed == store.document_ids(Filters(fields={"doc_type": ["contribution"]}))  # one order
+
+
+def test_chunks_their_documents_paths_and_languages(contract_store: Store) -> None:
+    store = contract_store
+    with store.snapshot():
+        texts = store.chunk_texts()
+        ids = [chunk_id for chunk_id, _, _ in texts]
+        owners = {chunk_id: doc for chunk_id, doc, _ in texts}
+        assert [doc for _, doc, _ in texts] == sorted(doc for _, doc, _ in texts)  # by document
+        by_id = store.chunks_by_id(ids)
+        assert set(by_id) == set(ids) and all(by_id[i].document_id == owners[i] for i in ids)
+        assert [c.id for c in store.chunks_of("ghana")] == [i for i in ids if owners[i] == "ghana"]
+        codes, names = store.chunk_documents(np.array(ids + [10**9], dtype=np.int64))
+        assert [names[c] for c in codes[:-1]] == [owners[i] for i in ids] and codes[-1] == -1
+        assert store.chunk_owners(ids) == owners
+        paths = store.chunk_document_paths()
+        assert set(paths) == set(ids) and paths[ids[0]].endswith(".md")
+        assert store.chunk_languages(ids) == ["en"] * len(ids)
+        allowed = store.chunk_ids(Filters(fields={"country": ["Ghana"]}))
+        assert allowed.tolist() == sorted(i for i in ids if owners[i] == "ghana")
+
+
+def test_bm25_candidates_rank_filter_and_restrict(contract_store: Store) -> None:
+    store = contract_store
+    weights = (1.5, 1.0, 1.0)
+    with store.snapshot():
+        owners = {chunk_id: doc for chunk_id, doc, _ in store.chunk_texts()}
+        ids, scores = store.bm25_candidates(fts_expression(["helpline"]), weights, 10)
+        assert {owners[i] for i in ids.tolist()} == {"kenya", "ghana"}
+        assert np.all(np.diff(scores) <= 0) and np.all(scores > 0)  # best first, higher is better
+        ids, _ = store.bm25_candidates(fts_expression(["helpline", "cyberbullying"]), weights, 1)
+        assert [owners[i] for i in ids.tolist()] == ["ghana"]  # both words beat one
+        only_kenya = Filters(fields={"country": ["Kenya"]})
+        ids, _ = store.bm25_candidates(fts_expression(["helpline"]), weights, 10, filters=only_kenya)
+        assert {owners[i] for i in ids.tolist()} == {"kenya"}
+        allowed = store.chunk_ids(Filters(fields={"country": ["Ghana"]}))
+        ids, _ = store.bm25_candidates(fts_expression(["helpline"]), weights, 10, allowed=allowed)
+        assert {owners[i] for i in ids.tolist()} == {"ghana"}
+        ids, scores = store.bm25_candidates(fts_expression(["nonexistentword"]), weights, 10)
+        assert len(ids) == 0 and len(scores) == 0
+        assert store.fts_row_counts(["helpline", "parents", "nonexistentword"]) == \
+            {"helpline": 2, "parents": 1, "nonexistentword": 0}
+
+
+def test_labels_are_replaced_whole_with_their_state_and_read_by_facet(contract_store: Store) -> None:
+    store = contract_store
+    with store.snapshot():
+        assert not store.has_labels() and store.state_record("tagging") is None
+        evidence = store.chunks_of("kenya")[0].id
+        generation = store.generation()
+    store.replace_labels([("kenya", "theme", "education", 0.9, evidence), ("ghana", "theme", "helplines", 0.8, None),
+                          ("ghana", "risk", "cyberbullying", 0.7, None)], "tagging", {"taxonomy": "t.yaml"})
+    with store.snapshot():
+        assert store.has_labels() and store.state_record("tagging") == {"taxonomy": "t.yaml"}
+        assert store.generation() > generation  # labels feed filters and facets: a new generation
+        assert sorted(store.facet_labels("theme")) == [("ghana", "helplines"), ("kenya", "education")]
+        assert store.facet_labels("theme", Filters(fields={"country": ["Kenya"]})) == [("kenya", "education")]
+        assert store.labels_of(["ghana", "fiji"]) == {"ghana": {("theme", "helplines"), ("risk", "cyberbullying")},
+                                                      "fiji": set()}
+        assert store.document_labels("kenya")[0]["evidence_chunk_id"] == evidence
+    store.replace_labels([("fiji", "theme", "parents", 0.6, None)], "tagging", {"taxonomy": "u.yaml"})
+    with store.snapshot():
+        assert store.facet_labels("theme") == [("fiji", "parents")]  # the old labels are gone
+        assert store.state_record("tagging") == {"taxonomy": "u.yaml"}
+
+
+def test_document_values_take_only_document_fields(contract_store: Store) -> None:
+    store = contract_store
+    with store.snapshot():
+        values = dict(store.document_values("country", Filters(fields={"doc_type": ["contribution"]})))
+        assert values == {"kenya": "Kenya", "unicef": "", "fiji": "Fiji"}
+        with pytest.raises(ValueError, match="unknown document field"):
+            store.document_values("country; DROP TABLE documents")
+
+
+def test_curation_is_appended_and_filters_by_it(contract_store: Store) -> None:
+    store = contract_store
+    marks = store.marks_generation()
+    store.curate("fiji", "best_practice", "evaluated, with results", "curator-1")
+    store.curate("fiji", "promising", "results not yet public", "curator-2")
+    with store.snapshot():
+        history = store.curation_history("fiji")
+        assert [h["status"] for h in history] == ["best_practice", "promising"]
+        assert store.document("fiji").curation == "promising"  # the latest status holds
+    assert store.marks_generation() > marks  # statuses are marks, not a new generation
+    assert _ids(store, Filters(fields={"curation": ["promising"]})) == ["fiji"]
+    with pytest.raises(ValueError):
+        store.curate("fiji", "excellent", "not a status", "curator-1")
+
+
+def test_a_snapshot_does_not_see_a_write_committed_during_it(contract_store: Store) -> None:
+    store = contract_store
+    with store.snapshot():
+        before = store.document_count()
+        store.remove_document("unicef")  # another writer, as far as the snapshot is concerned
+        assert store.document_count() == before
+    with store.snapshot():
+        assert store.document_count() == before - 1
+        with pytest.raises(NotFound):
+            store.document("unicef")
