@@ -75,3 +75,19 @@ def real_sample_index(tmp_path_factory: pytest.TempPathFactory):
     folder.refresh_vectors()
     yield folder
     folder.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_uri(tmp_path_factory: pytest.TempPathFactory):
+    """A PostgreSQL 16 server with pgvector, started by pgserver for this test session (a unix socket in a
+    temporary folder); skipped, with the reason, where it cannot start."""
+    try:
+        import pgserver
+    except ImportError:
+        pytest.skip("pgserver is not installed (`make test` installs it from requirements.txt)")
+    try:
+        server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    except Exception as exc:  # noqa: BLE001 - any failure to start is a reason to skip, said in full
+        pytest.skip(f"PostgreSQL (pgserver) could not start on this machine: {exc}")
+    yield server.get_uri()
+    server.cleanup()
