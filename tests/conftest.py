@@ -81,12 +81,11 @@ def real_sample_index(tmp_path_factory: pytest.TempPathFactory):
 def postgres_uri(tmp_path_factory: pytest.TempPathFactory):
     """A PostgreSQL 16 server with pgvector, started by pgserver for this test session (a unix socket in a
     temporary folder); skipped, with the reason, where it cannot start."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(tmp_path_factory.mktemp("run")))  # pgserver asks, CI has none
     try:
         import pgserver
     except ImportError:
         pytest.skip("pgserver is not installed (`make test` installs it from requirements.txt)")
-    runtime = tmp_path_factory.mktemp("run")
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))  # pgserver asks for one; none is set under CI
     try:
         server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
     except Exception as exc:  # noqa: BLE001 - any failure to start is a reason to skip, said in full
