@@ -56,7 +56,8 @@ def _curation(service: Any, document_id: str) -> dict[str, Any]:
 
 @curator_router.put("/documents/{document_id}/curation", response_model=CurationOut,
             dependencies=[Depends(require_curator_key)],
-            responses={**ERRORS, 401: {"model": ErrorResponse, "description": "missing or wrong curator key"},
+            responses={**ERRORS, 400: {"model": ErrorResponse, "description": "a body that is not JSON"},
+                       401: {"model": ErrorResponse, "description": "missing or wrong curator key"},
                        403: {"model": ErrorResponse, "description": "an upload key, or curation disabled"}},
             summary="Set a document's curation status with a reason (needs a key from CWG_CURATOR_KEYS)")
 async def put_curation(document_id: Annotated[DocumentId, Path()], request: Annotated[CurationRequest, Body()],

@@ -76,6 +76,10 @@ def test_curation_over_http_needs_a_curator_key(seeded_index, tmp_path: Path):
             refused = client.put("/documents/malawi-teachers/curation", json=bad, headers=CURATOR)
             assert refused.status_code == 422, bad
         assert client.put("/documents/nope/curation", json=body, headers=CURATOR).status_code == 404
+        garbled = client.put("/documents/malawi-teachers/curation", content=b">\x0b\xff%N",
+                             headers={**CURATOR, "Content-Type": "application/json"})
+        assert garbled.status_code == 400 and "400" in client.get("/openapi.json").json()["paths"][
+            "/documents/{document_id}/curation"]["put"]["responses"]  # answered as documented
         history = client.get("/documents/malawi-teachers/curation").json()
         assert history["status"] == "best_practice" and len(history["history"]) == 1
         listed = client.get("/documents", params={"curation": "best_practice"}).json()["documents"]
