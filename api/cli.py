@@ -12,6 +12,7 @@ from pathlib import Path
 
 from api.settings import Settings, SettingsError
 from index.embedders import MODEL_NAMES
+from index.folder import index_location
 from ingest.errors import CwgError, ManifestError, QueryError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -33,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def with_index(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--index", type=Path, help="index folder (default: $CWG_INDEX or ./cwg-index)")
+        p.add_argument("--index", type=index_location,
+                       help="index folder or postgresql://USER@HOST:PORT/DB (default: $CWG_INDEX or ./cwg-index)")
         return p
 
     p = with_index(sub.add_parser("ingest", help="add or update files and folders (recursive)"))

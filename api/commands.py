@@ -29,6 +29,7 @@ from api.synthesis_commands import (  # noqa: F401 (re-exported for the CLI)
 from index.embedders import spaces_for_model
 from index.filters import Filters
 from index.folder import IndexFolder
+from index.pg_store import safe_location
 from index.writer import FileResult, IndexWriter, expand_paths
 from ingest.metadata import read_manifest
 from search.retrieval.engine import Hit, SearchEngine
@@ -245,16 +246,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if workers > 1:
         # Each worker process opens the index itself (app from the environment); they share the store
         # as any processes do: one writer at a time, readers in their own snapshots, caches per generation.
-        path = folder.path
+        path = folder.location
         folder.close()
         os.environ.update({"CWG_INDEX": str(path), "CWG_WORKERS": str(workers), "CWG_DTYPE": settings.dtype})
-        print(f"serving {path} on http://{args.host}:{args.port}/ with {workers} processes", file=sys.stderr)
+        print(f"serving {safe_location(path)} on http://{args.host}:{args.port}/ with {workers} processes", file=sys.stderr)
         uvicorn.run("api.app:serving_app", factory=True, workers=workers, host=args.host, port=args.port,
                     log_level="info", timeout_keep_alive=30)
         return EXIT_OK
     try:
         app = create_app(settings, folder, prepare=True)
-        print(f"serving {folder.path} on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
+        print(f"serving {safe_location(folder.location)} on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
         # keep idle connections 30 s (uvicorn's 5 s default races clients that reuse them under load)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=30)
     finally:

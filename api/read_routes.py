@@ -136,9 +136,9 @@ def get_document_file(document_id: Annotated[DocumentId, Path()], service: Servi
         if not doc.stored_file:
             raise NotFound(f"document {document_id!r} has no stored original file")
         try:  # opened inside the snapshot: a deletion right after cannot pull the file from under us
-            handle = (folder.files_dir / doc.stored_file).open("rb")
+            handle = folder.open_original(doc.stored_file)
         except OSError as exc:
-            raise NotFound(f"the original file of {document_id!r} is missing from the index folder") from exc
+            raise NotFound(f"the original file of {document_id!r} is missing from the index") from exc
     size = handle.seek(0, 2)
     handle.seek(0)
     headers = {"Content-Length": str(size), "Content-Disposition": content_disposition(doc.file_name),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from index.folder import index_location
 from ingest.errors import CwgError
 from ingest.limits import DEFAULT_MAX_PARSE_SECONDS, DEFAULT_MAX_UNPACKED_MB, MB, ReadLimits
 
@@ -26,7 +27,7 @@ class SettingsError(CwgError):
 
 @dataclass(frozen=True)
 class Settings:
-    index: Path = Path(DEFAULT_INDEX)
+    index: Path | str = Path(DEFAULT_INDEX)  # a folder, or a postgresql:// URI
     dtype: str = "bfloat16"
     api_keys: tuple[str, ...] = ()
     curator_keys: tuple[str, ...] = ()  # CWG_CURATOR_KEYS: who may set curation statuses (not uploaders)
@@ -63,7 +64,7 @@ class Settings:
         if llm_url and (urlparse(llm_url).scheme not in ("http", "https") or not urlparse(llm_url).netloc):
             raise _bad("CWG_LLM_URL", env, "an http:// or https:// address")
         return cls(
-            index=Path(env.get("CWG_INDEX", "").strip() or DEFAULT_INDEX),
+            index=index_location(env.get("CWG_INDEX", "").strip() or DEFAULT_INDEX),
             dtype=dtype,
             api_keys=keys,
             curator_keys=tuple(k.strip() for k in env.get("CWG_CURATOR_KEYS", "").split(",") if k.strip()),

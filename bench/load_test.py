@@ -24,9 +24,9 @@ import socket
 import subprocess
 import sys
 import time
-from types import SimpleNamespace
 from collections import defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import numpy as np

@@ -63,37 +63,46 @@ class Filters:
     def is_empty(self) -> bool:
         return not self.fields and not self.date_from and not self.date_to and self.min_quality is None
 
-    def to_sql(self, doc_alias: str = "d") -> tuple[str, list[str]]:
-        """A WHERE fragment over the documents table (alias `doc_alias`) and its parameters."""
+    def to_sql(self, doc_alias: str = "d", dialect: str = "sqlite") -> tuple[str, list[str]]:
+        """A WHERE fragment over the documents table (alias `doc_alias`) and its parameters (`?` marks), in
+        SQLite's SQL or, with `dialect="postgresql"`, in PostgreSQL's (index/pg_store.py). Values compare
+        without case: SQLite's NOCASE folds ASCII letters, PostgreSQL's lower() every letter."""
+        pg = dialect == "postgresql"
+
+        def among(expr: str, count: int) -> str:
+            if pg:
+                return f"lower({expr}) IN ({','.join(['lower(?)'] * count)})"
+            return f"{expr} COLLATE NOCASE IN ({','.join('?' * count)})"
+
         clauses: list[str] = []
         params: list[str] = []
         for name, values in self.fields.items():
-            marks = ",".join("?" * len(values))
             if name in LABEL_FACETS:
                 # by label id ("age_assurance") or by the name the last `cwg tag` recorded ("Age assurance")
-                clauses.append(
-                    f"EXISTS (SELECT 1 FROM labels l WHERE l.document_id = {doc_alias}.id AND l.facet = ? "
-                    f"AND (l.label COLLATE NOCASE IN ({marks}) OR l.label IN (SELECT key FROM json_each("
-                    f"(SELECT value FROM state WHERE key = 'tagging'), '$.labels.{name}') "
-                    f"WHERE value COLLATE NOCASE IN ({marks}))))"
-                )
+                named = (f"SELECT n.key FROM jsonb_each_text((SELECT value FROM state WHERE key = 'tagging')::jsonb "
+                         f"-> 'labels' -> '{name}') n WHERE {among('n.value', len(values))}") if pg else (
+                    f"SELECT key FROM json_each((SELECT value FROM state WHERE key = 'tagging'), "
+                    f"'$.labels.{name}') WHERE {among('value', len(values))}")
+                clauses.append(f"EXISTS (SELECT 1 FROM labels l WHERE l.document_id = {doc_alias}.id AND l.facet = ? "
+                               f"AND ({among('l.label', len(values))} OR l.label IN ({named})))")
                 params.append(name)
                 params.extend(values)
             elif name == "curation":  # the latest status; never curated is "none"
                 latest = (f"SELECT cu.status FROM curation cu WHERE cu.document_id = {doc_alias}.id "
                           f"ORDER BY cu.seq DESC LIMIT 1")
-                clauses.append(f"COALESCE(({latest}), 'none') COLLATE NOCASE IN ({marks})")
+                clauses.append(among(f"COALESCE(({latest}), 'none')", len(values)))
             else:
                 column = "id" if name == "document_id" else name
-                clauses.append(f"{doc_alias}.{column} COLLATE NOCASE IN ({marks})")
+                clauses.append(among(f"{doc_alias}.{column}", len(values)))
             params.extend(values)
         if self.min_quality is not None:
-            clauses.append(f"{doc_alias}.quality >= ?")
+            clauses.append(f"{doc_alias}.quality >= {'CAST(? AS real)' if pg else '?'}")
             params.append(str(self.min_quality))
         if self.date_from:
             clauses.append(f"{doc_alias}.date != '' AND {doc_alias}.date >= ?")
             params.append(self.date_from)
         if self.date_to:
-            clauses.append(f"{doc_alias}.date != '' AND substr({doc_alias}.date, 1, ?) <= ?")
+            length = "CAST(? AS integer)" if pg else "?"
+            clauses.append(f"{doc_alias}.date != '' AND substr({doc_alias}.date, 1, {length}) <= ?")
             params.extend([str(len(self.date_to)), self.date_to])
-        return (" AND ".join(clauses) or "1"), params
+        return (" AND ".join(clauses) or ("TRUE" if pg else "1")), params

@@ -1,14 +1,27 @@
-"""An index folder: manifest + SQLite store + derived FAISS indexes + stored original files."""
+"""An index: manifest + store + derived FAISS indexes + stored original files.
+
+Embedded (a folder): the manifest is `index.json`, the store `store.sqlite`, originals sit in `files/`.
+In PostgreSQL (`postgresql://…`, index/pg_store.py): the manifest is a record in the store's state, the
+originals are rows of `files`, and what a process derives (FAISS indexes, sentence vectors) is cached in a
+local folder of its own (`CWG_CACHE`, else the system's temporary folder), keyed by the store's id.
+"""
 
 from __future__ import annotations
 
 import fcntl
+import json
+import os
+import tempfile
 import threading
 from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
 
 from index.batching import BatchingEncoder, encoder_threads
 from index.embedders import SPACE_MODEL_IDS, Embedder, make_embedder, spaces_for_model
 from index.manifest import MANIFEST_NAME, IndexManifest
+from index.pg_store import PostgresStore, is_database_uri
 from index.store import Store
 from index.vector_sync import VectorIndexes
 from index.vectors import VectorIndex
@@ -17,14 +30,22 @@ from ingest.errors import IndexOpenError
 STORE_NAME = "store.sqlite"
 FILES_DIR = "files"
 CREATE_LOCK = ".create.lock"
+MANIFEST_STATE_KEY = "manifest"  # where a PostgreSQL store keeps the manifest
+
+
+def index_location(value: str | Path) -> Path | str:
+    """What `--index` and `CWG_INDEX` name: a database URI as it is, else a folder's path."""
+    text = str(value).strip()
+    return text if is_database_uri(text) else Path(text)
 
 
 class IndexFolder:
     """Opened once per process (CLI run or API lifespan) and passed down as a value."""
 
     def __init__(self, path: Path, manifest: IndexManifest, store: Store,
-                 embedders: dict[str, Embedder] | None = None) -> None:
-        self.path = path
+                 embedders: dict[str, Embedder] | None = None, location: str | None = None) -> None:
+        self.path = path  # the folder (embedded), or this process's cache folder (PostgreSQL)
+        self.location = location or str(path)  # what `--index` names: the folder, or the database URI
         self.manifest = manifest
         self.store = store
         self._embedders: dict[str, Embedder] = dict(embedders or {})
@@ -33,9 +54,12 @@ class IndexFolder:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: Path, *, model: str | None = None, create: bool = False,
+    def open(cls, path: Path | str, *, model: str | None = None, create: bool = False,
              embedders: dict[str, Embedder] | None = None, dtype: str = "bfloat16") -> IndexFolder:
-        """Open (or, with `create`, make) the index at `path`, checking its format and model."""
+        """Open (or, with `create`, make) the index at `path` (a folder, or a PostgreSQL URI), checking its
+        format and model."""
+        if is_database_uri(path):
+            return cls._open_database(str(path), model=model, create=create, embedders=embedders, dtype=dtype)
         path = Path(path)
         if not (path / MANIFEST_NAME).exists():
             if not create:
@@ -49,18 +73,72 @@ class IndexFolder:
                 f"`cwg reindex --model {model} --index {path}`"
             )
         store = Store(path / STORE_NAME)  # creates its tables on first open (migrations are atomic)
-        for space, embedder in (embedders or {}).items():
-            expected = manifest.spaces.get(space, {}).get("model_id")
-            if expected != embedder.model_id:
-                raise IndexOpenError(
-                    f"index {path} stores '{space}' vectors from {expected}, but the encoder given is "
-                    f"{embedder.model_id}: use the same model or rebuild the index"
-                )
+        _check_encoders(str(path), manifest, embedders)
         return cls(path, manifest, store, embedders)
 
+    @classmethod
+    def _open_database(cls, uri: str, *, model: str | None, create: bool, embedders: dict[str, Embedder] | None,
+                       dtype: str) -> IndexFolder:
+        store = PostgresStore(uri)  # migrates the schema on first open (under an advisory lock)
+        try:
+            manifest = _database_manifest(store, model, create, embedders, dtype)
+            _check_encoders(uri, manifest, embedders)
+            cache = Path(os.environ.get("CWG_CACHE") or Path(tempfile.gettempdir()) / "cwg-cache") / store.store_id()
+            cache.mkdir(parents=True, exist_ok=True)
+        except BaseException:
+            store.close()
+            raise
+        return cls(cache, manifest, store, embedders, location=uri)
+
+    @property
+    def in_database(self) -> bool:
+        return isinstance(self.store, PostgresStore)
+
+    def save_manifest(self, manifest: IndexManifest) -> None:
+        if isinstance(self.store, PostgresStore):
+            with self.store.transaction() as conn:
+                self.store._set_state(conn, MANIFEST_STATE_KEY, json.dumps(manifest.to_dict()))
+        else:
+            manifest.write(self.path)
+        self.manifest = manifest
+
+    # --- the originals -----------------------------------------------------------------------------------
     @property
     def files_dir(self) -> Path:
         return self.path / FILES_DIR
+
+    def keep_original(self, name: str, data: bytes) -> None:
+        """Keep a document's original under `name`; called inside the write transaction that points to it."""
+        if isinstance(self.store, PostgresStore):
+            self.store.put_file(name, data)
+            return
+        target = self.files_dir / name
+        self.files_dir.mkdir(exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+
+    def open_original(self, name: str) -> BinaryIO:
+        """The original kept under `name` (`OSError` when it is missing). Open it inside a snapshot."""
+        if isinstance(self.store, PostgresStore):
+            return self.store.open_file(name)
+        return (self.files_dir / name).open("rb")
+
+    def drop_original(self, name: str) -> None:
+        """Delete an original no committed document points to any more (the database did so in the write)."""
+        if not isinstance(self.store, PostgresStore):
+            (self.files_dir / name).unlink(missing_ok=True)
+
+    def sweep_originals(self) -> None:
+        """Delete copies no committed document points to (left by a write that was killed). Call it inside
+        a write transaction: every writer copies its file inside its own, so no copy of a write in progress
+        can be mistaken for an orphan. (In the database a killed write's copy died with its transaction.)"""
+        if isinstance(self.store, PostgresStore) or not self.files_dir.is_dir():
+            return
+        kept = self.store.stored_files()
+        for path in self.files_dir.iterdir():
+            if path.is_file() and path.name not in kept:
+                path.unlink(missing_ok=True)
 
     @property
     def spaces(self) -> tuple[str, ...]:
@@ -88,6 +166,14 @@ class IndexFolder:
         """The FAISS index of `space` holding every stored vector (kept up to date by difference: memory,
         disk cache, or a full build; see index/vector_sync.py)."""
         return self._vectors.index(space)
+
+    def dense_search(self, space: str, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` chunks nearest to `query` in `space` among `allowed` (filters apply before top-k): FAISS in
+        memory for the embedded store, pgvector in the database for PostgreSQL."""
+        if isinstance(self.store, PostgresStore):
+            return self.store.nearest(space, query, k, allowed)
+        return self.vector_index(space).search(query, k, allowed)
 
     def refresh_vectors(self, load: bool = True) -> None:
         """Bring the vector indexes up to date after writes, compact them if due, and save their cache.
@@ -124,6 +210,39 @@ def _create(path: Path, model: str | None, dtype: str, embedders: dict[str, Embe
         # The manifest is written first (atomically): a crash before the store exists leaves a folder
         # that opens as an empty index, never one that refuses to open.
         IndexManifest(model=model, dtype=dtype, spaces={s: _space_info(s, embedders) for s in spaces}).write(path)
+
+
+def _check_encoders(where: str, manifest: IndexManifest, embedders: dict[str, Embedder] | None) -> None:
+    for space, embedder in (embedders or {}).items():
+        expected = manifest.spaces.get(space, {}).get("model_id")
+        if expected != embedder.model_id:
+            raise IndexOpenError(
+                f"index {where} stores '{space}' vectors from {expected}, but the encoder given is "
+                f"{embedder.model_id}: use the same model or rebuild the index"
+            )
+
+
+def _database_manifest(store: PostgresStore, model: str | None, create: bool, embedders: dict[str, Embedder] | None,
+                       dtype: str) -> IndexManifest:
+    """The manifest of a PostgreSQL index; made (once, whoever comes first) when `create` and there is none."""
+    where = store.uri.rsplit("@", 1)[-1]
+    with store.snapshot():
+        data = store.state_record(MANIFEST_STATE_KEY)
+    if data is None:
+        if not create:
+            raise IndexOpenError(f"no index in the database {where}: build one with `cwg ingest FILES --index URI`")
+        spaces = tuple(embedders) if embedders and model is None else spaces_for_model(model or "default")
+        made = IndexManifest(model=model or "default", dtype=dtype, spaces={s: _space_info(s, embedders) for s in spaces})
+        with store.transaction() as conn:  # writers take turns: the first one's manifest is the one
+            if store.state_record(MANIFEST_STATE_KEY) is None:
+                store._set_state(conn, MANIFEST_STATE_KEY, json.dumps(made.to_dict()))
+        with store.snapshot():
+            data = store.state_record(MANIFEST_STATE_KEY)
+    manifest = IndexManifest.from_dict(data or {}, where)
+    if model is not None and model != manifest.model:
+        raise IndexOpenError(f"index {where} was built with model '{manifest.model}', you asked for '{model}': "
+                             f"leave out --model to use it as built")
+    return manifest
 
 
 def _space_info(space: str, embedders: dict[str, Embedder] | None) -> dict[str, object]:

@@ -84,3 +84,8 @@ def bm25(term_counts: Sequence[np.ndarray], row_hits: Sequence[int], row_lengths
         freq = np.asarray(counts, dtype=np.float64) @ w
         score += idf * freq * (K1 + 1) / (freq + norm)
     return score
+
+
+def fts_expression(terms: Sequence[str]) -> str:
+    """An FTS5 MATCH expression: each term quoted (so `"`, `*`, `-`, `NEAR`, `:` are just text), ORed."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)

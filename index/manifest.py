@@ -38,11 +38,19 @@ class IndexManifest:
             ) from exc
         except (OSError, ValueError) as exc:
             raise IndexOpenError(f"{path} is unreadable ({exc}): rebuild the index with `cwg ingest`") from exc
+        return cls.from_dict(data, str(folder))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object], where: str) -> IndexManifest:
+        """The manifest of the index at `where` (a folder, or a database), checked."""
         version = data.get("format_version")
         if version != FORMAT_VERSION:
             raise IndexOpenError(
-                f"index {folder} has format version {version}, this version of cwg reads {FORMAT_VERSION}: "
-                f"rebuild it (delete the folder and run `cwg ingest` again)"
+                f"index {where} has format version {version}, this version of cwg reads {FORMAT_VERSION}: "
+                f"rebuild it (delete the index and run `cwg ingest` again)"
             )
         known = {k: data[k] for k in ("model", "spaces", "dtype", "format_version", "created", "chunking") if k in data}
-        return cls(**known)
+        return cls(**known)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)

@@ -4,8 +4,9 @@ The tables mirror the embedded store's (index/schema.py, at its version 6): the 
 labels, quality signals, curation history and state, so that `cwg migrate` can copy one into the other
 row for row. What differs: originals live in the database (`files`: every replica can serve them), ids
 are identity columns, JSON fields are `jsonb`, and each vector space is its own table, made when the space
-is first written (index/pg_vectors.py: its dimension is the space's). Not here yet: the lexical index
-(BM25 over our own term statistics; `ts_rank` is not BM25), which comes with the store itself.
+is first written (index/pg_vectors.py: its dimension is the space's), with a trigger that logs its changes
+in `vector_changes` as the embedded store's triggers do. The lexical index is FTS5's BM25 over our own
+postings (index/pg_lexical.py; `ts_rank` is not BM25).
 
 Migrations run inside one transaction holding an advisory lock: replicas that start together apply
 each migration once (the others wait, then find nothing left to do).
@@ -14,6 +15,8 @@ each migration once (the others wait, then find nothing left to do).
 from __future__ import annotations
 
 from typing import Any
+
+from index.pg_lexical import SCHEMA as LEXICAL_SCHEMA
 
 MIGRATION_LOCK = 0x63776701  # pg_advisory_xact_lock key: "cwg" + 1
 
@@ -102,6 +105,20 @@ MIGRATIONS: list[str] = [
     CREATE TABLE state (key text PRIMARY KEY, value text NOT NULL);
     INSERT INTO state (key, value) VALUES ('generation', '0'), ('marks', '0'),
         ('store_id', md5(random()::text || clock_timestamp()::text));
+    """,
+    # 2: the lexical postings, pgvector, and the function each vector space's change trigger runs
+    LEXICAL_SCHEMA + """
+    CREATE EXTENSION IF NOT EXISTS vector;
+    CREATE FUNCTION cwg_vector_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            INSERT INTO vector_changes (space, chunk_id) VALUES (TG_ARGV[0], OLD.chunk_id);
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            INSERT INTO vector_changes (space, chunk_id) VALUES (TG_ARGV[0], NEW.chunk_id);
+        END IF;
+        RETURN NULL;
+    END $$;
     """,
 ]
 

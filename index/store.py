@@ -15,6 +15,7 @@ import numpy as np
 
 from index.facet_table import FacetTable, read_facet_table
 from index.filters import LABEL_FACETS, Filters
+from index.fts_terms import fts_expression
 from index.schema import migrate
 from ingest.errors import NotFound
 from ingest.quality import QualityProfile, assess, quality_band
@@ -116,9 +117,9 @@ def _document(row: sqlite3.Row) -> DocumentRecord:
     values = dict(row)
     chunks = values.pop("chunks", 0) or 0
     values["curation"] = values.get("curation") or "none"
-    for key in ("extra", "entry"):
-        values[key] = json.loads(values[key])
-    values["warnings"] = json.loads(values["warnings"])
+    for key in ("extra", "entry", "warnings"):  # JSON text here, already decoded from PostgreSQL's jsonb
+        if isinstance(values[key], str):
+            values[key] = json.loads(values[key])
     return DocumentRecord(**values, chunks=chunks)
 
 
@@ -127,18 +128,8 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.RLock()  # one writer at a time on the main connection
-        self._local = threading.local()  # per thread: its read connection and snapshot depth
         self._readers: list[sqlite3.Connection] = []
-        self._counts_lock = threading.Lock()  # the cache of lexical row counts per word
-        self._counts: dict[str, int] = {}
-        self._counts_generation = -1
-        self._allowed: dict[tuple[object, ...], np.ndarray] = {}  # chunk ids per filter and generation
-        self._owners: tuple[np.ndarray, np.ndarray, list[str]] = (np.zeros(0, np.int64), np.zeros(0, np.int32), [])
-        self._owners_generation: int | None = None  # the generation `_owners` was read at
-        self._facet_table: tuple[tuple[int, int], FacetTable] | None = None
-        self._languages: dict[int, str] = {}  # chunk id → its document's language, for one generation
-        self._languages_generation = -1
+        self._init_caches()
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
         self.conn.row_factory = sqlite3.Row
         # 16 KiB pages (set when the file is created): a vector row (1.5 KB MiniLM, 2 KB USE) then fits in
@@ -151,6 +142,20 @@ class Store:
         migrate(self.conn)
         self._backfill_actor_types()
         self._backfill_quality()
+
+    def _init_caches(self) -> None:
+        """The locks and the caches kept per state of the store (shared by every implementation)."""
+        self._lock = threading.RLock()  # one writer at a time on the main connection
+        self._local = threading.local()  # per thread: its read connection and snapshot depth
+        self._counts_lock = threading.Lock()  # the cache of lexical row counts per word
+        self._counts: dict[str, int] = {}
+        self._counts_generation = -1
+        self._allowed: dict[tuple[object, ...], np.ndarray] = {}  # chunk ids per filter and generation
+        self._owners: tuple[np.ndarray, np.ndarray, list[str]] = (np.zeros(0, np.int64), np.zeros(0, np.int32), [])
+        self._owners_generation: int | None = None  # the generation `_owners` was read at
+        self._facet_table: tuple[tuple[int, int], FacetTable] | None = None
+        self._languages: dict[int, str] = {}  # chunk id → its document's language, for one generation
+        self._languages_generation = -1
 
     def _backfill_actor_types(self) -> None:
         """Documents written before `actor_type` existed get it from their source (once)."""
@@ -245,6 +250,16 @@ class Store:
             self._local.reader = reader
         return reader
 
+    # --- what differs between SQL dialects (index/pg_store.py overrides these) --------------------------
+    JOIN_IN_ORDER = "CROSS JOIN"  # SQLite joins the tables in the order written (documents first)
+
+    def _filter_sql(self, filters: Filters, alias: str = "d") -> tuple[str, list[str]]:
+        return filters.to_sql(alias)
+
+    @staticmethod
+    def _set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value))
+
     def generation(self) -> int:
         return int(self.conn.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()[0])
 
@@ -264,7 +279,7 @@ class Store:
         return [_document(r) for r in rows]
 
     def documents(self, filters: Filters | None = None) -> list[DocumentRecord]:
-        where, params = (filters or Filters()).to_sql("d")
+        where, params = self._filter_sql(filters or Filters())
         return self._select_documents(where, params)
 
     def documents_by_id(self, ids: list[str]) -> dict[str, DocumentRecord]:
@@ -340,7 +355,6 @@ class Store:
     def _write_document(self, target: DocumentTarget, prepared: PreparedDocument, embed_hashes: list[str],
                         vectors: dict[str, np.ndarray], entry: dict[str, str],
                         place_file: Callable[[str], str | None] | None) -> WriteOutcome:
-        m = prepared.meta
         with self.transaction() as conn:
             indexed, existing = self.indexed_already(target, prepared.file_hash, entry)
             if indexed is not None:
@@ -350,34 +364,41 @@ class Store:
             else:
                 doc_id = self.free_document_id(target.slug)
                 key, status = target.key or f"{target.new_key_prefix}{doc_id}", "added"
-            stored_file = place_file(doc_id) if place_file is not None else None
             self._delete(conn, doc_id)
-            conn.execute(
-                f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}, text) VALUES "
-                f"({', '.join('?' * (len(DOCUMENT_COLUMNS) + 1))})",
-                (doc_id, key, prepared.file_name, prepared.file_hash, stored_file, prepared.format,
-                 m.title, m.source, m.country, m.region, m.doc_type, m.actor_type, m.meeting, m.date, m.language,
-                 prepared.page_count, json.dumps(m.extra, ensure_ascii=False),
-                 json.dumps(prepared.warnings, ensure_ascii=False), json.dumps(entry, ensure_ascii=False),
-                 datetime.now(timezone.utc).isoformat(timespec="seconds"), prepared.text),
-            )
-            if prepared.quality is not None:
-                self._write_quality(conn, doc_id, prepared.quality)
-            for chunk, embed_hash in zip(prepared.chunks, embed_hashes):
-                cur = conn.execute(
-                    "INSERT INTO chunks (document_id, ordinal, text, section, page_start, page_end, "
-                    "char_start, char_end, content_hash, embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (doc_id, chunk.ordinal, chunk.text, chunk.section, chunk.page_start, chunk.page_end,
-                     chunk.char_start, chunk.char_end, chunk.content_hash, embed_hash),
-                )
-                chunk_id = cur.lastrowid
-                conn.execute("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?,?,?,?)",
-                             (chunk_id, m.title, chunk.section, chunk.text))
-                for space, matrix in vectors.items():
-                    conn.execute("INSERT INTO vectors (space, chunk_id, vector) VALUES (?,?,?)",
-                                 (space, chunk_id, matrix[chunk.ordinal].astype(np.float32).tobytes()))
+            stored_file = place_file(doc_id) if place_file is not None else None
+            self._insert_document(conn, doc_id, key, stored_file, prepared, entry, embed_hashes, vectors)
         replaced = existing.stored_file if existing is not None and existing.stored_file != stored_file else None
         return WriteOutcome(status, doc_id, replaced)
+
+    def _insert_document(self, conn: sqlite3.Connection, doc_id: str, key: str, stored_file: str | None,
+                         prepared: PreparedDocument, entry: dict[str, str], embed_hashes: list[str],
+                         vectors: dict[str, np.ndarray]) -> None:
+        """The rows of a document written whole: it, its quality signals, chunks, lexical rows and vectors."""
+        m = prepared.meta
+        conn.execute(
+            f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}, text) VALUES "
+            f"({', '.join('?' * (len(DOCUMENT_COLUMNS) + 1))})",
+            (doc_id, key, prepared.file_name, prepared.file_hash, stored_file, prepared.format,
+             m.title, m.source, m.country, m.region, m.doc_type, m.actor_type, m.meeting, m.date, m.language,
+             prepared.page_count, json.dumps(m.extra, ensure_ascii=False),
+             json.dumps(prepared.warnings, ensure_ascii=False), json.dumps(entry, ensure_ascii=False),
+             datetime.now(timezone.utc).isoformat(timespec="seconds"), prepared.text),
+        )
+        if prepared.quality is not None:
+            self._write_quality(conn, doc_id, prepared.quality)
+        for chunk, embed_hash in zip(prepared.chunks, embed_hashes):
+            cur = conn.execute(
+                "INSERT INTO chunks (document_id, ordinal, text, section, page_start, page_end, "
+                "char_start, char_end, content_hash, embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (doc_id, chunk.ordinal, chunk.text, chunk.section, chunk.page_start, chunk.page_end,
+                 chunk.char_start, chunk.char_end, chunk.content_hash, embed_hash),
+            )
+            chunk_id = cur.lastrowid
+            conn.execute("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?,?,?,?)",
+                         (chunk_id, m.title, chunk.section, chunk.text))
+            for space, matrix in vectors.items():
+                conn.execute("INSERT INTO vectors (space, chunk_id, vector) VALUES (?,?,?)",
+                             (space, chunk_id, matrix[chunk.ordinal].astype(np.float32).tobytes()))
 
     # --- quality and curation ----------------------------------------------------------------------
     @staticmethod
@@ -387,7 +408,7 @@ class Store:
         conn.executemany(
             "INSERT INTO quality_signals (document_id, signal, found, evidence, page, char_start, char_end) "
             "VALUES (?,?,?,?,?,?,?)",
-            [(doc_id, r.id, int(r.found), r.evidence.text if r.evidence else None,
+            [(doc_id, r.id, bool(r.found), r.evidence.text if r.evidence else None,
               r.evidence.page if r.evidence else None, r.evidence.char_start if r.evidence else None,
               r.evidence.char_end if r.evidence else None) for r in profile.signals])
 
@@ -396,7 +417,7 @@ class Store:
         `path`: the signals file they were scored with ("" for the shipped one; None leaves it as it was)."""
         with self.transaction("marks") as conn:
             if path is not None:
-                conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('quality_signals_path', ?)", (path,))
+                self._set_state(conn, "quality_signals_path", path)
             written = 0
             for doc_id, profile in profiles.items():
                 if conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone():
@@ -606,14 +627,14 @@ class Store:
         # Per document, not per chunk: a document's chunks are written in one transaction, so their ids
         # are one run (MIN..MAX) unless COUNT says otherwise; 500 rows to read instead of 25,000.
         # Kept for the generation (filters repeat: a country, a meeting): 74 ms for 250k of 1M chunks.
-        where, params = filters.to_sql("d")
+        where, params = self._filter_sql(filters)
         key = (where, tuple(params), self.generation(), self.marks_generation())
         with self._counts_lock:
             cached = self._allowed.get(key)
         if cached is not None:
             return cached
         runs = self.conn.execute(
-            f"SELECT d.id, MIN(c.id), MAX(c.id), COUNT(*) FROM documents d CROSS JOIN chunks c "
+            f"SELECT d.id, MIN(c.id), MAX(c.id), COUNT(*) FROM documents d {self.JOIN_IN_ORDER} chunks c "
             f"ON c.document_id = d.id WHERE {where} GROUP BY d.id", params).fetchall()
         parts = []
         for doc_id, low, high, count in runs:
@@ -657,19 +678,20 @@ class Store:
         return int(self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
 
     # --- lexical candidates (BM25 over the FTS5 table) ------------------------------------------------
-    def bm25_candidates(self, expression: str, weights: tuple[float, ...], limit: int, *,
+    def bm25_candidates(self, terms: list[str], weights: tuple[float, ...], limit: int, *,
                         allowed: np.ndarray | None = None, filters: Filters | None = None
                         ) -> tuple[np.ndarray, np.ndarray]:
-        """The best `limit` chunks for an FTS5 MATCH `expression`, BM25 with these column weights (title,
-        section, text): (chunk ids, scores; higher is better), best first. Only the chunks in `allowed`
+        """The best `limit` chunks holding any of the query words `terms`, BM25 with these column weights
+        (title, section, text): (chunk ids, scores; higher is better), best first. Only the chunks in `allowed`
         (ids) when given, else only those whose document passes `filters` when given."""
+        expression = fts_expression(terms)
         weight_args = ", ".join(str(float(w)) for w in weights)
         if allowed is not None:
             sql = (f"SELECT rowid, bm25(chunks_fts, {weight_args}) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
                    f"AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY s LIMIT ?")
             params: list[object] = [expression, json.dumps(np.asarray(allowed).tolist()), int(limit)]
         elif filters is not None and not filters.is_empty():
-            where, fparams = filters.to_sql("d")
+            where, fparams = self._filter_sql(filters)
             sql = (f"SELECT f.rowid, bm25(chunks_fts, {weight_args}) AS s FROM chunks_fts f "
                    f"JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id "
                    f"WHERE chunks_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
@@ -698,13 +720,13 @@ class Store:
         """(document id, value of `field`) for the documents passing `filters`."""
         if field not in DOCUMENT_COLUMNS:
             raise ValueError(f"unknown document field {field!r}")
-        where, params = (filters or Filters()).to_sql("d")
+        where, params = self._filter_sql(filters or Filters())
         rows = self.conn.execute(f"SELECT d.id, d.{field} FROM documents d WHERE {where}", params).fetchall()
         return [(str(r[0]), r[1]) for r in rows]
 
     def facet_labels(self, facet: str, filters: Filters | None = None) -> list[tuple[str, str]]:
         """(document id, label) of one facet's labels, for the documents passing `filters`."""
-        where, params = (filters or Filters()).to_sql("d")
+        where, params = self._filter_sql(filters or Filters())
         rows = self.conn.execute(f"SELECT l.document_id, l.label FROM labels l JOIN documents d ON "
                                  f"d.id = l.document_id WHERE l.facet = ? AND {where}", [facet, *params]).fetchall()
         return [(str(r[0]), str(r[1])) for r in rows]
@@ -721,8 +743,7 @@ class Store:
             tx.executemany(
                 "INSERT INTO labels (document_id, facet, label, score, evidence_chunk_id) VALUES (?,?,?,?,?)",
                 labels)
-            tx.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)",
-                       (state_key, json.dumps(state, ensure_ascii=False)))
+            self._set_state(tx, state_key, json.dumps(state, ensure_ascii=False))
 
     def state_record(self, key: str) -> dict[str, object] | None:
         """A JSON record kept in the store's state under `key`, or None."""
@@ -746,7 +767,7 @@ class Store:
     def document_ids(self, filters: Filters) -> list[str]:
         """Ids of the documents passing `filters`, in the order `documents` lists them; kept per filter and
         state of the index (a page of a long list then reads only its own documents)."""
-        where, params = filters.to_sql("d")
+        where, params = self._filter_sql(filters)
         key = ("documents", where, tuple(params), self.generation(), self.marks_generation())
         with self._counts_lock:
             cached = self._allowed.get(key)
@@ -845,4 +866,4 @@ class Store:
         with self.transaction("vector_log") as conn:
             if upto > self.vector_log_floor():
                 conn.execute("DELETE FROM vector_changes WHERE seq <= ?", (upto,))
-                conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('vector_log_floor', ?)", (str(upto),))
+                self._set_state(conn, "vector_log_floor", str(upto))

@@ -305,7 +305,7 @@ class IndexWriter:
                 pending.status, pending.detail, pending.error = "failed", str(exc), exc
                 continue
             if outcome.replaced_file:
-                (self.folder.files_dir / outcome.replaced_file).unlink(missing_ok=True)
+                self.folder.drop_original(outcome.replaced_file)
             pending.status, pending.detail = outcome.status, outcome.document_id
         for pending in batch:
             pending.data = b""  # written: let the bytes go
@@ -350,31 +350,19 @@ class IndexWriter:
         """Keep a copy of the original so it can be served (and cited) even if the source moves."""
         # Named by content: the copy an older committed state points to is never overwritten.
         name = f"{doc_id}-{prepared.file_hash[:12]}{_FORMAT_SUFFIX.get(prepared.format, '.bin')}"
-        target = self.folder.files_dir / name
-        self.folder.files_dir.mkdir(exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        self.folder.keep_original(name, data)
         return name
 
     def _sweep_orphans(self) -> None:
-        """Delete copies no committed document points to (left by a write that was killed).
-
-        Runs inside a write transaction: every other writer, in any process, copies its file inside
-        its own transaction, so no copy of a write in progress can be mistaken for an orphan.
-        """
+        """Delete copies no committed document points to (left by a write that was killed); runs inside
+        the first write transaction (see `IndexFolder.sweep_originals`)."""
         self._swept = True
-        if not self.folder.files_dir.is_dir():
-            return
-        kept = self.store.stored_files()
-        for path in self.folder.files_dir.iterdir():
-            if path.is_file() and path.name not in kept:
-                path.unlink(missing_ok=True)
+        self.folder.sweep_originals()
 
     def remove(self, document_id: str) -> None:
         record = self.store.remove_document(document_id)
         if record.stored_file:
-            (self.folder.files_dir / record.stored_file).unlink(missing_ok=True)
+            self.folder.drop_original(record.stored_file)
 
 
 def _run_now(fn: Callable[..., PreparedDocument], *args: object) -> Future[PreparedDocument]:

@@ -92,3 +92,27 @@ def postgres_uri(tmp_path_factory: pytest.TempPathFactory):
         pytest.skip(f"PostgreSQL (pgserver) could not start on this machine: {exc}")
     yield server.get_uri()
     server.cleanup()
+
+
+def new_database(postgres_uri: str) -> str:
+    """The URI of a new, empty database on the test server (each test its own: no state leaks between them)."""
+    import uuid
+
+    import psycopg
+
+    name = f"cwg_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_uri, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    head, sep, query = postgres_uri.partition("?")
+    return f"{head.rsplit('/', 1)[0]}/{name}{sep}{query}"
+
+
+@pytest.fixture
+def pg_index(postgres_uri: str, tmp_path: Path, fake_embedders, monkeypatch: pytest.MonkeyPatch):
+    """An empty PostgreSQL index (a new database) using the deterministic fake embedder."""
+    from index.folder import IndexFolder
+
+    monkeypatch.setenv("CWG_CACHE", str(tmp_path / "cache"))
+    folder = IndexFolder.open(new_database(postgres_uri), create=True, embedders=fake_embedders)
+    yield folder
+    folder.close()

@@ -104,7 +104,7 @@ class SearchEngine:
             lists.append(lexical_search(self.store, query, depth, filters, allowed=allowed, budget=budget))
             names.append("lexical")
         for space, vector in vectors.items():
-            lists.append(self.folder.vector_index(space).search(vector.result(), depth, allowed))
+            lists.append(self.folder.dense_search(space, vector.result(), depth, allowed))
             names.append(space)
         lists_nonempty = [(n, lst) for n, lst in zip(names, lists) if len(lst[0])]
         if not lists_nonempty:

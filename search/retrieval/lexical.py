@@ -43,11 +43,6 @@ def query_terms(query: str) -> list[str]:
     return (content or terms)[:MAX_TERMS]
 
 
-def fts_expression(terms: list[str]) -> str:
-    """An FTS5 MATCH expression: each term quoted (so `"`, `*`, `-`, `NEAR`, `:` are just text), ORed."""
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-
-
 def within_budget(terms: list[str], rows: dict[str, int], budget: int, share: float = 1.0) -> list[str]:
     """All `terms` when scoring them fits `budget`, else the rarest terms that fit, in query order; none
     when even the rarest alone does not (a word in that many chunks says little: its idf is low, and the
@@ -87,13 +82,12 @@ def lexical_search(store: Store, query: str, k: int, filters: Filters | None = N
                               1.0 if share >= POST_FILTER_SHARE else share)
         if not terms:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    expression = fts_expression(terms)
     if filtered and allowed is not None and share >= POST_FILTER_SHARE:
         # a broad filter: score the matches as without it (within the budget), then keep the allowed ones;
         # the best 3k/share rows hold ~3k allowed ones
-        ids, scores = store.bm25_candidates(expression, weights, int(3 * k / share) + 1)
+        ids, scores = store.bm25_candidates(terms, weights, int(3 * k / share) + 1)
         keep = np.isin(ids, allowed)
         return ids[keep][:k], scores[keep][:k]
     if filtered and allowed is not None:
-        return store.bm25_candidates(expression, weights, k, allowed=allowed)
-    return store.bm25_candidates(expression, weights, k, filters=filters if filtered else None)
+        return store.bm25_candidates(terms, weights, k, allowed=allowed)
+    return store.bm25_candidates(terms, weights, k, filters=filters if filtered else None)

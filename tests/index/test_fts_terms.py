@@ -7,9 +7,9 @@ import sqlite3
 
 import numpy as np
 
-from index.fts_terms import TOKENIZE, FtsTerms, bm25
+from index.fts_terms import TOKENIZE, FtsTerms, bm25, fts_expression
 from index.schema import MIGRATIONS
-from search.retrieval.lexical import fts_expression, query_terms
+from search.retrieval.lexical import query_terms
 from tests.conftest import shared_data
 
 WEIGHTS = (1.5, 1.0, 1.0)

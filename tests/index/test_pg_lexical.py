@@ -9,9 +9,9 @@ import sqlite3
 import numpy as np
 import pytest
 
-from index.fts_terms import TOKENIZE, FtsTerms
+from index.fts_terms import TOKENIZE, FtsTerms, fts_expression
 from index.pg_lexical import bm25_candidates, create_lexical_tables, delete_rows, row_counts, write_rows
-from search.retrieval.lexical import fts_expression, query_terms
+from search.retrieval.lexical import query_terms
 from tests.conftest import shared_data
 
 WEIGHTS = (1.5, 1.0, 1.0)

@@ -1,7 +1,8 @@
 """The store's named operations, as `search/` and `api/` rely on them (the contract a second store must keep).
 
 Every test takes `contract_store`: a store holding four small documents written through `IndexWriter`, as
-`cwg ingest` writes them. It is parametrised by implementation; today the embedded SQLite store is the one.
+`cwg ingest` writes them. It runs against both implementations: the embedded SQLite store, and the PostgreSQL
+store in a new database on the test server (skipped, with the reason, where that server cannot start).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from index.folder import IndexFolder
 from index.store import Store
 from index.writer import IndexWriter
 from ingest.errors import NotFound
-from search.retrieval.lexical import fts_expression
 
 DOCUMENTS = {
     "kenya.md": ("Kenya", "Kenya", "contribution",
@@ -30,16 +30,17 @@ DOCUMENTS = {
 }
 
 
-@pytest.fixture(params=["sqlite"])
-def contract_store(request: pytest.FixtureRequest, fake_index: IndexFolder, tmp_path: Path) -> Store:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def contract_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    index: IndexFolder = request.getfixturevalue("fake_index" if request.param == "sqlite" else "pg_index")
     files, entries = [], {}
     for name, (source, country, doc_type, text) in DOCUMENTS.items():
         path = tmp_path / name
         path.write_text(f"# {source} programme\n\n{text}\n", encoding="utf-8")
         files.append(path)
         entries[path.resolve()] = {"source": source, "country": country, "doc_type": doc_type}
-    assert not IndexWriter(fake_index).ingest(files, entries).failed
-    return fake_index.store
+    assert not IndexWriter(index).ingest(files, entries).failed
+    return index.store
 
 
 def _ids(store: Store, filters: Filters | None = None) -> list[str]:
@@ -89,18 +90,18 @@ def test_bm25_candidates_rank_filter_and_restrict(contract_store: Store) -> None
     weights = (1.5, 1.0, 1.0)
     with store.snapshot():
         owners = {chunk_id: doc for chunk_id, doc, _ in store.chunk_texts()}
-        ids, scores = store.bm25_candidates(fts_expression(["helpline"]), weights, 10)
+        ids, scores = store.bm25_candidates(["helpline"], weights, 10)
         assert {owners[i] for i in ids.tolist()} == {"kenya", "ghana"}
         assert np.all(np.diff(scores) <= 0) and np.all(scores > 0)  # best first, higher is better
-        ids, _ = store.bm25_candidates(fts_expression(["helpline", "cyberbullying"]), weights, 1)
+        ids, _ = store.bm25_candidates(["helpline", "cyberbullying"], weights, 1)
         assert [owners[i] for i in ids.tolist()] == ["ghana"]  # both words beat one
         only_kenya = Filters(fields={"country": ["Kenya"]})
-        ids, _ = store.bm25_candidates(fts_expression(["helpline"]), weights, 10, filters=only_kenya)
+        ids, _ = store.bm25_candidates(["helpline"], weights, 10, filters=only_kenya)
         assert {owners[i] for i in ids.tolist()} == {"kenya"}
         allowed = store.chunk_ids(Filters(fields={"country": ["Ghana"]}))
-        ids, _ = store.bm25_candidates(fts_expression(["helpline"]), weights, 10, allowed=allowed)
+        ids, _ = store.bm25_candidates(["helpline"], weights, 10, allowed=allowed)
         assert {owners[i] for i in ids.tolist()} == {"ghana"}
-        ids, scores = store.bm25_candidates(fts_expression(["nonexistentword"]), weights, 10)
+        ids, scores = store.bm25_candidates(["nonexistentword"], weights, 10)
         assert len(ids) == 0 and len(scores) == 0
         assert store.fts_row_counts(["helpline", "parents", "nonexistentword"]) == \
             {"helpline": 2, "parents": 1, "nonexistentword": 0}

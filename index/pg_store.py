@@ -1,0 +1,477 @@
+"""The PostgreSQL store (issue 13): the embedded store's named operations over one PostgreSQL database.
+
+Chosen by the index location (`--index postgresql://USER@HOST:PORT/DB`, or `CWG_INDEX`). Every API replica
+opens the same database; nothing a replica keeps locally is truth:
+- writes are transactions, serialized by one advisory lock (as SQLite's `BEGIN IMMEDIATE` serializes them),
+  so the document a write replaces and the id it takes are decided against every committed write, and
+  a replica killed mid-write leaves the database as it was;
+- every write bumps a counter in `state` (`generation`, or `marks` for curation and quality), and each
+  replica keys its caches by them: a write through one replica is seen by the next request to any other;
+- reads run in REPEATABLE READ snapshots (the embedded store's `snapshot()`), on pooled connections;
+- lexical ranking is FTS5's BM25 over our own postings (index/pg_lexical.py), vectors live in pgvector
+  tables searched before top-k filters (index/pg_vectors.py), originals in the `files` table.
+
+Most named operations are the embedded store's own, unchanged: their SQL is common to both engines, and
+`_Connection` runs it here (`?` marks become psycopg's `%s`). What differs is overridden below.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from index import pg_lexical, pg_vectors
+from index.filters import Filters
+from index.fts_terms import FtsTerms
+from index.pg_schema import migrate
+from index.store import DOCUMENT_COLUMNS, Store
+from ingest.errors import IndexOpenError
+from ingest.records import PreparedDocument
+
+WRITE_LOCK = 0x63776702  # pg_advisory_xact_lock key of every write transaction ("cwg" + 2)
+IDLE_CONNECTIONS = 8  # pooled connections kept open between reads (more are opened under load, then closed)
+URI_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_uri(location: object) -> bool:
+    return isinstance(location, str) and location.startswith(URI_SCHEMES)
+
+
+class _Row(tuple):  # type: ignore[type-arg]
+    """A row read by position or by column name, as `sqlite3.Row` is (and `dict(row)` works)."""
+
+    _names: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], names: dict[str, int]) -> _Row:
+        row = super().__new__(cls, values)
+        row._names = names
+        return row
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _rows(cursor: Any) -> Any:
+    names = {c.name: i for i, c in enumerate(cursor.description or ())}
+    return lambda values: _Row(values, names)
+
+
+@functools.lru_cache(maxsize=512)
+def _dialect(sql: str) -> str:
+    """The embedded store's SQL with psycopg's marks: `?` → `%s`, a literal `%` doubled."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _Connection:
+    """A psycopg connection answering the calls the embedded store makes on `sqlite3.Connection`."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.raw.cursor(row_factory=_rows).execute(_dialect(sql), list(params))
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        cursor = self.raw.cursor(row_factory=_rows)
+        cursor.executemany(_dialect(sql), [list(r) for r in rows])
+        return cursor
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg import pq
+
+        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class _Result:
+    """The rows of one statement run outside a snapshot (its connection is back in the pool already)."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+
+class _Pooled:
+    """Statements outside any snapshot or transaction: each on a pooled connection, in autocommit."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Result:
+        conn = self._store._checkout()
+        try:
+            cursor = conn.execute(sql, params)
+            return _Result(cursor.fetchall() if cursor.description else [])
+        finally:
+            self._store._checkin(conn)
+
+    @property
+    def raw(self) -> Any:
+        raise RuntimeError("a raw connection is only handed out inside snapshot() or transaction()")
+
+
+class PostgresStore(Store):
+    """The store in a PostgreSQL database (with pgvector). See the module's doc for what it guarantees."""
+
+    JOIN_IN_ORDER = "JOIN"
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.path = None  # type: ignore[assignment]  # no file: the database is the store
+        self._init_caches()
+        self._pool: list[_Connection] = []
+        self._pool_lock = threading.Lock()
+        self._closed = False
+        self._terms = FtsTerms()
+        self._spaces: dict[str, bool] = {}  # vector spaces whose table exists
+        self._vector_counts: dict[str, tuple[int, int]] = {}  # space → (generation, vectors)
+        try:
+            raw = self._connect(register=False)
+        except Exception as exc:  # noqa: BLE001 - any failure to connect is said in full, as an open error
+            raise IndexOpenError(f"cannot open the PostgreSQL index {safe_location(uri)}: {exc}") from exc
+        migrate(raw)
+        _register(raw)
+        self._main = _Connection(raw)
+        self._statements = _Pooled(self)
+        self._backfill_actor_types()
+        self._backfill_quality()
+
+    # --- connections -------------------------------------------------------------------------------
+    def _connect(self, register: bool = True) -> Any:
+        import psycopg
+
+        raw = psycopg.connect(self.uri, autocommit=True)
+        if register:
+            _register(raw)
+        return raw
+
+    def _checkout(self) -> _Connection:
+        with self._pool_lock:
+            if self._pool:
+                return self._pool.pop()
+        return _Connection(self._connect())
+
+    def _checkin(self, conn: _Connection) -> None:
+        if conn.raw.closed or conn.in_transaction:
+            conn.raw.close()  # broken, or left inside a transaction: never handed out again
+            return
+        with self._pool_lock:
+            if len(self._pool) < IDLE_CONNECTIONS and not self._closed:
+                self._pool.append(conn)
+                return
+        conn.close()
+
+    @property
+    def conn(self) -> Any:
+        """The connection for this thread's next statement: the writer's inside `transaction()`, the
+        snapshot's inside `snapshot()`, else a pooled one for that statement alone."""
+        local = self._local
+        if getattr(local, "writing", False):
+            return self._main
+        if getattr(local, "depth", 0):
+            return local.reader
+        return self._statements
+
+    @conn.setter
+    def conn(self, value: Any) -> None:
+        self._main = value
+
+    def close(self) -> None:
+        with self._pool_lock:
+            self._closed = True
+            pooled, self._pool = self._pool, []
+        for conn in pooled:
+            conn.close()
+        with self._lock:
+            self._main.close()
+
+    @contextmanager
+    def transaction(self, counter: str = "generation") -> Iterator[Any]:
+        """One write transaction, after every other writer's (any process, any replica): see Store."""
+        conn = self._main
+        with self._lock:
+            conn.execute("BEGIN")
+            self._local.writing = True
+            try:
+                conn.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
+                yield conn
+                conn.execute("INSERT INTO state (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE "
+                             "SET value = (CAST(state.value AS bigint) + 1)::text", [counter])
+                conn.execute("COMMIT")
+            except BaseException:
+                if not conn.raw.closed and conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._local.writing = False
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        """A read transaction (REPEATABLE READ): every query inside sees one committed state. Nests."""
+        local = self._local
+        if getattr(local, "depth", 0) or getattr(local, "writing", False):
+            local.depth = getattr(local, "depth", 0) + 1
+            try:
+                yield self.conn
+            finally:
+                local.depth -= 1
+            return
+        reader = self._checkout()
+        reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        local.reader, local.depth = reader, 1
+        try:
+            yield reader
+        finally:
+            local.depth, local.reader = 0, None
+            try:
+                if not reader.raw.closed and reader.in_transaction:
+                    reader.execute("ROLLBACK")  # read only: nothing to commit
+            finally:
+                self._checkin(reader)
+
+    def _raw(self) -> Any:
+        """The psycopg connection of this thread's snapshot or transaction (for the modules that take one)."""
+        conn = self.conn
+        if isinstance(conn, _Pooled):
+            raise RuntimeError("open a snapshot() first")
+        return conn.raw
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """A raw connection for a few reads: this thread's snapshot or transaction, else a snapshot of its own."""
+        with self.snapshot():
+            yield self._raw()
+
+    # --- what differs between dialects -------------------------------------------------------------------
+    def _filter_sql(self, filters: Filters, alias: str = "d") -> tuple[str, list[str]]:
+        return filters.to_sql(alias, dialect="postgresql")
+
+    @staticmethod
+    def _set_state(conn: Any, key: str, value: str) -> None:
+        conn.execute("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                     "SET value = excluded.value", [key, value])
+
+    # --- writing documents ----------------------------------------------------------------------------
+    def _insert_document(self, conn: Any, doc_id: str, key: str, stored_file: str | None,
+                         prepared: PreparedDocument, entry: dict[str, str], embed_hashes: list[str],
+                         vectors: dict[str, np.ndarray]) -> None:
+        import json
+        from datetime import datetime, timezone
+
+        m = prepared.meta
+        conn.execute(
+            f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}, text) VALUES "
+            f"({', '.join('?' * (len(DOCUMENT_COLUMNS) + 1))})",
+            (doc_id, key, prepared.file_name, prepared.file_hash, stored_file, prepared.format,
+             m.title, m.source, m.country, m.region, m.doc_type, m.actor_type, m.meeting, m.date, m.language,
+             prepared.page_count, json.dumps(m.extra, ensure_ascii=False),
+             json.dumps(prepared.warnings, ensure_ascii=False), json.dumps(entry, ensure_ascii=False),
+             datetime.now(timezone.utc).isoformat(timespec="seconds"), prepared.text))
+        if prepared.quality is not None:
+            self._write_quality(conn, doc_id, prepared.quality)
+        chunks = prepared.chunks
+        if not chunks:
+            return
+        ids = self._new_chunk_ids(conn, len(chunks))
+        conn.executemany(
+            "INSERT INTO chunks (id, document_id, ordinal, text, section, page_start, page_end, char_start, "
+            "char_end, content_hash, embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(chunk_id, doc_id, c.ordinal, c.text, c.section, c.page_start, c.page_end, c.char_start, c.char_end,
+              c.content_hash, h) for chunk_id, c, h in zip(ids, chunks, embed_hashes)])
+        pg_lexical.write_rows(conn.raw, [(chunk_id, self._terms.row(m.title, c.section, c.text))
+                                         for chunk_id, c in zip(ids, chunks)])
+        for space, matrix in vectors.items():
+            self._write_vectors(conn, space, ids, np.asarray(matrix, dtype=np.float32)[[c.ordinal for c in chunks]])
+
+    @staticmethod
+    def _new_chunk_ids(conn: Any, count: int) -> list[int]:
+        """`count` new chunk ids, ascending (one run: writers take turns, see `chunk_ids`)."""
+        rows = conn.execute("SELECT nextval(pg_get_serial_sequence('chunks', 'id')) FROM generate_series(1, ?)",
+                            [count]).fetchall()
+        return sorted(int(r[0]) for r in rows)
+
+    def _write_vectors(self, conn: Any, space: str, ids: Sequence[int], matrix: np.ndarray) -> None:
+        self._ensure_space(conn, space, matrix.shape[1])
+        with conn.raw.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {pg_vectors.table_name(space)} (chunk_id, embedding) VALUES (%s, %s)",
+                               [(int(i), v) for i, v in zip(ids, matrix)])
+
+    def _ensure_space(self, conn: Any, space: str, dimension: int) -> None:
+        """The table of a vector space, made with its change trigger the first time the space is written."""
+        if self._spaces.get(space):
+            return
+        table = pg_vectors.table_name(space)
+        if not self._has_table(conn, table):
+            pg_vectors.create_vector_table(conn.raw, space, dimension)
+            conn.raw.execute(f"CREATE OR REPLACE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                             f"FOR EACH ROW EXECUTE FUNCTION cwg_vector_changed('{space}')")
+        self._spaces[space] = True
+
+    @staticmethod
+    def _has_table(conn: Any, table: str) -> bool:
+        return conn.execute("SELECT to_regclass(?) IS NOT NULL", [table]).fetchone()[0] is True
+
+    def _space_tables(self, conn: Any) -> list[str]:
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                            "AND tablename LIKE 'vectors\\_%'").fetchall()
+        return [str(r[0]) for r in rows]
+
+    def _delete(self, conn: Any, doc_id: str) -> None:  # type: ignore[override]
+        ids = [int(r[0]) for r in conn.execute("SELECT id FROM chunks WHERE document_id = ?", [doc_id]).fetchall()]
+        if ids:
+            pg_lexical.delete_rows(conn.raw, ids)
+            for table in self._space_tables(conn):
+                conn.execute(f"DELETE FROM {table} WHERE chunk_id = ANY(?)", [ids])
+        conn.execute("DELETE FROM files WHERE name IN (SELECT stored_file FROM documents WHERE id = ?)", [doc_id])
+        conn.execute("DELETE FROM documents WHERE id = ?", [doc_id])  # cascades to chunks, labels, signals
+
+    # --- originals ---------------------------------------------------------------------------------------
+    def put_file(self, name: str, data: bytes) -> None:
+        """Keep an original (inside the write transaction that points a document to it)."""
+        self._raw().execute("INSERT INTO files (name, data) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
+                            "SET data = excluded.data", [name, data])
+
+    def open_file(self, name: str) -> io.BytesIO:
+        """An original, as the snapshot sees it; `FileNotFoundError` when it is not kept."""
+        row = self.conn.execute("SELECT data FROM files WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise FileNotFoundError(name)
+        return io.BytesIO(bytes(row[0]))
+
+    # --- lexical ---------------------------------------------------------------------------------------
+    def _tokens(self, word: str) -> list[str]:
+        """The terms FTS5 indexes for a query word (a word the tokenizer splits gives several)."""
+        return self._terms.terms(word)
+
+    def fts_row_counts(self, words: list[str]) -> dict[str, int]:
+        tokens = {w: self._tokens(w) for w in dict.fromkeys(words)}
+        with self._reading() as raw:
+            counts = pg_lexical.row_counts(raw, sorted({t for ts in tokens.values() for t in ts}))
+        # a word FTS5 would match as a phrase of several terms is in at most as many rows as its rarest term
+        return {w: min((counts[t] for t in tokens[w]), default=0) for w in words}
+
+    def bm25_candidates(self, terms: list[str], weights: tuple[float, ...], limit: int, *,
+                        allowed: np.ndarray | None = None, filters: Filters | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        tokens = [t for word in terms for t in self._tokens(word)]
+        if allowed is None and filters is not None and not filters.is_empty():
+            allowed = self.chunk_ids(filters)
+        with self._reading() as raw:
+            return pg_lexical.bm25_candidates(raw, tokens, tuple(float(w) for w in weights)[:3], limit,  # type: ignore[arg-type]
+                                              allowed)
+
+    # --- vectors ---------------------------------------------------------------------------------------
+    def nearest(self, space: str, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` chunks nearest to a unit `query` in `space` (pgvector), among `allowed` when given."""
+        total = self.vector_count(space)
+        if total == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        with self._reading() as raw:
+            ids, scores, _method = pg_vectors.top_k(raw, space, query, k, allowed, total)
+        return ids, scores
+
+    def vector_count(self, space: str) -> int:
+        generation = self.generation()
+        cached = self._vector_counts.get(space)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        table = pg_vectors.table_name(space)
+        with self._reading() as raw:
+            exists = raw.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0]
+            count = int(raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) if exists else 0
+        self._vector_counts[space] = (generation, count)
+        return count
+
+    def _vector_rows(self, space: str, sql: str, params: Sequence[Any]) -> list[tuple[int, np.ndarray]]:
+        table = pg_vectors.table_name(space)
+        with self._reading() as raw:
+            if not raw.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0]:
+                return []
+            with raw.cursor(binary=True) as cursor:
+                rows = cursor.execute(sql.format(table=table), list(params)).fetchall()
+        return [(int(r[0]), np.asarray(r[1], dtype=np.float32)) for r in rows]
+
+    def cached_vectors(self, document_id: str, space: str) -> dict[str, np.ndarray]:
+        rows = self.conn.execute("SELECT embed_hash, id FROM chunks WHERE document_id = ?", [document_id]).fetchall()
+        hashes = {int(r[1]): str(r[0]) for r in rows}
+        found = self._vector_rows(space, "SELECT chunk_id, embedding FROM {table} WHERE chunk_id = ANY(%s)",
+                                  [list(hashes)])
+        return {hashes[cid]: v for cid, v in found}
+
+    def vector_batches(self, space: str, dimension: int, batch: int = 65_536
+                       ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        after = -1
+        while True:
+            rows = self._vector_rows(space, "SELECT chunk_id, embedding FROM {table} WHERE chunk_id > %s "
+                                            "ORDER BY chunk_id LIMIT %s", [after, batch])
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield (np.array([r[0] for r in rows], dtype=np.int64),
+                   np.stack([r[1] for r in rows]).reshape(len(rows), dimension))
+
+    def all_vectors(self, space: str, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+        parts = list(self.vector_batches(space, dimension))
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, dimension), dtype=np.float32)
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def vectors_of(self, space: str, chunk_ids: np.ndarray, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = self._vector_rows(space, "SELECT chunk_id, embedding FROM {table} WHERE chunk_id = ANY(%s) "
+                                        "ORDER BY chunk_id", [np.asarray(chunk_ids, dtype=np.int64).tolist()])
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, dimension), dtype=np.float32)
+        return np.array([r[0] for r in rows], dtype=np.int64), np.stack([r[1] for r in rows])
+
+    def vectors_for(self, space: str, chunk_ids: list[int], dimension: int) -> np.ndarray:
+        out = np.zeros((len(chunk_ids), dimension), dtype=np.float32)
+        pos = {cid: i for i, cid in enumerate(chunk_ids)}
+        for cid, vector in self._vector_rows(space, "SELECT chunk_id, embedding FROM {table} WHERE chunk_id = ANY(%s)",
+                                             [[int(c) for c in chunk_ids]]):
+            out[pos[cid]] = vector
+        return out
+
+    def vector_seq(self) -> int:
+        """The number of the last committed vector change (writers take turns, so numbers commit in order)."""
+        row = self.conn.execute("SELECT MAX(seq) FROM vector_changes").fetchone()
+        return int(row[0]) if row and row[0] is not None else self.vector_log_floor()
+
+
+def _register(raw: Any) -> None:
+    from pgvector.psycopg import register_vector
+
+    register_vector(raw)
+
+
+def safe_location(uri: str) -> str:
+    """The URI without its password (error messages are shown to users); a folder's path as it is."""
+    if not is_database_uri(uri):
+        return uri
+    scheme, _, rest = uri.partition("://")
+    user, at, host = rest.rpartition("@")
+    if at and ":" in user:
+        user = user.split(":", 1)[0] + ":***"
+    return f"{scheme}://{user}{at}{host}"
