@@ -412,7 +412,7 @@ class PostgresStore(Store):
                 return []
             with raw.cursor(binary=True) as cursor:
                 rows = cursor.execute(sql.format(table=table), list(params)).fetchall()
-        return [(int(r[0]), np.asarray(r[1], dtype=np.float32)) for r in rows]
+        return [(int(r[0]), _array(r[1])) for r in rows]
 
     def cached_vectors(self, document_id: str, space: str) -> dict[str, np.ndarray]:
         rows = self.conn.execute("SELECT embed_hash, id FROM chunks WHERE document_id = ?", [document_id]).fetchall()
@@ -458,6 +458,11 @@ class PostgresStore(Store):
         """The number of the last committed vector change (writers take turns, so numbers commit in order)."""
         row = self.conn.execute("SELECT MAX(seq) FROM vector_changes").fetchone()
         return int(row[0]) if row and row[0] is not None else self.vector_log_floor()
+
+
+def _array(value: Any) -> np.ndarray:
+    """A vector as pgvector's loaders give it (its binary loader: a `Vector`; its text loader: an array)."""
+    return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=np.float32)
 
 
 def _register(raw: Any) -> None:
