@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_index(sub.add_parser("reindex", help="re-embed stored chunks for another --model (no file is re-read)"))
     p.add_argument("--model", choices=MODEL_NAMES, required=True)
 
+    p = sub.add_parser("migrate", help="copy an index into a new, empty one: folder ↔ postgresql://… (no re-embedding)")
+    p.add_argument("--from", dest="source", type=index_location, required=True, metavar="INDEX",
+                   help="the index to copy (a folder or a postgresql:// URI); it is only read")
+    p.add_argument("--to", dest="destination", type=index_location, required=True, metavar="INDEX",
+                   help="an empty index to copy into (a new folder, or an empty database)")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("eval", help="retrieval quality on a BEIR-layout collection (nDCG@10, Recall@100, MRR@10)")
     p.add_argument("dataset", type=Path, metavar="DATASET_DIR",
                    help="folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv")

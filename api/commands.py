@@ -189,6 +189,21 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from index.transfer import copy_index
+
+    source = IndexFolder.open(args.source, dtype=settings.dtype)
+    try:
+        report = copy_index(source, args.destination)
+    finally:
+        source.close()
+    if args.json:
+        print_json(report.to_json())
+    else:
+        print(report.summary())
+    return EXIT_OK
+
+
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     folder = _open(args, settings)
     try:

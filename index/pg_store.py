@@ -30,7 +30,7 @@ from index import pg_lexical, pg_vectors
 from index.filters import Filters
 from index.fts_terms import FtsTerms
 from index.pg_schema import migrate
-from index.store import DOCUMENT_COLUMNS, Store
+from index.store import COPIED_TABLES, DOCUMENT_COLUMNS, Store
 from ingest.errors import IndexOpenError
 from ingest.records import PreparedDocument
 
@@ -318,13 +318,13 @@ class PostgresStore(Store):
             cursor.executemany(f"INSERT INTO {pg_vectors.table_name(space)} (chunk_id, embedding) VALUES (%s, %s)",
                                [(int(i), v) for i, v in zip(ids, matrix)])
 
-    def _ensure_space(self, conn: Any, space: str, dimension: int) -> None:
+    def _ensure_space(self, conn: Any, space: str, dimension: int, with_index: bool = True) -> None:
         """The table of a vector space, made with its change trigger the first time the space is written."""
         if self._spaces.get(space):
             return
         table = pg_vectors.table_name(space)
         if not self._has_table(conn, table):
-            pg_vectors.create_vector_table(conn.raw, space, dimension)
+            pg_vectors.create_vector_table(conn.raw, space, dimension, with_index)
             conn.raw.execute(f"CREATE OR REPLACE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
                              f"FOR EACH ROW EXECUTE FUNCTION cwg_vector_changed('{space}')")
         self._spaces[space] = True
@@ -346,6 +346,33 @@ class PostgresStore(Store):
                 conn.execute(f"DELETE FROM {table} WHERE chunk_id = ANY(?)", [ids])
         conn.execute("DELETE FROM files WHERE name IN (SELECT stored_file FROM documents WHERE id = ?)", [doc_id])
         conn.execute("DELETE FROM documents WHERE id = ?", [doc_id])  # cascades to chunks, labels, signals
+
+    # --- copying a whole store (`cwg migrate`) --------------------------------------------------------------
+    def import_rows(self, conn: Any, table: str, rows: list[tuple[object, ...]]) -> None:
+        columns = COPIED_TABLES[table]
+        if table == "quality_signals":  # 0/1 in SQLite, a boolean here
+            rows = [(*r[:2], bool(r[2]), *r[3:]) for r in rows]
+        with conn.raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if table == "chunks" and rows:
+            titles = dict(conn.execute("SELECT id, title FROM documents WHERE id = ANY(?)",
+                                       [sorted({str(r[1]) for r in rows})]).fetchall())
+            pg_lexical.write_rows(conn.raw, [(int(r[0]), self._terms.row(titles[r[1]], str(r[4]), str(r[3])))  # type: ignore[arg-type]
+                                             for r in rows])
+            conn.execute("SELECT setval(pg_get_serial_sequence('chunks', 'id'), (SELECT MAX(id) FROM chunks))")
+
+    def import_vectors(self, conn: Any, space: str, ids: np.ndarray, matrix: np.ndarray) -> None:
+        """Bulk-load vectors; the HNSW index of a space made here is built once after them (`finish_import`)."""
+        self._ensure_space(conn, space, matrix.shape[1], with_index=False)
+        table = pg_vectors.table_name(space)
+        with conn.raw.cursor() as cursor, cursor.copy(f"COPY {table} (chunk_id, embedding) FROM STDIN") as copy:
+            for chunk_id, vector in zip(ids.tolist(), np.asarray(matrix, dtype=np.float32)):
+                copy.write_row((chunk_id, vector))
+
+    def finish_import(self, conn: Any) -> None:
+        for table in self._space_tables(conn):
+            pg_vectors.create_vector_index(conn.raw, table.removeprefix("vectors_"))
 
     # --- originals ---------------------------------------------------------------------------------------
     def put_file(self, name: str, data: bytes) -> None:
@@ -477,6 +504,7 @@ def safe_location(uri: str) -> str:
         return uri
     scheme, _, rest = uri.partition("://")
     user, at, host = rest.rpartition("@")
-    if at and ":" in user:
-        user = user.split(":", 1)[0] + ":***"
+    name, colon, password = user.partition(":")
+    if at and colon and password:
+        user = f"{name}:***"
     return f"{scheme}://{user}{at}{host}"

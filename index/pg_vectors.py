@@ -33,12 +33,19 @@ def table_name(space: str) -> str:
     return f"vectors_{space}"
 
 
-def create_vector_table(conn: Any, space: str, dimension: int) -> None:
-    """The table of one vector space and its HNSW index (inner product over unit vectors)."""
+def create_vector_table(conn: Any, space: str, dimension: int, with_index: bool = True) -> None:
+    """The table of one vector space and (unless `with_index` is false: a bulk load builds it after the
+    rows, `create_vector_index`) its HNSW index for inner product over unit vectors."""
     table = table_name(space)
     conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
     conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (chunk_id bigint PRIMARY KEY, "
                  f"embedding vector({int(dimension)}) NOT NULL)")
+    if with_index:
+        create_vector_index(conn, space)
+
+
+def create_vector_index(conn: Any, space: str) -> None:
+    table = table_name(space)
     conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_hnsw ON {table} USING hnsw (embedding vector_ip_ops)")
 
 

@@ -29,6 +29,19 @@ DOCUMENT_COLUMNS = ("id", "path", "file_name", "file_hash", "stored_file", "form
                     "warnings", "entry", "added_at")
 
 
+# What `cwg migrate` copies, table by table (in this order: rows refer to those of the tables before them)
+COPIED_TABLES: dict[str, tuple[str, ...]] = {
+    "documents": (*DOCUMENT_COLUMNS, "text", "quality"),
+    "chunks": ("id", "document_id", "ordinal", "text", "section", "page_start", "page_end", "char_start",
+               "char_end", "content_hash", "embed_hash"),
+    "labels": ("document_id", "facet", "label", "score", "evidence_chunk_id"),
+    "quality_signals": ("document_id", "signal", "found", "evidence", "page", "char_start", "char_end"),
+    "curation": ("document_id", "status", "reason", "curator", "at"),
+}
+# state that belongs to one store and is never copied: its counters, its id, its vector log's floor, its manifest
+STORE_OWN_STATE = frozenset({"generation", "marks", "vector_log", "store_id", "vector_log_floor", "manifest"})
+
+
 @dataclass
 class DocumentRecord:
     id: str
@@ -815,6 +828,46 @@ class Store:
                 if self._languages_generation == generation:
                     self._languages.update(found)
         return [known.get(i) or found.get(i, "") for i in chunk_ids]
+
+    # --- copying a whole store (`cwg migrate`, index/transfer.py) --------------------------------------
+    def export_rows(self, table: str, batch: int = 5_000) -> Iterator[list[tuple[object, ...]]]:
+        """The rows of one of `COPIED_TABLES`, in its columns' order, `batch` at a time (in order: chunks by
+        id, curation events by when they were given). JSON fields come as JSON text."""
+        columns = COPIED_TABLES[table]
+        order = {"documents": "id", "chunks": "id", "labels": "document_id, facet, label",
+                 "quality_signals": "document_id, signal", "curation": "seq"}[table]
+        cursor = self.conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
+        while True:
+            rows = cursor.fetchmany(batch)
+            if not rows:
+                return
+            yield [tuple(json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for v in r)
+                   for r in rows]
+
+    def import_rows(self, conn: sqlite3.Connection, table: str, rows: list[tuple[object, ...]]) -> None:
+        """Write exported rows of `table` (inside one `transaction()`, into an empty store). Chunks keep
+        their ids and get their lexical rows (the title comes from their document, imported before them)."""
+        columns = COPIED_TABLES[table]
+        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows)
+        if table == "chunks":
+            conn.executemany(
+                "INSERT INTO chunks_fts (rowid, title, section, text) SELECT c.id, d.title, c.section, c.text "
+                "FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?", [(r[0],) for r in rows])
+
+    def import_vectors(self, conn: sqlite3.Connection, space: str, ids: np.ndarray, matrix: np.ndarray) -> None:
+        conn.executemany("INSERT INTO vectors (space, chunk_id, vector) VALUES (?,?,?)",
+                         [(space, int(i), v.astype(np.float32).tobytes()) for i, v in zip(ids, matrix)])
+
+    def finish_import(self, conn: sqlite3.Connection) -> None:
+        """After the last `import_rows`/`import_vectors` of a copy, in its transaction (indexes built once)."""
+
+    def state_keys(self) -> dict[str, str]:
+        """The state records a copy of the store takes along (not its counters, id or log bookkeeping)."""
+        rows = self.conn.execute("SELECT key, value FROM state").fetchall()
+        return {str(r[0]): str(r[1]) for r in rows if r[0] not in STORE_OWN_STATE}
+
+    def set_state(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+        self._set_state(conn, key, value)
 
     # --- the log of vector changes (migration 5): what a cached vector index catches up from ----------
     def store_id(self) -> str:
