@@ -94,3 +94,90 @@ def test_two_worker_processes_serve_one_index_and_see_each_others_writes(tmp_pat
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def test_two_replicas_on_one_postgresql_database(postgres_uri: str, tmp_path: Path) -> None:
+    """Two `cwg serve` processes on one database (the real model): an upload through one is found by the
+    very next search through the other, no restart; a kill -9 of one loses nothing the other can see."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import httpx
+    import psycopg
+
+    from tests.conftest import new_database
+
+    root = Path(__file__).resolve().parents[2]
+    uri = new_database(postgres_uri)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ghana.md").write_text("# Ghana\n\nGhana trains teachers to keep pupils safe online at school.\n")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(root), "CWG_API_KEYS": "k1",
+           "CWG_CACHE": str(tmp_path / "cache")}
+    cwg = [sys.executable, "-m", "api.cli"]
+    subprocess.run([*cwg, "ingest", str(docs), "--index", uri], env=env, check=True, capture_output=True, timeout=600)
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    servers = [subprocess.Popen([*cwg, "serve", "--index", uri, "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    first, second = (f"http://127.0.0.1:{port}" for port in ports)
+    auth = {"Authorization": "Bearer k1"}
+    try:
+        for base in (first, second):
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(base + "/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+            else:
+                raise AssertionError("a replica did not start")
+        query = {"q": "helpline cyberbullying text message"}
+        assert "fiji" not in {h["document_id"] for h in httpx.get(second + "/search", params=query, timeout=60).json()["hits"]}
+        text = b"# Fiji\n\nFiji runs a national helpline where children report cyberbullying by text message.\n"
+        r = httpx.post(first + "/documents", headers=auth, timeout=120, files=[("files", ("fiji.md", text, "text/markdown"))])
+        assert r.status_code == 201, r.text
+        hits = httpx.get(second + "/search", params=query, timeout=60).json()["hits"]  # the next request, no wait
+        assert hits and hits[0]["document_id"] == "fiji", hits
+        assert httpx.get(second + "/documents/fiji/file", timeout=60).content == text  # the original, from the database
+
+        # kill -9 the first replica while it writes a long document: the second serves every committed one
+        long_text = ("# Long\n\n" + "\n\n".join(f"Paragraph {i} about online safety of children." for i in range(3000))).encode()
+        upload = threading.Thread(target=lambda: _ignore_errors(lambda: httpx.post(
+            first + "/documents", headers=auth, timeout=120, files=[("files", ("long.md", long_text, "text/markdown"))])))
+        upload.start()
+        time.sleep(1.0)
+        servers[0].send_signal(signal.SIGKILL)
+        servers[0].wait(timeout=60)
+        upload.join(timeout=60)
+        listed = {d["document_id"] for d in httpx.get(second + "/documents", timeout=60).json()["documents"]}
+        assert {"ghana", "fiji"} <= listed
+        with psycopg.connect(uri) as conn:
+            chunks, lexical, vectors = conn.execute(
+                "SELECT (SELECT count(*) FROM chunks), (SELECT count(*) FROM lexical_rows), "
+                "(SELECT count(*) FROM vectors_minilm)").fetchone()
+        assert chunks == lexical == vectors  # the killed write is all there or not at all
+        again = httpx.post(second + "/documents", headers=auth, timeout=300,
+                           files=[("files", ("long.md", long_text, "text/markdown"))])
+        assert again.status_code in (200, 201), again.text  # the write lock died with the killed replica
+    finally:
+        for server in servers:
+            if server.poll() is None:
+                server.terminate()
+                server.wait(timeout=60)
+
+
+def _ignore_errors(call) -> None:  # type: ignore[no-untyped-def]
+    try:
+        call()
+    except Exception:  # noqa: BLE001 - the replica it talks to is killed on purpose
+        pass
