@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -104,7 +105,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(index: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+def start_server(index: Path | str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     env.pop("CWG_READ_REQUIRES_KEY", None)
     log = (OUT / "load_test_server.log").open("wb")  # the server's own account of any failure
@@ -121,9 +122,10 @@ def start_server(index: Path, port: int, workers: int = 1) -> subprocess.Popen[b
     raise SystemExit("the server did not start within 180 s")
 
 
-def _tree(server: psutil.Process) -> list[psutil.Process]:
-    """The server and its worker processes (`--workers N`)."""
-    return [server, *server.children(recursive=True)]
+def _tree(server: psutil.Process | list[psutil.Process]) -> list[psutil.Process]:
+    """The server and its worker processes (`--workers N`); of each server, given several (replicas)."""
+    servers = server if isinstance(server, list) else [server]
+    return [p for s in servers for p in (s, *s.children(recursive=True))]
 
 
 def tree_rss(server: psutil.Process) -> int:
@@ -163,16 +165,22 @@ def next_request(rng: random.Random, doc_ids: list[str], queries: QueryCycle) ->
     return "document", f"/documents/{doc}", {}
 
 
-async def run_clients(base: str, clients: int, seconds: float, doc_ids: list[str], queries: QueryCycle,
-                      server: psutil.Process) -> dict[str, object]:
+async def run_clients(base: str | list[str], clients: int, seconds: float, doc_ids: list[str], queries: QueryCycle,
+                      server: psutil.Process | list[psutil.Process]) -> dict[str, object]:
+    """Closed-loop clients for `seconds`. Several `base` addresses (replicas): client n talks to base n mod
+    their number, as a load balancer spreading connections would; `server` is then every replica's process."""
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     samples: list[str] = []  # the first few failures, to say what went wrong
     stop_at = time.monotonic() + seconds
     rss_peak = tree_rss(server)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+    bases = base if isinstance(base, list) else [base]
+    async with contextlib.AsyncExitStack() as stack:
+        pools = [await stack.enter_async_context(httpx.AsyncClient(base_url=b, timeout=60, limits=limits)) for b in bases]
+
         async def client(n: int) -> None:
+            http = pools[n % len(pools)]
             rng = random.Random(n)
             while time.monotonic() < stop_at:
                 label, path, params = next_request(rng, doc_ids, queries)

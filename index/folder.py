@@ -181,6 +181,12 @@ class IndexFolder:
         for space in self.spaces:
             self._vectors.refresh(space, load)
 
+    def __enter__(self) -> IndexFolder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         for encoder in self._query_encoders.values():
             encoder.close()

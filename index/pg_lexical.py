@@ -45,12 +45,14 @@ def write_rows(conn: Any, rows: Sequence[tuple[int, RowTerms]]) -> None:
     """Index chunks (id, terms). Call inside the write transaction that writes the chunks."""
     if not rows:
         return
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO lexical_terms (term, chunk_id, title_tf, section_tf, text_tf) "
-                        "VALUES (%s, %s, %s, %s, %s)",
-                        [(term, chunk_id, *counts) for chunk_id, terms in rows for term, counts in terms.counts.items()])
-        cur.executemany("INSERT INTO lexical_rows (chunk_id, length) VALUES (%s, %s)",
-                        [(chunk_id, sum(terms.lengths)) for chunk_id, terms in rows])
+    with conn.cursor() as cur:  # COPY: a bulk load (`cwg migrate`) writes millions of postings
+        with cur.copy("COPY lexical_terms (term, chunk_id, title_tf, section_tf, text_tf) FROM STDIN") as copy:
+            for chunk_id, terms in rows:
+                for term, counts in terms.counts.items():
+                    copy.write_row((term, chunk_id, *counts))
+        with cur.copy("COPY lexical_rows (chunk_id, length) FROM STDIN") as copy:
+            for chunk_id, terms in rows:
+                copy.write_row((chunk_id, sum(terms.lengths)))
     added: dict[str, int] = {}
     for _, terms in rows:
         for term in terms.counts:
