@@ -11,6 +11,7 @@ from index.embedders import SPACE_MODEL_IDS, spaces_for_model
 from index.folder import IndexFolder
 from index.manifest import IndexManifest
 from index.writer import embedding_text
+from ingest.errors import IndexOpenError
 
 BATCH = 256
 
@@ -22,6 +23,9 @@ def reindex(folder: IndexFolder, model: str, progress: Callable[[int], None] | N
     interrupted reindex leaves an index that still opens with its old model (and can be rerun).
     Returns the number of chunks embedded per new space.
     """
+    if folder.in_database:
+        raise IndexOpenError("cwg reindex works on an index folder: copy the database into one "
+                             "(`cwg migrate --from URI --to DIR`), reindex it there, and copy it into a new database")
     wanted = spaces_for_model(model)
     store = folder.store
     done: dict[str, int] = {}

@@ -282,3 +282,11 @@ def test_vectors_read_back_as_written(pg_index: IndexFolder, tmp_path: Path) -> 
     assert np.array_equal(np.concatenate([b[1] for b in batches]), matrix)
     expected = embedder.encode([embedding_text(title, chunks[i].section, chunks[i].text) for i in ids.tolist()])
     assert np.allclose(matrix, expected, atol=1e-6)
+
+
+def test_reindex_says_how_to_do_it_for_a_database(pg_index: IndexFolder) -> None:
+    from index.reindex import reindex
+    from ingest.errors import IndexOpenError
+
+    with pytest.raises(IndexOpenError, match=r"cwg migrate --from URI --to DIR"):
+        reindex(pg_index, "english")
