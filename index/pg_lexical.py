@@ -119,5 +119,6 @@ def bm25_candidates(conn: Any, terms: Sequence[str], weights: tuple[float, float
         "CROSS JOIN LATERAL (SELECT t.title_tf * %s + t.section_tf * %s + t.text_tf * %s AS freq) f "
         f"{join} WHERE t.term = ANY(%s) GROUP BY t.chunk_id ORDER BY s DESC, t.chunk_id LIMIT %s")
     found = conn.execute(sql, [names, [idf[t] * phrases[t] for t in names], K1 + 1, K1, B, B, tokens / rows,
-                               *map(float, weights), *params, names, int(limit)]).fetchall()
+                               *map(float, weights), *params, names, int(limit)],
+                         prepare=False).fetchall()  # planned for its own terms and allowed set, never generically
     return (np.array([r[0] for r in found], dtype=np.int64), np.array([r[1] for r in found], dtype=np.float32))

@@ -95,7 +95,7 @@ def _hnsw(conn: Any, table: str, vector: np.ndarray, k: int, ef: int,
         conn.execute(f"SET LOCAL hnsw.ef_search = {int(min(ef, MAX_EF_SEARCH))}")
         conn.execute("SET LOCAL enable_seqscan = off")  # the planner must take the HNSW index
         rows = conn.execute(f"SELECT chunk_id, embedding <#> %s AS d FROM {table} {where} ORDER BY d LIMIT %s",
-                            [vector, *params, int(k)]).fetchall()
+                            [vector, *params, int(k)], prepare=False).fetchall()
         # SET LOCAL lasts to the end of the transaction, not of this savepoint: inside a caller's read
         # transaction the planner must get its defaults back for the statements that follow
         conn.execute("SET LOCAL enable_seqscan TO DEFAULT")
@@ -107,7 +107,7 @@ def _exact(conn: Any, table: str, vector: np.ndarray, k: int, ids: np.ndarray | 
     with conn.transaction():
         conn.execute("SET LOCAL enable_indexscan = off")  # the HNSW index only ever answers an index scan
         rows = conn.execute(f"SELECT chunk_id, embedding <#> %s AS d FROM {table} {where} "
-                            f"ORDER BY d, chunk_id LIMIT %s", [vector, *params, int(k)]).fetchall()
+                            f"ORDER BY d, chunk_id LIMIT %s", [vector, *params, int(k)], prepare=False).fetchall()
         conn.execute("SET LOCAL enable_indexscan TO DEFAULT")
     return [(int(r[0]), -float(r[1])) for r in rows]
 
