@@ -35,7 +35,7 @@ from ingest.errors import IndexOpenError
 from ingest.records import PreparedDocument
 
 WRITE_LOCK = 0x63776702  # pg_advisory_xact_lock key of every write transaction ("cwg" + 2)
-IDLE_CONNECTIONS = 8  # pooled connections kept open between reads (more are opened under load, then closed)
+IDLE_CONNECTIONS = 16  # pooled connections kept open between reads (more are opened under load, then closed)
 URI_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -214,7 +214,7 @@ class PostgresStore(Store):
         conn = self._main
         with self._lock:
             conn.execute("BEGIN")
-            self._local.writing = True
+            self._local.writing, self._local.placed = True, set()
             try:
                 conn.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
                 yield conn
@@ -324,11 +324,12 @@ class PostgresStore(Store):
         if self._spaces.get(space):
             return
         table = pg_vectors.table_name(space)
-        if not self._has_table(conn, table):
-            pg_vectors.create_vector_table(conn.raw, space, dimension, with_index)
-            conn.raw.execute(f"CREATE OR REPLACE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                             f"FOR EACH ROW EXECUTE FUNCTION cwg_vector_changed('{space}')")
-        self._spaces[space] = True
+        if self._has_table(conn, table):
+            self._spaces[space] = True  # committed before (a table made now is known once its write commits)
+            return
+        pg_vectors.create_vector_table(conn.raw, space, dimension, with_index)
+        conn.raw.execute(f"CREATE OR REPLACE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                         f"FOR EACH ROW EXECUTE FUNCTION cwg_vector_changed('{space}')")
 
     @staticmethod
     def _has_table(conn: Any, table: str) -> bool:
@@ -345,7 +346,9 @@ class PostgresStore(Store):
             pg_lexical.delete_rows(conn.raw, ids)
             for table in self._space_tables(conn):
                 conn.execute(f"DELETE FROM {table} WHERE chunk_id = ANY(?)", [ids])
-        conn.execute("DELETE FROM files WHERE name IN (SELECT stored_file FROM documents WHERE id = ?)", [doc_id])
+        placed = list(getattr(self._local, "placed", ()))  # a copy this write just placed may bear the same name
+        conn.execute("DELETE FROM files WHERE name IN (SELECT stored_file FROM documents WHERE id = ?) "
+                     "AND NOT name = ANY(?)", [doc_id, placed])
         conn.execute("DELETE FROM documents WHERE id = ?", [doc_id])  # cascades to chunks, labels, signals
 
     # --- copying a whole store (`cwg migrate`) --------------------------------------------------------------
@@ -380,6 +383,7 @@ class PostgresStore(Store):
         """Keep an original (inside the write transaction that points a document to it)."""
         self._raw().execute("INSERT INTO files (name, data) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
                             "SET data = excluded.data", [name, data])
+        self._local.placed.add(name)
 
     def open_file(self, name: str) -> io.BytesIO:
         """An original, as the snapshot sees it; `FileNotFoundError` when it is not kept."""

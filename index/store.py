@@ -377,8 +377,10 @@ class Store:
             else:
                 doc_id = self.free_document_id(target.slug)
                 key, status = target.key or f"{target.new_key_prefix}{doc_id}", "added"
-            self._delete(conn, doc_id)
+            # the copy is placed while the replaced document still points to its own (a folder's first writer
+            # sweeps copies no document points to, index/folder.py)
             stored_file = place_file(doc_id) if place_file is not None else None
+            self._delete(conn, doc_id)
             self._insert_document(conn, doc_id, key, stored_file, prepared, entry, embed_hashes, vectors)
         replaced = existing.stored_file if existing is not None and existing.stored_file != stored_file else None
         return WriteOutcome(status, doc_id, replaced)

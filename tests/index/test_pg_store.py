@@ -133,6 +133,13 @@ def test_updates_and_removals_leave_no_row_behind(pg_index: IndexFolder, tmp_pat
     _write(files[0], "sextortion", 5)  # changed: replaced whole
     report = writer.ingest(files)
     assert report.updated == ["alpha"] and len(report.unchanged) == 2
+    again = writer.ingest([files[2]], {files[2].resolve(): {"country": "Fiji"}})  # same bytes, new metadata
+    assert again.updated == ["gamma"]
+    with pg_index.store.snapshot():
+        record = pg_index.store.document("gamma")
+        assert record.country == "Fiji"
+        with pg_index.open_original(record.stored_file or "") as handle:  # the copy kept its name: still there
+            assert handle.read() == files[2].read_bytes()
     writer.remove("beta")
     counts = _counts(pg_index.location)
     assert counts["documents"] == 2 and _consistent(counts), counts
