@@ -493,6 +493,16 @@ class PostgresStore(Store):
             out[pos[cid]] = vector
         return out
 
+    def prune_vector_changes(self, upto: int) -> None:
+        """As the embedded store's; a database that refuses the write (a read-only user, a standby) keeps
+        its log, and the next save of a cache prunes it."""
+        import psycopg
+
+        try:
+            super().prune_vector_changes(upto)
+        except psycopg.Error:
+            pass
+
     def vector_seq(self) -> int:
         """The number of the last committed vector change (writers take turns, so numbers commit in order)."""
         row = self.conn.execute("SELECT MAX(seq) FROM vector_changes").fetchone()
