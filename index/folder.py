@@ -13,6 +13,8 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import BinaryIO
 
@@ -167,13 +169,15 @@ class IndexFolder:
         disk cache, or a full build; see index/vector_sync.py)."""
         return self._vectors.index(space)
 
-    def dense_search(self, space: str, query: np.ndarray, k: int, allowed: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
-        """The `k` chunks nearest to `query` in `space` among `allowed` (filters apply before top-k): FAISS in
-        memory for the embedded store, pgvector in the database for PostgreSQL."""
+    def dense_search(self, space: str, query: np.ndarray | Future[np.ndarray], k: int,
+                     allowed: np.ndarray | None = None) -> Future[tuple[np.ndarray, np.ndarray]]:
+        """The `k` chunks nearest to `query` in `space` among `allowed` (filters apply before top-k), as
+        (ids, scores) in a future: FAISS in memory for the embedded store (computed when the result is asked
+        for), pgvector for PostgreSQL (started at once on a connection of its own, in this thread's snapshot,
+        so it runs beside the caller's lexical search). `query` may itself be a future (the encoder's)."""
         if isinstance(self.store, PostgresStore):
-            return self.store.nearest(space, query, k, allowed)
-        return self.vector_index(space).search(query, k, allowed)
+            return self.store.nearest_soon(space, query, k, allowed)
+        return _Deferred(lambda: self.vector_index(space).search(_value(query), k, allowed))
 
     def refresh_vectors(self, load: bool = True) -> None:
         """Bring the vector indexes up to date after writes, compact them if due, and save their cache.
@@ -216,6 +220,26 @@ def _create(path: Path, model: str | None, dtype: str, embedders: dict[str, Embe
         # The manifest is written first (atomically): a crash before the store exists leaves a folder
         # that opens as an empty index, never one that refuses to open.
         IndexManifest(model=model, dtype=dtype, spaces={s: _space_info(s, embedders) for s in spaces}).write(path)
+
+
+class _Deferred(Future):  # type: ignore[type-arg]
+    """A future computed in the thread that asks for its result (work too short to hand to another thread)."""
+
+    def __init__(self, compute: Callable[[], object]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def result(self, timeout: float | None = None) -> object:
+        if not self.done():
+            try:
+                self.set_result(self._compute())
+            except BaseException as exc:  # noqa: BLE001 - delivered by result(), as a pool's future does
+                self.set_exception(exc)
+        return super().result(timeout)
+
+
+def _value(query: np.ndarray | Future[np.ndarray]) -> np.ndarray:
+    return query.result() if isinstance(query, Future) else query
 
 
 def _check_encoders(where: str, manifest: IndexManifest, embedders: dict[str, Embedder] | None) -> None:

@@ -21,6 +21,7 @@ import functools
 import io
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -144,6 +145,7 @@ class PostgresStore(Store):
         self._pool: list[_Connection] = []
         self._pool_lock = threading.Lock()
         self._closed = False
+        self._executor: ThreadPoolExecutor | None = None  # vector searches beside the caller's reads
         self._terms = FtsTerms()
         self._word_terms: dict[str, list[str]] = {}
         self._spaces: dict[str, bool] = {}  # vector spaces whose table exists
@@ -203,6 +205,9 @@ class PostgresStore(Store):
         with self._pool_lock:
             self._closed = True
             pooled, self._pool = self._pool, []
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
         for conn in pooled:
             conn.close()
         with self._lock:
@@ -245,7 +250,7 @@ class PostgresStore(Store):
         try:
             yield reader
         finally:
-            local.depth, local.reader = 0, None
+            local.depth, local.reader, local.exported = 0, None, None
             try:
                 if not reader.raw.closed and reader.in_transaction:
                     reader.execute("ROLLBACK")  # read only: nothing to commit
@@ -431,6 +436,52 @@ class PostgresStore(Store):
         with self._reading() as raw:
             ids, scores, _method = pg_vectors.top_k(raw, space, query, k, allowed, total)
         return ids, scores
+
+    def nearest_soon(self, space: str, query: np.ndarray | Future[np.ndarray], k: int,
+                     allowed: np.ndarray | None = None) -> Future[tuple[np.ndarray, np.ndarray]]:
+        """`nearest`, started now on a pooled connection of its own, in this thread's snapshot (exported
+        to it), so that the caller's next reads run beside it. `query` may be the encoder's future."""
+        if getattr(self._local, "writing", False):  # a write's own rows are not in an exported snapshot
+            done: Future[tuple[np.ndarray, np.ndarray]] = Future()
+            done.set_result(self.nearest(space, query.result() if isinstance(query, Future) else query, k, allowed))
+            return done
+        total = self.vector_count(space)
+        snapshot = self._exported_snapshot()
+        return self._workers().submit(self._nearest_in, snapshot, space, query, k, allowed, total)
+
+    def _exported_snapshot(self) -> str | None:
+        """This thread's snapshot, exported for other connections (once per snapshot); None outside one."""
+        local = self._local
+        if not getattr(local, "depth", 0):
+            return None
+        if getattr(local, "exported", None) is None:
+            local.exported = str(local.reader.execute("SELECT pg_export_snapshot()").fetchone()[0])
+        return local.exported  # type: ignore[no-any-return]
+
+    def _nearest_in(self, snapshot: str | None, space: str, query: np.ndarray | Future[np.ndarray], k: int,
+                    allowed: np.ndarray | None, total: int) -> tuple[np.ndarray, np.ndarray]:
+        from psycopg import sql
+
+        vector = query.result() if isinstance(query, Future) else query
+        if total == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        conn = self._checkout()
+        try:
+            if snapshot is not None:
+                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                conn.raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            ids, scores, _method = pg_vectors.top_k(conn.raw, space, vector, k, allowed, total)
+            return ids, scores
+        finally:
+            if not conn.raw.closed and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._checkin(conn)
+
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=IDLE_CONNECTIONS, thread_name_prefix="cwg-pgvector")
+            return self._executor
 
     def vector_count(self, space: str) -> int:
         generation = self.generation()

@@ -98,13 +98,15 @@ class SearchEngine:
         # threads) and the lexical search runs while they work
         spaces = self.folder.spaces if mode in ("hybrid", "dense") else ()
         vectors = {space: self.folder.query_encoder(space).submit(query) for space in spaces}
+        # each vector search starts as its vector is ready (beside the lexical search, where the store can)
+        dense = {space: self.folder.dense_search(space, vector, depth, allowed) for space, vector in vectors.items()}
         if mode in ("hybrid", "lexical") and query_terms(query):
             # Asked for lexical results alone, the user gets every match scored, however many.
             budget = 0 if mode == "lexical" else ROW_BUDGET
             lists.append(lexical_search(self.store, query, depth, filters, allowed=allowed, budget=budget))
             names.append("lexical")
-        for space, vector in vectors.items():
-            lists.append(self.folder.dense_search(space, vector.result(), depth, allowed))
+        for space, found in dense.items():
+            lists.append(found.result())
             names.append(space)
         lists_nonempty = [(n, lst) for n, lst in zip(names, lists) if len(lst[0])]
         if not lists_nonempty:
