@@ -297,3 +297,20 @@ def test_reindex_says_how_to_do_it_for_a_database(pg_index: IndexFolder) -> None
 
     with pytest.raises(IndexOpenError, match=r"cwg migrate --from URI --to DIR"):
         reindex(pg_index, "english")
+
+
+def test_vector_searches_on_other_connections_see_the_callers_snapshot(pg_index: IndexFolder, tmp_path: Path) -> None:
+    """Vector searches run on connections of their own (beside the lexical search) in the caller's snapshot:
+    a document committed after the snapshot began is in no list of that search, and in the next one."""
+    seed(pg_index, tmp_path / "seed")
+    with _opened(pg_index.location, embedders={"minilm": FakeEmbedder("minilm")}) as other:
+        engine = SearchEngine(other)
+        query = "cyberbullying text message helpline"
+        with other.store.snapshot():
+            before = engine.search(query, k=10, mode="dense")
+            path = _write(tmp_path / "fiji.md", "cyberbullying text message helpline", 2)
+            IndexWriter(pg_index).ingest([path])  # committed through the other replica, meanwhile
+            during = engine.search(query, k=10, mode="dense")
+            assert [h.chunk_id for h in during] == [h.chunk_id for h in before]
+            assert "fiji" not in {h.document_id for h in engine.search(query, k=10)}
+        assert "fiji" in {h.document_id for h in engine.search(query, k=10, mode="dense")}
