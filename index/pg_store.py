@@ -31,7 +31,7 @@ from index import pg_lexical, pg_vectors
 from index.filters import Filters
 from index.fts_terms import FtsTerms
 from index.pg_schema import migrate
-from index.store import COPIED_TABLES, DOCUMENT_COLUMNS, Store
+from index.store import COPIED_TABLES, Store
 from ingest.errors import IndexOpenError
 from ingest.records import PreparedDocument
 
@@ -283,20 +283,8 @@ class PostgresStore(Store):
     def _insert_document(self, conn: Any, doc_id: str, key: str, stored_file: str | None,
                          prepared: PreparedDocument, entry: dict[str, str], embed_hashes: list[str],
                          vectors: dict[str, np.ndarray]) -> None:
-        import json
-        from datetime import datetime, timezone
-
+        self._insert_document_row(conn, doc_id, key, stored_file, prepared, entry)
         m = prepared.meta
-        conn.execute(
-            f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}, text) VALUES "
-            f"({', '.join('?' * (len(DOCUMENT_COLUMNS) + 1))})",
-            (doc_id, key, prepared.file_name, prepared.file_hash, stored_file, prepared.format,
-             m.title, m.source, m.country, m.region, m.doc_type, m.actor_type, m.meeting, m.date, m.language,
-             prepared.page_count, json.dumps(m.extra, ensure_ascii=False),
-             json.dumps(prepared.warnings, ensure_ascii=False), json.dumps(entry, ensure_ascii=False),
-             datetime.now(timezone.utc).isoformat(timespec="seconds"), prepared.text))
-        if prepared.quality is not None:
-            self._write_quality(conn, doc_id, prepared.quality)
         chunks = prepared.chunks
         if not chunks:
             return

@@ -385,10 +385,9 @@ class Store:
         replaced = existing.stored_file if existing is not None and existing.stored_file != stored_file else None
         return WriteOutcome(status, doc_id, replaced)
 
-    def _insert_document(self, conn: sqlite3.Connection, doc_id: str, key: str, stored_file: str | None,
-                         prepared: PreparedDocument, entry: dict[str, str], embed_hashes: list[str],
-                         vectors: dict[str, np.ndarray]) -> None:
-        """The rows of a document written whole: it, its quality signals, chunks, lexical rows and vectors."""
+    def _insert_document_row(self, conn: sqlite3.Connection, doc_id: str, key: str, stored_file: str | None,
+                             prepared: PreparedDocument, entry: dict[str, str]) -> None:
+        """The document's own row and its quality signals (both stores' SQL)."""
         m = prepared.meta
         conn.execute(
             f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}, text) VALUES "
@@ -401,6 +400,13 @@ class Store:
         )
         if prepared.quality is not None:
             self._write_quality(conn, doc_id, prepared.quality)
+
+    def _insert_document(self, conn: sqlite3.Connection, doc_id: str, key: str, stored_file: str | None,
+                         prepared: PreparedDocument, entry: dict[str, str], embed_hashes: list[str],
+                         vectors: dict[str, np.ndarray]) -> None:
+        """The rows of a document written whole: it, its quality signals, chunks, lexical rows and vectors."""
+        self._insert_document_row(conn, doc_id, key, stored_file, prepared, entry)
+        m = prepared.meta
         for chunk, embed_hash in zip(prepared.chunks, embed_hashes):
             cur = conn.execute(
                 "INSERT INTO chunks (document_id, ordinal, text, section, page_start, page_end, "

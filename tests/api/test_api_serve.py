@@ -71,15 +71,7 @@ def test_two_worker_processes_serve_one_index_and_see_each_others_writes(tmp_pat
                                "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("the server did not start")
+        _wait_until_healthy(base)
         time.sleep(20)  # both workers listening (the second may finish loading its models later)
         text = b"# Fiji\n\nFiji runs a national helpline where children report cyberbullying by text message.\n"
         r = httpx.post(base + "/documents", headers={"Authorization": "Bearer k1"}, timeout=120,
@@ -132,15 +124,7 @@ def test_two_replicas_on_one_postgresql_database(postgres_uri: str, tmp_path: Pa
     auth = {"Authorization": "Bearer k1"}
     try:
         for base in (first, second):
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(base + "/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
-            else:
-                raise AssertionError("a replica did not start")
+            _wait_until_healthy(base)
         query = {"q": "helpline cyberbullying text message"}
         assert "fiji" not in {h["document_id"] for h in httpx.get(second + "/search", params=query, timeout=60).json()["hits"]}
         text = b"# Fiji\n\nFiji runs a national helpline where children report cyberbullying by text message.\n"
@@ -181,3 +165,19 @@ def _ignore_errors(call) -> None:  # type: ignore[no-untyped-def]
         call()
     except Exception:  # noqa: BLE001 - the replica it talks to is killed on purpose
         pass
+
+
+def _wait_until_healthy(base: str, seconds: float = 300) -> None:
+    """Until `base`/health answers 200 (a server process loading its models), or fail the test."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise AssertionError(f"the server at {base} did not start within {seconds:.0f} s")
