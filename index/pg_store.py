@@ -216,8 +216,10 @@ class PostgresStore(Store):
     @contextmanager
     def transaction(self, counter: str = "generation") -> Iterator[Any]:
         """One write transaction, after every other writer's (any process, any replica): see Store."""
-        conn = self._main
         with self._lock:
+            conn = self._main
+            if conn.raw.closed or conn.raw.broken:  # the server restarted, or dropped us: the next write reconnects
+                self._main = conn = _Connection(self._connect())
             conn.execute("BEGIN")
             self._local.writing, self._local.placed = True, set()
             try:

@@ -314,3 +314,14 @@ def test_vector_searches_on_other_connections_see_the_callers_snapshot(pg_index:
             assert [h.chunk_id for h in during] == [h.chunk_id for h in before]
             assert "fiji" not in {h.document_id for h in engine.search(query, k=10)}
         assert "fiji" in {h.document_id for h in engine.search(query, k=10, mode="dense")}
+
+
+def test_a_dropped_connection_is_replaced_at_the_next_write(pg_index: IndexFolder, tmp_path: Path) -> None:
+    """The database closes the writer's connection (a restart, an idle timeout): the next write reconnects."""
+    store = pg_index.store
+    with psycopg.connect(pg_index.location, autocommit=True) as admin:
+        pid = store._main.raw.info.backend_pid  # type: ignore[attr-defined]
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    with pytest.raises(psycopg.OperationalError):
+        store._main.execute("SELECT 1")  # type: ignore[attr-defined]  # the old connection is gone
+    assert IndexWriter(pg_index).ingest([_write(tmp_path / "after.md", "helpline")]).added == ["after"]
