@@ -99,7 +99,7 @@ class IndexFolder:
     def save_manifest(self, manifest: IndexManifest) -> None:
         if isinstance(self.store, PostgresStore):
             with self.store.transaction() as conn:
-                self.store._set_state(conn, MANIFEST_STATE_KEY, json.dumps(manifest.to_dict()))
+                self.store.set_state(conn, MANIFEST_STATE_KEY, json.dumps(manifest.to_dict()))
         else:
             manifest.write(self.path)
         self.manifest = manifest
@@ -265,7 +265,7 @@ def _database_manifest(store: PostgresStore, model: str | None, create: bool, em
         made = IndexManifest(model=model or "default", dtype=dtype, spaces={s: _space_info(s, embedders) for s in spaces})
         with store.transaction() as conn:  # writers take turns: the first one's manifest is the one
             if store.state_record(MANIFEST_STATE_KEY) is None:
-                store._set_state(conn, MANIFEST_STATE_KEY, json.dumps(made.to_dict()))
+                store.set_state(conn, MANIFEST_STATE_KEY, json.dumps(made.to_dict()))
         with store.snapshot():
             data = store.state_record(MANIFEST_STATE_KEY)
     manifest = IndexManifest.from_dict(data or {}, where)
