@@ -128,10 +128,6 @@ class _Pooled:
         finally:
             self._store._checkin(conn)
 
-    @property
-    def raw(self) -> Any:
-        raise RuntimeError("a raw connection is only handed out inside snapshot() or transaction()")
-
 
 class PostgresStore(Store):
     """The store in a PostgreSQL database (with pgvector). See the module's doc for what it guarantees."""
@@ -480,7 +476,7 @@ class PostgresStore(Store):
             return cached[1]
         table = pg_vectors.table_name(space)
         with self._reading() as raw:
-            exists = raw.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0]
+            exists = self._has_table(self.conn, table)
             count = int(raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) if exists else 0
         self._vector_counts[space] = (generation, count)
         return count
@@ -488,7 +484,7 @@ class PostgresStore(Store):
     def _vector_rows(self, space: str, sql: str, params: Sequence[Any]) -> list[tuple[int, np.ndarray]]:
         table = pg_vectors.table_name(space)
         with self._reading() as raw:
-            if not raw.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0]:
+            if not self._has_table(self.conn, table):
                 return []
             with raw.cursor(binary=True) as cursor:
                 rows = cursor.execute(sql.format(table=table), list(params)).fetchall()
