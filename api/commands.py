@@ -30,7 +30,7 @@ from index.embedders import spaces_for_model
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.pg_store import safe_location
-from index.writer import FileResult, IndexWriter, expand_paths
+from index.writer import FileResult, IndexWriter, scan_paths
 from ingest.metadata import read_manifest
 from search.retrieval.engine import Hit, SearchEngine
 from search.retrieval.similar import SimilarFinder
@@ -45,7 +45,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     manifest = read_manifest(args.manifest) if args.manifest else None
     missing = [p for p in args.paths if not p.exists()]
     exclude = {args.manifest.resolve()} if args.manifest else set()
-    files, skipped = expand_paths([p for p in args.paths if p.exists()], exclude)
+    scan = scan_paths([p for p in args.paths if p.exists()], exclude)
+    files, skipped = scan.files, scan.skipped
+    for path, reason in scan.refused:
+        _stderr(printable(f"{path}: skipped: {reason}"))
     if manifest is not None:
         for problem in manifest.problems + manifest.unmatched(files):
             _stderr(f"warning: {problem}")
@@ -93,6 +96,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if skipped:
         names = ", ".join(p.name for p in skipped[:5]) + (" …" if len(skipped) > 5 else "")
         print(printable(f"skipped {len(skipped)} files that are not documents ({names})"))
+    if report.kept:
+        n = len(report.kept)
+        print(f"kept the metadata given earlier for {n} document{'s' if n != 1 else ''}: no manifest row names "
+              f"{'them' if n != 1 else 'it'} (a manifest row changes metadata; leaving one out does not)")
     print(report.summary())
     return EXIT_FAILED if report.failed else EXIT_OK
 

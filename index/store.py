@@ -105,6 +105,13 @@ class WriteOutcome:
     replaced_file: str | None = None  # the stored copy the write made obsolete (to delete after commit)
 
 
+def merged_entry(earlier: dict[str, str], given: dict[str, str]) -> dict[str, str]:
+    """The metadata entry of a document written again under its key: what was given before, with what is
+    given now on top. A manifest row or an upload field changes a field; leaving it out does not (a folder
+    ingested again without its manifest keeps the manifest's meeting, date, source and types)."""
+    return {**earlier, **given}
+
+
 class _AlreadyIndexed(Exception):
     def __init__(self, document_id: str) -> None:
         super().__init__(document_id)
@@ -334,7 +341,8 @@ class Store:
                         ) -> tuple[DocumentRecord | None, DocumentRecord | None]:
         """(the document that holds these bytes with this entry already, the document a write would replace).
 
-        At most one is set. Same key (path) with other bytes or another entry: that document is replaced.
+        At most one is set. Same key (path) with other bytes, or an entry that changes a field: that document
+        is replaced (fields the entry leaves out keep their earlier values, `merged_entry`).
         No document under the key: the same bytes indexed elsewhere count as indexed (with no entry of
         their own, or the same one). A write to `target.document_id` replaces exactly that document.
         """
@@ -343,7 +351,7 @@ class Store:
             return (current, None) if current.file_hash == file_hash else (None, current)
         existing = self.find_by_path(target.key) if target.key is not None else None
         if existing is not None:
-            same = existing.file_hash == file_hash and existing.entry == entry
+            same = existing.file_hash == file_hash and merged_entry(existing.entry, entry) == existing.entry
             return (existing, None) if same else (None, existing)
         twin = self.find_by_hash(file_hash)
         if twin is not None and (target.key is None or not entry or twin.entry == entry):
@@ -374,6 +382,7 @@ class Store:
                 raise _AlreadyIndexed(indexed.id)  # rolls back: nothing written, the generation stays
             if existing is not None:
                 doc_id, key, status = existing.id, existing.path, "updated"
+                entry = merged_entry(existing.entry, entry)
             else:
                 doc_id = self.free_document_id(target.slug)
                 key, status = target.key or f"{target.new_key_prefix}{doc_id}", "added"

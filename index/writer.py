@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from index.folder import IndexFolder
-from index.store import DocumentRecord, DocumentTarget
+from index.store import DocumentRecord, DocumentTarget, merged_entry
 from ingest.errors import CwgError, LoadError
 from ingest.formats import BINARY_EXTENSIONS, TEXT_EXTENSIONS
 from ingest.limits import ReadLimits
@@ -49,6 +49,7 @@ class FileResult:
     document_id: str | None
     detail: str = ""
     warnings: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()  # metadata fields kept from the document's earlier entry (none given now)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, warning)
     skipped: list[str] = field(default_factory=list)  # folder entries that are not documents
+    kept: list[str] = field(default_factory=list)  # documents whose earlier metadata was kept (none given)
 
     def summary(self) -> str:
         return (f"added {len(self.added)}, updated {len(self.updated)}, "
@@ -103,33 +105,61 @@ class _Pending:
     status: str = ""  # "" while it is to be written, else added / updated / unchanged / failed
     detail: str = ""  # the document id, or the reason it failed
     warnings: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()  # fields of the earlier entry that this file's entry leaves out
     prepared: Future[PreparedDocument] | None = None
     error: BaseException | None = None
 
     def result(self) -> FileResult:
         failed = self.status == "failed"
         return FileResult(str(self.source.path), self.status, None if failed else self.detail,
-                          self.detail if failed else "", self.warnings)
+                          self.detail if failed else "", self.warnings, () if failed else self.kept)
+
+
+@dataclass
+class PathScan:
+    """What a walk of the paths named on a command line found."""
+
+    files: list[Path] = field(default_factory=list)  # documents to ingest
+    skipped: list[Path] = field(default_factory=list)  # folder entries that are not documents
+    refused: list[tuple[Path, str]] = field(default_factory=list)  # (entry, reason): never read
+
+
+def scan_paths(paths: Iterable[Path], exclude: set[Path] | None = None) -> PathScan:
+    """Files named directly, plus document files found (recursively) in folders.
+
+    Nothing outside the folders and files named is read: a symbolic link in a folder that resolves
+    outside that folder is refused with its reason (a link inside it is followed)."""
+    scan = PathScan()
+    exclude = exclude or set()
+    for path in paths:
+        if not path.is_dir():
+            scan.files.append(path)
+            continue
+        root = path.resolve()
+        for found in sorted(path.rglob("*")):
+            rel_parts = found.relative_to(path).parts
+            if any(part.startswith(".") for part in rel_parts) or not (found.is_file() or found.is_symlink()):
+                continue
+            resolved = found.resolve()
+            if resolved in exclude or not resolved.exists():
+                continue
+            if not resolved.is_relative_to(root):
+                kind = "folder" if resolved.is_dir() else "file"
+                scan.refused.append((found, f"a symbolic link to a {kind} outside the folder: not read"))
+                continue
+            if not found.is_file():
+                continue  # a link to a folder inside this one: its files are walked there
+            if found.suffix.lower() not in DOCUMENT_EXTENSIONS or _BOOKKEEPING.match(found.name):
+                scan.skipped.append(found)
+                continue
+            scan.files.append(found)
+    return scan
 
 
 def expand_paths(paths: Iterable[Path], exclude: set[Path] | None = None) -> tuple[list[Path], list[Path]]:
-    """Files named directly, plus document files found (recursively) in folders; and what was skipped."""
-    files: list[Path] = []
-    skipped: list[Path] = []
-    exclude = exclude or set()
-    for path in paths:
-        if path.is_dir():
-            for found in sorted(p for p in path.rglob("*") if p.is_file()):
-                rel_parts = found.relative_to(path).parts
-                if any(part.startswith(".") for part in rel_parts) or found.resolve() in exclude:
-                    continue
-                if found.suffix.lower() not in DOCUMENT_EXTENSIONS or _BOOKKEEPING.match(found.name):
-                    skipped.append(found)
-                    continue
-                files.append(found)
-        else:
-            files.append(path)
-    return files, skipped
+    """(files to ingest, folder entries that are not documents): `scan_paths` without the refused links."""
+    scan = scan_paths(paths, exclude)
+    return scan.files, scan.skipped
 
 
 def document_slug(file_name: str) -> str:
@@ -174,6 +204,8 @@ class IndexWriter:
                 {"added": report.added, "updated": report.updated, "unchanged": report.unchanged}[
                     result.status].append(str(result.document_id))
             report.warnings.extend((result.path, w) for w in result.warnings)
+            if result.kept and result.document_id:
+                report.kept.append(result.document_id)
             if on_result:
                 on_result(result)
         return report
@@ -248,11 +280,25 @@ class IndexWriter:
         file_name = source.file_name or source.path.name
         pending = _Pending(source, source.target(file_name), data, file_sha256(data), entry)
         indexed, existing = self._indexed_already(pending)
+        earlier = self._earlier_entry(pending, indexed, existing)
+        pending.kept = tuple(sorted(set(earlier) - set(entry)))
         if indexed is not None:
             pending.status, pending.detail = "unchanged", indexed
         else:
+            pending.entry = merged_entry(earlier, entry)  # what the document's metadata is built from
             pending.prepared = submit(self._prepare, pending, existing)
         return pending
+
+    def _earlier_entry(self, pending: _Pending, indexed: str | None,
+                       existing: DocumentRecord | None) -> dict[str, str]:
+        """The entry the document under this file's key was written with (empty for a new document)."""
+        if existing is not None:
+            return existing.entry
+        if indexed is None or pending.target is None or pending.target.key is None:
+            return {}
+        with self.store.snapshot():
+            found = self.store.document(indexed)
+        return found.entry if found.path == pending.target.key else {}
 
     def _indexed_already(self, pending: _Pending) -> tuple[str | None, DocumentRecord | None]:
         """(id of the document holding these bytes already, the document a write would replace): a

@@ -146,7 +146,11 @@ def _add_row(manifest: Manifest, path: Path, n: int, row: dict[str, str]) -> Non
         manifest.problems.append(f"{where}date {row['date']!r} is not an ISO date (YYYY, YYYY-MM or "
                                  f"YYYY-MM-DD): date left out")
         del row["date"]
-    target = (path.parent / rel).resolve()
+    folder = path.parent.resolve()
+    target = (folder / rel).resolve()
+    if not target.is_relative_to(folder):
+        manifest.problems.append(f"{where}path {rel!r} is outside the manifest's folder; row not used")
+        return
     if target in manifest.entries:
         manifest.problems.append(f"{where}repeats the path of line {manifest.lines[target]}; this line is used")
     manifest.entries[target] = row

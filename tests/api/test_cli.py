@@ -43,6 +43,22 @@ def test_default_index_folder_and_reingest(indexed: Path):
     assert proc.returncode == 0 and proc.stdout.strip() == "added 0, updated 0, unchanged 1, failed 0"
 
 
+def test_reingest_without_the_manifest_keeps_its_metadata(indexed: Path):
+    def malawi() -> dict:
+        docs = json.loads(run("documents", "--json", cwd=indexed).stdout)["documents"]
+        return next(d for d in docs if d["document_id"] == "malawi-training-of-trainers")
+
+    before = malawi()
+    proc = run("ingest", "docs", cwd=indexed)  # the same folder, without --manifest
+    assert proc.returncode == 1  # broken.pdf still fails
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1] == "added 0, updated 0, unchanged 3, failed 1"
+    assert lines[-2].startswith("kept the metadata given earlier for 1 document:")
+    after = malawi()
+    assert (after["source"], after["doc_type"], after["country"]) == ("Malawi", "information", "Malawi")
+    assert after == before
+
+
 def test_search_json_shape_and_filters(indexed: Path):
     proc = run("search", "training of educators", "--json", "-k", "3", "--where", "country=Malawi", cwd=indexed)
     assert proc.returncode == 0, proc.stderr

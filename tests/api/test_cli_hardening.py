@@ -148,3 +148,26 @@ def test_a_folder_holding_other_files_is_still_refused(tmp_path: Path) -> None:
     (tmp_path / "ix" / "notes.txt").write_text("mine")
     with pytest.raises(IndexOpenError, match=r"non-empty folder without an index \(it holds notes.txt\)"):
         IndexFolder.open(tmp_path / "ix", create=True)
+
+
+@pytest.mark.slow
+def test_a_link_to_a_file_outside_the_folder_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    """Regression (issue 20): a symlink to /etc/hostname in an ingested folder was read, indexed and its
+    copy served; a manifest row naming ../ applied its metadata to a file outside."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.txt").write_text(FRENCH)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Le mot de passe du serveur est hunter2, ne le dites à personne.\n")
+    (docs / "leak.txt").symlink_to(secret)
+    (docs / "manifest.csv").write_text("path,source\nnote.txt,France\n../secret.txt,France\n")
+    proc = run("ingest", "docs", "--manifest", "docs/manifest.csv", "--index", "ix", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("added 1, updated 0, unchanged 0, failed 0")
+    assert "docs/leak.txt: skipped: a symbolic link to a file outside the folder: not read" in proc.stderr
+    assert "manifest.csv:3: path '../secret.txt' is outside the manifest's folder; row not used" in proc.stderr
+    docs_json = json.loads(run("documents", "--index", "ix", "--json", cwd=tmp_path).stdout)["documents"]
+    assert [d["document_id"] for d in docs_json] == ["note"] and docs_json[0]["source"] == "France"
+    found = json.loads(run("search", "mot de passe hunter2", "--index", "ix", "--json", cwd=tmp_path).stdout)
+    assert all("hunter2" not in h["text"] for h in found["hits"])
+    assert not any("hunter2" in p.read_text(errors="ignore") for p in (tmp_path / "ix").rglob("*") if p.is_file())

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from index.folder import IndexFolder
-from index.writer import IndexWriter, expand_paths
+from index.writer import IndexWriter, expand_paths, scan_paths
 from ingest.errors import IndexOpenError
 from tests.conftest import ROOT
 
@@ -62,6 +62,35 @@ def test_manifest_change_updates_metadata_and_reuses_vectors(fake_index: IndexFo
     assert calls == []  # same title and text: nothing re-embedded
 
 
+def test_reingest_without_a_manifest_keeps_the_manifests_metadata(fake_index: IndexFolder, tmp_path: Path):
+    a = _write(tmp_path / "a.md", "curriculum")
+    b = _write(tmp_path / "b.md", "hotline")
+    given = {"source": "ITU Secretariat", "doc_type": "report", "meeting": "CWG-COP-20", "date": "2024-01-22",
+             "actor_type": "secretariat"}
+    writer = IndexWriter(fake_index)
+    writer.ingest([a, b], {a.resolve(): dict(given), b.resolve(): {"source": "Kenya"}})
+    before = {d: fake_index.store.document(d).to_json() for d in ("a", "b")}
+    generation = fake_index.store.generation()
+
+    again = writer.ingest([a, b])  # the same folder, no manifest this time
+    assert (again.added, again.updated, sorted(again.unchanged)) == ([], [], ["a", "b"])
+    assert sorted(again.kept) == ["a", "b"] and fake_index.store.generation() == generation
+    assert {d: fake_index.store.document(d).to_json() for d in ("a", "b")} == before
+
+    _write(a, "sextortion", paragraphs=3)  # a changed file, still no manifest: new text, the same metadata
+    changed = writer.ingest([a])
+    assert changed.updated == ["a"] and changed.kept == ["a"]
+    doc = fake_index.store.document("a")
+    assert (doc.source, doc.doc_type, doc.meeting, doc.date, doc.actor_type) == (
+        "ITU Secretariat", "report", "CWG-COP-20", "2024-01-22", "secretariat")
+    assert any("sextortion" in c.text for c in fake_index.store.chunks_of("a"))
+
+    partial = writer.ingest([a], {a.resolve(): {"meeting": "CWG-COP-21"}})  # a row changes only what it gives
+    assert partial.updated == ["a"]
+    doc = fake_index.store.document("a")
+    assert (doc.meeting, doc.source, doc.doc_type) == ("CWG-COP-21", "ITU Secretariat", "report")
+
+
 def test_remove_deletes_from_every_part(fake_index: IndexFolder, tmp_path: Path):
     writer = IndexWriter(fake_index)
     writer.ingest([_write(tmp_path / "a.md", "gaming"), _write(tmp_path / "b.md", "privacy")])
@@ -96,6 +125,26 @@ def test_expand_paths_recurses_and_skips_bookkeeping(tmp_path: Path):
     files, skipped = expand_paths([tmp_path])
     assert sorted(p.name for p in files) == ["a.pdf", "b.docx", "c.md"]
     assert sorted(p.name for p in skipped) == ["SOURCE.md", "manifest.tsv", "photo.jpg"]
+
+
+def test_links_that_leave_the_folder_are_refused_and_never_read(fake_index: IndexFolder, tmp_path: Path):
+    docs, outside = tmp_path / "docs", tmp_path / "outside"
+    (docs / "sub").mkdir(parents=True)
+    outside.mkdir()
+    _write(docs / "a.md", "helpline")
+    _write(outside / "secret.md", "passwords")
+    (docs / "secret.md").symlink_to(outside / "secret.md")  # a file elsewhere
+    (docs / "linked").symlink_to(outside)  # a folder elsewhere
+    (docs / "sub" / "again.md").symlink_to(docs / "a.md")  # inside: followed
+    scan = scan_paths([docs])
+    assert sorted(p.name for p in scan.files) == ["a.md", "again.md"]
+    assert sorted((p.name, reason.split(":")[0]) for p, reason in scan.refused) == [
+        ("linked", "a symbolic link to a folder outside the folder"),
+        ("secret.md", "a symbolic link to a file outside the folder")]
+    report = IndexWriter(fake_index).ingest(scan.files)
+    assert (report.added, report.unchanged) == (["a"], ["a"])  # the inner link is the same file
+    assert not any("passwords" in c.text for c in fake_index.store.chunks_of("a"))
+    assert [d.id for d in fake_index.store.documents()] == ["a"]
 
 
 def test_opening_with_another_model_or_format_says_what_to_do(fake_index: IndexFolder, tmp_path: Path):

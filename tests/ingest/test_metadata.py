@@ -61,6 +61,26 @@ def test_manifest_problems_are_per_row_and_every_bad_row_is_listed(tmp_path: Pat
     assert len(unmatched) == 3 and unmatched[0].startswith("manifest.csv:4: no file")
 
 
+def test_manifest_rows_naming_files_outside_its_folder_are_refused(tmp_path: Path):
+    from ingest.metadata import read_manifest
+
+    (tmp_path / "docs" / "sub").mkdir(parents=True)
+    (tmp_path / "elsewhere.txt").write_text("x")
+    (tmp_path / "docs" / "link.txt").symlink_to(tmp_path / "elsewhere.txt")
+    manifest = tmp_path / "docs" / "manifest.csv"
+    manifest.write_text("path,source\n"
+                        "sub/a.txt,Kenya\n"                       # inside: used
+                        "../elsewhere.txt,Kenya\n"                # a parent's file: refused
+                        f"{tmp_path / 'elsewhere.txt'},Kenya\n"    # an absolute path outside: refused
+                        "/etc/hostname,Kenya\n"
+                        "link.txt,Kenya\n"                        # a link inside that points outside: refused
+                        f"{tmp_path / 'docs' / 'b.txt'},Chile\n")  # absolute, but inside: used
+    read = read_manifest(manifest)
+    assert sorted(p.name for p in read.entries) == ["a.txt", "b.txt"]
+    assert [p.split(": ")[0] for p in read.problems] == [f"manifest.csv:{n}" for n in (3, 4, 5, 6)]
+    assert all("outside the manifest's folder; row not used" in p for p in read.problems)
+
+
 def test_precedence_manifest_over_front_matter_over_inference(tmp_path: Path):
     data = (b"---\ntitle: From front matter\nsource: Front Org\nlanguage: en\n---\n"
             b"# A heading\n\nThe Kingdom of Bahrain launched SafeSurf to protect children online.\n")
