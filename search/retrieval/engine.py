@@ -11,6 +11,7 @@ from index.folder import IndexFolder
 from index.store import ChunkRecord, DocumentRecord
 from ingest.errors import QueryError
 from ingest.language import query_language
+from ingest.textclean import normalize_text
 from search.retrieval.fusion import get_fusion
 from search.retrieval.lexical import ROW_BUDGET, lexical_search, query_terms
 
@@ -68,9 +69,10 @@ class Hit:
 
 
 def validate_query(query: str) -> str:
-    if not isinstance(query, str) or not query.strip():
+    """The query as the engine reads it: normalised as document text is (NFKC, no control characters)."""
+    if not isinstance(query, str) or not normalize_text(query).strip():
         raise QueryError("empty query: type a few words to search for")
-    return query.strip()[:MAX_QUERY_CHARS]
+    return normalize_text(query).strip()[:MAX_QUERY_CHARS]
 
 
 class SearchEngine:

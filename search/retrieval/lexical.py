@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
+import regex
 
 from index.filters import Filters
 from index.store import Store
+from ingest.textclean import normalize_text
 
 MAX_TERMS = 64
 # BM25 is computed row by row (~2 µs each): a query whose words together match more rows than this
@@ -29,12 +29,15 @@ STOPWORDS = frozenset(
     "el los las del y o por para con una unos que se es al lo "
     "o os as da do das dos e um uma em para com que".split()
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
+# a word: letters, digits and the marks that belong to them (an accent typed as a combining mark, the dot
+# of a lower-cased "İ", the vowel signs of Devanagari), as FTS5's tokenizer reads document text
+_WORD = regex.compile(r"[\p{L}\p{N}\p{M}]+")
 
 
 def query_terms(query: str) -> list[str]:
-    """Distinct words of the query, stop words dropped unless nothing else is left."""
-    words = [w for w in _WORD.findall(query.lower()) if w.strip("_")]
+    """Distinct words of the query, stop words dropped unless nothing else is left. The query is normalised
+    as document text is (NFKC: full-width letters, ligatures, decomposed accents), then lower-cased."""
+    words = _WORD.findall(normalize_text(query).lower())
     seen: dict[str, None] = {}
     for w in words:
         seen.setdefault(w, None)
