@@ -20,6 +20,7 @@ from index.schema import migrate
 from ingest.errors import NotFound
 from ingest.quality import QualityProfile, assess, quality_band
 from ingest.records import CURATION_STATUSES, PreparedDocument
+from ingest.textclean import one_line
 
 # the latest status a curator gave the document `d` (NULL: never curated)
 CURRENT_CURATION = "SELECT cu.status FROM curation cu WHERE cu.document_id = d.id ORDER BY cu.seq DESC LIMIT 1"
@@ -499,6 +500,7 @@ class Store:
         if status not in CURATION_STATUSES:
             raise ValueError(f"status {status!r} is not one of {', '.join(CURATION_STATUSES)}")
         at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        reason, curator = one_line(reason), one_line(curator)
         with self.transaction("marks") as conn:
             if conn.execute("SELECT 1 FROM documents WHERE id = ?", (document_id,)).fetchone() is None:
                 raise NotFound(f"no document {document_id!r} in this index (see `cwg documents`)")

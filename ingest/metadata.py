@@ -18,6 +18,7 @@ from ingest.itu_header import parse_header
 from ingest.language import detect_language
 from ingest.organisations import find_organisation, find_organisation_in_filename, organisation_span
 from ingest.records import ACTOR_TYPES, DOC_TYPES, DocumentMeta, LoadedDocument
+from ingest.textclean import one_line
 
 KNOWN_FIELDS = ("title", "source", "country", "doc_type", "actor_type", "meeting", "date", "language")
 # Names people write for the group's document types (lower case, '-' and '_' read as spaces) → id.
@@ -413,16 +414,16 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
         loaded.warnings.append(f"date {date!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD): left out")
         date = ""
     return DocumentMeta(
-        title=title,
-        source=source,
-        country=country,
+        title=one_line(title),
+        source=one_line(source),
+        country=one_line(country),
         region=found.region if found else "",
         doc_type=doc_type,
         actor_type=actor_type,
-        meeting=fields.get("meeting", ""),
+        meeting=one_line(fields.get("meeting", "")),
         date=date.strip(),
-        language=language,
-        extra=extra,
+        language=one_line(language),
+        extra={one_line(str(k)): one_line(v) if isinstance(v, str) else v for k, v in extra.items()},
     )
 
 

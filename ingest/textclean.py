@@ -30,6 +30,15 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", text)
 
 
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+def one_line(text: str) -> str:
+    """A metadata value or a reason as one line of text: control, line-separator and bidirectional-override
+    characters become spaces (a file named "a\\nb" never puts a line break in a title, a CLI line or an export)."""
+    return " ".join(_LINE_BREAKING.sub(" ", text).split())
+
+
 def join_lines(lines: list[str]) -> str:
     """Join wrapped lines into one paragraph, mending words hyphenated at a line end."""
     out = ""

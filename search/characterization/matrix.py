@@ -5,14 +5,13 @@ Each cell holds the number of documents and their ids, from the `labels` table w
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 
 from index.filters import Filters
 from index.store import Store
 from ingest.errors import QueryError
+from search.characterization.csv_export import csv_text
 from search.characterization.taxonomy import FACETS, Taxonomy
 
 ROW_FIELDS = ("country", "source", "region", "actor_type")
@@ -93,13 +92,9 @@ def render_matrix(matrix: Matrix, fmt: str) -> str:
 
 def _csv(matrix: Matrix) -> str:
     """Wide: one line per row value with the count per label, then each cell's document ids (space-separated)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([matrix.rows_field, "documents", *matrix.cols, *(f"{c}_ids" for c in matrix.cols)])
-    for r in matrix.rows:
-        writer.writerow([r, matrix.row_documents[r], *(matrix.count(r, c) for c in matrix.cols),
-                         *(" ".join(matrix.cells.get((r, c), [])) for c in matrix.cols)])
-    return out.getvalue()
+    return csv_text([matrix.rows_field, "documents", *matrix.cols, *(f"{c}_ids" for c in matrix.cols)],
+                    ([r, matrix.row_documents[r], *(matrix.count(r, c) for c in matrix.cols),
+                      *(" ".join(matrix.cells.get((r, c), [])) for c in matrix.cols)] for r in matrix.rows))
 
 
 def _markdown(matrix: Matrix) -> str:

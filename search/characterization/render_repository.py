@@ -3,9 +3,10 @@ CSV and DOCX, from the JSON the API returns (one structure, several renderings).
 
 from __future__ import annotations
 
-import csv
 import html
 import io
+
+from search.characterization.csv_export import csv_text
 
 SELECT_FORMATS = ("md", "html", "docx", "csv", "json")
 CARD_FORMATS = ("md", "html", "json")
@@ -39,16 +40,14 @@ def select_markdown(entries: list[dict], filters: str) -> str:  # type: ignore[t
 
 
 def select_csv(entries: list[dict]) -> str:  # type: ignore[type-arg]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["rank", "document_id", "title", "source", "meeting", "quality", "quality_band", "curation",
-                     "curation_reason", "labels", "evidence_signal", "evidence", "link"])
+    rows = []
     for n, e in enumerate(entries, start=1):
         ev = e.get("evidence") or {}
-        writer.writerow([n, e["document_id"], e["title"], e["source"], e["meeting"], e["quality"], e["quality_band"],
-                         e["curation"], e["curation_reason"], "; ".join(lb["name"] for lb in e["labels"]),
-                         ev.get("signal", ""), " ".join(str(ev.get("text", "")).split()), e["link"]])
-    return buffer.getvalue()
+        rows.append([n, e["document_id"], e["title"], e["source"], e["meeting"], e["quality"], e["quality_band"],
+                     e["curation"], e["curation_reason"], "; ".join(lb["name"] for lb in e["labels"]),
+                     ev.get("signal", ""), " ".join(str(ev.get("text", "")).split()), e["link"]])
+    return csv_text(["rank", "document_id", "title", "source", "meeting", "quality", "quality_band", "curation",
+                     "curation_reason", "labels", "evidence_signal", "evidence", "link"], rows)
 
 
 def select_html(entries: list[dict], filters: str) -> str:  # type: ignore[type-arg]

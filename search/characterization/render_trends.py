@@ -3,8 +3,9 @@ per label with its own marker and dash pattern, shares of each period's document
 
 from __future__ import annotations
 
-import csv
 import io
+
+from search.characterization.csv_export import csv_text
 
 TREND_FORMATS = ("md", "csv", "json", "png", "svg")
 _MARKERS = ("o", "s", "^", "D", "v", "x", "P", "*", "h", "<")
@@ -30,14 +31,9 @@ def trends_markdown(t: dict) -> str:  # type: ignore[type-arg]
 
 
 def trends_csv(t: dict) -> str:  # type: ignore[type-arg]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["period", "date", "documents", "label", "label_name", "count", "share"])
-    for p in t["periods"]:
-        for lb in t["labels"]:
-            writer.writerow([p["period"], p["date"], p["documents"], lb["id"], lb["name"],
-                             p["counts"].get(lb["id"], 0), p["shares"].get(lb["id"], 0.0)])
-    return buffer.getvalue()
+    return csv_text(["period", "date", "documents", "label", "label_name", "count", "share"],
+                    ([p["period"], p["date"], p["documents"], lb["id"], lb["name"], p["counts"].get(lb["id"], 0),
+                      p["shares"].get(lb["id"], 0.0)] for p in t["periods"] for lb in t["labels"]))
 
 
 def trends_chart(t: dict, fmt: str) -> bytes:  # type: ignore[type-arg]
