@@ -88,6 +88,7 @@ def create_app(settings: Settings, folder: IndexFolder | None = None, *, prepare
                        keys=None)
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
     app.add_middleware(AnswerOptions, app_ref=app)  # type: ignore[arg-type]
+    app.add_middleware(AnswerHead)  # type: ignore[arg-type]
     return app
 
 
@@ -187,6 +188,27 @@ class AnswerOptions:
                 await send({"type": "http.response.body", "body": b""})
                 return
         await self.app(scope, receive, send)
+
+
+class AnswerHead:
+    """`HEAD` wherever `GET` is answered: the GET's status and headers, without its body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 class SecurityHeaders:

@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.service import Service, get_service
+from api.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="one of the keys in the server's CWG_API_KEYS setting")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -57,10 +58,21 @@ def require_curator_key(credentials: Credentials, service: ServiceDep) -> None:
                             headers={"WWW-Authenticate": "Bearer"})
 
 
+def reading_keys(settings: Settings) -> tuple[str, ...]:
+    """Every key that may read: read-only keys, and the keys of those who may upload or curate."""
+    return settings.read_keys + settings.api_keys + settings.curator_keys
+
+
 def require_read_key(credentials: Credentials, service: ServiceDep) -> None:
-    """Reads are open unless the server runs with CWG_READ_REQUIRES_KEY=1."""
+    """Reads are open unless the server runs with CWG_READ_REQUIRES_KEY=1; then any key that may read,
+    upload or curate is accepted (CWG_READ_KEYS, CWG_API_KEYS, CWG_CURATOR_KEYS)."""
     if service.settings.read_requires_key:
-        check_key(_key(credentials), service.settings.api_keys, "reads (CWG_READ_REQUIRES_KEY is set)")
+        keys = reading_keys(service.settings)
+        if not keys:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                "reads need a key on this server (CWG_READ_REQUIRES_KEY is set) but none is "
+                                "configured: set CWG_READ_KEYS (comma-separated read-only keys) and restart it")
+        check_key(_key(credentials), keys, "reads")
 
 
 def bearer_key(authorization: str | None) -> str | None:

@@ -31,6 +31,7 @@ class Settings:
     dtype: str = "bfloat16"
     api_keys: tuple[str, ...] = ()
     curator_keys: tuple[str, ...] = ()  # CWG_CURATOR_KEYS: who may set curation statuses (not uploaders)
+    read_keys: tuple[str, ...] = ()  # CWG_READ_KEYS: who may only read, when reads need a key
     read_requires_key: bool = False
     max_upload_bytes: int = 50 * MB
     max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_MB * MB
@@ -56,7 +57,7 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """Settings from `env` (default: the process environment); `SettingsError` names a bad one."""
         env = dict(os.environ if env is None else env)
-        keys = tuple(k.strip() for k in env.get("CWG_API_KEYS", "").split(",") if k.strip())
+        keys = _keys("CWG_API_KEYS", env)
         dtype = env.get("CWG_DTYPE", "bfloat16").strip().lower() or "bfloat16"
         if dtype not in DTYPES:
             raise _bad("CWG_DTYPE", env, f"one of {', '.join(DTYPES)}")
@@ -67,7 +68,8 @@ class Settings:
             index=index_location(env.get("CWG_INDEX", "").strip() or DEFAULT_INDEX),
             dtype=dtype,
             api_keys=keys,
-            curator_keys=tuple(k.strip() for k in env.get("CWG_CURATOR_KEYS", "").split(",") if k.strip()),
+            curator_keys=_keys("CWG_CURATOR_KEYS", env),
+            read_keys=_keys("CWG_READ_KEYS", env),
             read_requires_key=_flag("CWG_READ_REQUIRES_KEY", env),
             max_upload_bytes=int(_positive("CWG_MAX_UPLOAD_MB", env, 50) * MB),
             max_unpacked_bytes=int(_positive("CWG_MAX_UNPACKED_MB", env, DEFAULT_MAX_UNPACKED_MB) * MB),
@@ -79,6 +81,11 @@ class Settings:
             encoder_threads=_count("CWG_ENCODER_THREADS", env),
             workers=_count("CWG_WORKERS", env, most=64) or 1,
         )
+
+
+def _keys(name: str, env: dict[str, str]) -> tuple[str, ...]:
+    """A comma-separated list of keys (blank entries ignored)."""
+    return tuple(k.strip() for k in env.get(name, "").split(",") if k.strip())
 
 
 def _bad(name: str, env: dict[str, str], expected: str) -> SettingsError:

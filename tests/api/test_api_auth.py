@@ -72,6 +72,32 @@ def test_reads_can_require_a_key(settings: Settings, seeded_index) -> None:
         assert c.get("/").status_code == 200  # the page itself asks for the key when the API answers 401
 
 
+def test_read_only_keys_and_curators_may_read_but_only_uploaders_write(settings: Settings, seeded_index) -> None:
+    """Regression (issue 20): with CWG_READ_REQUIRES_KEY=1 only upload keys could read, so a curator got 401
+    on every read and every reader had to hold a key that may upload, replace and delete."""
+    reader, curator = {"Authorization": "Bearer reader-key-42"}, {"Authorization": "Bearer curator-key-42"}
+    app = create_app(dataclasses.replace(settings, read_requires_key=True, read_keys=("reader-key-42",),
+                                         curator_keys=("curator-key-42",)), seeded_index)
+    with TestClient(app) as c:
+        for headers in (reader, curator, AUTH):
+            for path in ("/search?q=teachers", "/documents", "/documents/malawi-teachers/card", "/select",
+                         "/feeds/documents.atom"):
+                assert c.get(path, headers=headers).status_code == 200, (path, headers)
+        assert c.get("/documents").status_code == 401
+        for headers in (reader, curator):  # neither may upload nor delete
+            assert c.post("/documents", headers=headers, files=FILE).status_code == 401
+            assert c.delete("/documents/malawi-teachers", headers=headers).status_code == 401
+        body = {"status": "noted", "reason": "Reports reach"}
+        assert c.put("/documents/malawi-teachers/curation", headers=reader, json=body).status_code == 401
+        assert c.put("/documents/malawi-teachers/curation", headers=curator, json=body).status_code == 200
+    closed = create_app(dataclasses.replace(settings, read_requires_key=True, api_keys=()), seeded_index)
+    with TestClient(closed) as c:
+        r = c.get("/documents", headers=AUTH)
+        assert r.status_code == 403 and "CWG_READ_KEYS" in r.json()["detail"]
+
+
 def test_settings_from_env_reads_keys_and_limits() -> None:
-    s = Settings.from_env({"CWG_API_KEYS": " k1, k2 ,,", "CWG_READ_REQUIRES_KEY": "1", "CWG_MAX_UPLOAD_MB": "3"})
+    s = Settings.from_env({"CWG_API_KEYS": " k1, k2 ,,", "CWG_READ_REQUIRES_KEY": "1", "CWG_MAX_UPLOAD_MB": "3",
+                           "CWG_READ_KEYS": "r1 ,r2"})
     assert s.api_keys == ("k1", "k2") and s.read_requires_key and s.max_upload_bytes == 3 * 1024 * 1024
+    assert s.read_keys == ("r1", "r2")

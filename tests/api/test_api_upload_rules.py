@@ -135,6 +135,19 @@ def test_options_and_405_name_every_method_of_a_path(client: TestClient) -> None
     assert client.options("/no/such/path").status_code == 404
 
 
+def test_head_is_answered_wherever_get_is(client: TestClient) -> None:
+    """Regression (issue 20): HEAD on a GET route answered 405 while `Allow` listed HEAD."""
+    for path in ("/documents", "/search?q=teachers", "/documents/malawi-teachers", "/documents/malawi-teachers/file",
+                 "/facets", "/feeds/documents.atom", "/", "/openapi.json"):
+        got, head = client.get(path), client.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"" and head.headers["content-type"] == got.headers["content-type"], path
+        assert head.headers.get("content-length") == got.headers.get("content-length"), path
+    assert client.head("/documents/nowhere").status_code == 404
+    r = client.head("/synthesize")  # POST only
+    assert r.status_code == 405 and "HEAD" not in r.headers["allow"].split(", ")
+
+
 def test_validation_errors_quote_only_an_excerpt_of_the_input(client: TestClient) -> None:
     r = client.get("/search", params={"q": "x" * 30_000})
     assert r.status_code == 422
