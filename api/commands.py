@@ -122,8 +122,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("--per-source must be at least 1")
     folder = _open(args, settings)
     try:
-        hits = SearchEngine(folder).search(args.query, k=args.k, filters=filters, per_source=args.per_source,
-                                           mode=args.mode)
+        engine = SearchEngine(folder, query_chars=settings.query_chars)
+        hits = engine.search(args.query, k=args.k, filters=filters, per_source=args.per_source, mode=args.mode)
     finally:
         folder.close()
     if args.json:
@@ -141,8 +141,8 @@ def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
     filters = Filters.parse(args.where)
     folder = _open(args, settings)
     try:
-        results = SimilarFinder(folder).similar(document_id=args.document, text=args.text, k=args.k,
-                                                filters=filters)
+        finder = SimilarFinder(folder, query_chars=settings.query_chars)
+        results = finder.similar(document_id=args.document, text=args.text, k=args.k, filters=filters)
     finally:
         folder.close()
     if args.json:

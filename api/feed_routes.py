@@ -14,9 +14,11 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from api.auth import ServiceDep
+from api.heavy import HEAVY_ERRORS, LONG_QUERY_CHARS, is_long
 from api.read_routes import to_filters
-from api.schemas import MAX_QUERY_CHARS, NON_BLANK, FilterParams
+from api.schemas import MAX_QUERY_CHARS, QUERY_TEXT, FilterParams
 from index.store import DocumentRecord
+from search.retrieval.engine import cut_query
 
 router = APIRouter(tags=["feeds"])
 ATOM = "application/atom+xml; charset=utf-8"
@@ -24,7 +26,7 @@ MAX_ENTRIES = 50
 
 
 class FeedParams(FilterParams):
-    q: str | None = Field(None, min_length=1, max_length=MAX_QUERY_CHARS, pattern=NON_BLANK,
+    q: str | None = Field(None, min_length=1, max_length=MAX_QUERY_CHARS, pattern=QUERY_TEXT,
                           description="a search: only documents with a passage among its results")
     limit: int = Field(20, ge=1, le=MAX_ENTRIES, description="newest documents in the feed")
 
@@ -42,7 +44,7 @@ def build_feed(service: Any, params: FeedParams, base: str, self_url: str) -> by
     store = service.folder.store
     filters = to_filters(params)
     with store.snapshot():
-        if params.q:
+        if params.q:  # read up to CWG_QUERY_CHARS characters, as a search is
             hits = service.engine.search(params.q, k=200, filters=filters)
             ids = list(dict.fromkeys(h.document_id for h in hits))
             docs = list(store.documents_by_id(ids).values())
@@ -55,12 +57,13 @@ def build_feed(service: Any, params: FeedParams, base: str, self_url: str) -> by
     from search.synthesis.render_docx import docx_text as x  # only the characters XML 1.0 allows
 
     names = {(lb.facet, lb.id): lb.name for lb in taxonomy_for(store).labels()}
-    described = "; ".join(f"{k}={v}" for k, v in ([("q", params.q)] if params.q else []) + params.pairs())
+    q = cut_query(params.q.strip(), service.engine.query_chars) if params.q else None  # what was searched
+    described = "; ".join(f"{k}={v}" for k, v in ([("q", q)] if q else []) + params.pairs())
     feed = FeedGenerator()
     feed.id(self_url)
     feed.title(x(f"CWG-COP contributions: {described or 'every new document'}"))
     feed.link(href=self_url, rel="self")
-    feed.link(href=f"{base}/?{urlencode(([('q', params.q)] if params.q else []) + params.pairs())}", rel="alternate")
+    feed.link(href=f"{base}/?{urlencode(([('q', q)] if q else []) + params.pairs())}", rel="alternate")
     feed.updated(max((_when(d) for d in docs), default=datetime.now(timezone.utc)))
     feed.author({"name": "CWG-COP contribution search"})
     for doc in reversed(docs):  # feedgen lists entries newest first when added oldest first
@@ -95,9 +98,14 @@ def build_feed(service: Any, params: FeedParams, base: str, self_url: str) -> by
 
 @router.get("/feeds/documents.atom", response_class=Response,
             responses={200: {"content": {"application/atom+xml": {"schema": {"type": "string"}}},
-                             "description": "an Atom feed of the newest matching documents"}},
-            summary="Follow a search: the newest documents matching these filters (and q), as Atom")
+                             "description": "an Atom feed of the newest matching documents"}, **HEAVY_ERRORS},
+            summary="Follow a search: the newest documents matching these filters (and q), as Atom",
+            description=f"`q` is read as a search reads it; one longer than {LONG_QUERY_CHARS} characters makes the "
+                        "feed a heavy request (503 when too many run at once).")
 async def documents_feed(params: Annotated[FeedParams, Query()], request: Request, service: ServiceDep) -> Response:
     base = str(request.base_url).rstrip("/")
-    body = await run_in_threadpool(build_feed, service, params, base, str(request.url))
+    if is_long(params.q):
+        body = await service.heavy.run(request, lambda _checkpoint: build_feed(service, params, base, str(request.url)))
+    else:
+        body = await run_in_threadpool(build_feed, service, params, base, str(request.url))
     return Response(body, media_type=ATOM)

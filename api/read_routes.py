@@ -7,10 +7,12 @@ from typing import Annotated, Any, BinaryIO
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from api.auth import ServiceDep, require_read_key
+from api.heavy import HEAVY_ERRORS, LONG_QUERY_CHARS, is_long
 from api.schemas import (
     FILTER_LIST_FIELDS,
     DocumentDetail,
@@ -26,10 +28,12 @@ from api.schemas import (
     SimilarParams,
     SimilarResponse,
 )
+from api.service import Service
 from index.filters import Filters
 from index.store import DocumentRecord
 from ingest.errors import NotFound, QueryError
 from search.characterization.facets import facet_counts
+from search.retrieval.engine import cut_query, query_is_cut
 from search.retrieval.lexical import query_terms
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -78,28 +82,46 @@ def _facets_json(counts: dict) -> dict[str, list[dict[str, Any]]]:  # type: igno
             for name, values in counts.items()}
 
 
-@router.get("/search", response_model=SearchResponse, tags=["search"],
-            summary="Ranked passages with citations, and facet counts of their documents")
-def search(params: Annotated[SearchParams, Query()], service: ServiceDep) -> dict[str, Any]:
+@router.get("/search", response_model=SearchResponse, responses=HEAVY_ERRORS, tags=["search"],
+            summary="Ranked passages with citations, and facet counts of their documents",
+            description="A query is read up to CWG_QUERY_CHARS characters (`query_cut` says when it was longer); "
+                        f"one longer than {LONG_QUERY_CHARS} characters is a heavy request (503 when too many run).")
+async def search(params: Annotated[SearchParams, Query()], request: Request, service: ServiceDep) -> dict[str, Any]:
+    if is_long(params.q):
+        return await service.heavy.run(request, lambda _checkpoint: _search(params, service))
+    return await run_in_threadpool(_search, params, service)
+
+
+def _search(params: SearchParams, service: Service) -> dict[str, Any]:
     filters = to_filters(params)
     store = service.folder.store
     with store.snapshot():  # the hits and the facet counts see one state of the index
         hits = service.engine.search(params.q, k=params.k, filters=filters, per_source=params.per_source,
                                      mode=params.mode)
         facets = facet_counts(store, document_ids={h.document_id for h in hits})
-    return {"query": params.q, "terms": query_terms(params.q), "hits": [h.to_json() for h in hits],
+    limit = service.engine.query_chars
+    return {"query": params.q, "query_cut": query_is_cut(params.q, limit),
+            "terms": query_terms(cut_query(params.q.strip(), limit)), "hits": [h.to_json() for h in hits],
             "facets": _facets_json(facets)}
 
 
-@router.get("/similar", response_model=SimilarResponse, responses=NOT_FOUND, tags=["search"],
+@router.get("/similar", response_model=SimilarResponse, responses={**NOT_FOUND, **HEAVY_ERRORS}, tags=["search"],
             summary="Similar initiatives from other sources, like a document or a description",
-            description="Give exactly one of `document_id` and `text` (400 otherwise).")
-def similar(params: Annotated[SimilarParams, Query()], service: ServiceDep) -> dict[str, Any]:
+            description="Give exactly one of `document_id` and `text` (400 otherwise). A text is read up to "
+                        f"CWG_QUERY_CHARS characters; one longer than {LONG_QUERY_CHARS} is a heavy request.")
+async def similar(params: Annotated[SimilarParams, Query()], request: Request, service: ServiceDep) -> dict[str, Any]:
     if (params.document_id is None) == (params.text is None):
         raise QueryError("give either document_id or text (one of the two)")
+    if is_long(params.text):
+        return await service.heavy.run(request, lambda _checkpoint: _similar(params, service))
+    return await run_in_threadpool(_similar, params, service)
+
+
+def _similar(params: SimilarParams, service: Service) -> dict[str, Any]:
     results = service.similar.similar(document_id=params.document_id, text=params.text, k=params.k,
                                       filters=to_filters(params))
-    return {"results": [r.to_json() for r in results]}
+    cut = params.text is not None and query_is_cut(params.text, service.similar.query_chars)
+    return {"results": [r.to_json() for r in results], "query_cut": cut}
 
 
 @router.get("/documents", response_model=DocumentList, tags=["documents"], summary="List indexed documents")

@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from api.cli import EXIT_OK, UsageError, print_json
 from api.settings import Settings
@@ -209,13 +210,15 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     if not args.file.is_file():
         raise UsageError(f"{args.file} is not a file")
     folder = IndexFolder.open(args.index, dtype=settings.dtype)
-    try:
-        data = check(folder, args.file)
+    try:  # the limits of uploads: unpacked size and parsing time, and the passages compared
+        data = check(folder, args.file, limits=settings.read_limits, max_passages=settings.check_max_passages)
     finally:
         folder.close()
     if args.json:
         print_json(data)
         return EXIT_OK
+    for note in cast(list[str], data["notes"]):  # a draft cut to its first passages says so first
+        print(f"Note: {note}\n")
     sys.stdout.write(card_markdown({**data, "labels": [], "curation": {}}))
     if data["to_add"]:
         print("\nTo add before submitting:")

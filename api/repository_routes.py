@@ -3,18 +3,21 @@ sees them and their history)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, File, HTTPException, Path, Query, UploadFile, status
+from fastapi import APIRouter, Body, Depends, File, HTTPException, Path, Query, Request, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import ServiceDep, require_curator_key
+from api.heavy import HEAVY_ERRORS
 from api.read_routes import to_filters
 from api.schemas import NON_BLANK, DocumentId, ErrorResponse, FilterParams
 from api.uploads import safe_file_name
 from ingest.errors import LoadError
+from ingest.limits import ReadLimits
 
 read_router = APIRouter(tags=["repository"])  # follows CWG_READ_REQUIRES_KEY like every read
 curator_router = APIRouter(tags=["repository"])  # a curator key, whatever the read setting
@@ -126,10 +129,11 @@ SELECT_TYPES = {"md": "text/markdown; charset=utf-8", "html": "text/html; charse
     "description": "the reading list: JSON, or a file when `format` is md, html, csv or docx",
     "content": {"application/json": {}, **{media: {"schema": {"type": "string"}} for media in (
         "text/markdown; charset=utf-8", "text/html; charset=utf-8", "text/csv; charset=utf-8",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")}}}},
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")}}}, **HEAVY_ERRORS},
     summary="The reading list of the best content on a filter: curated best practice, "
-                                    "then promising, then by quality (min_quality, curation and every filter apply)")
-async def get_select(params: Annotated[SelectParams, Query()], service: ServiceDep) -> Any:
+                                    "then promising, then by quality (min_quality, curation and every filter apply)",
+    description="A DOCX is a heavy request (503 when too many run at once, or past CWG_HEAVY_SECONDS).")
+async def get_select(params: Annotated[SelectParams, Query()], request: Request, service: ServiceDep) -> Any:
     from search.characterization.render_repository import (
         select_csv,
         select_docx,
@@ -144,15 +148,19 @@ async def get_select(params: Annotated[SelectParams, Query()], service: ServiceD
 
     described = "; ".join(f"{k}={v}" for k, v in params.pairs())
 
-    def run() -> tuple[list[dict[str, Any]], str | bytes]:  # reading and rendering, off the event loop
+    def run(checkpoint: Callable[[], None]) -> tuple[list[dict[str, Any]], str | bytes]:  # off the event loop
         entries = [e.to_json() for e in select(folder, taxonomy_for(folder.store), filters, params.limit)]
         if params.format == "json":
             return entries, ""
+        checkpoint()
         return entries, {"md": lambda: select_markdown(entries, described), "csv": lambda: select_csv(entries),
                          "html": lambda: select_html(entries, described),
                          "docx": lambda: select_docx(entries, described)}[params.format]()
 
-    entries, body = await run_in_threadpool(run)
+    if params.format == "docx":  # python-docx: ~5 ms a document, up to 1,000 of them
+        entries, body = await service.heavy.run(request, run)
+    else:
+        entries, body = await run_in_threadpool(run, lambda: None)
     if params.format == "json":
         return {"documents": entries}
     return Response(body, media_type=SELECT_TYPES[params.format],
@@ -170,20 +178,28 @@ async def get_card(document_id: Annotated[DocumentId, Path()], service: ServiceD
     return await run_in_threadpool(lambda: card(folder, taxonomy_for(folder.store), document_id))
 
 
-@read_router.post("/check", responses={400: {"model": ErrorResponse, "description": "a file that cannot be read"}},
+@read_router.post("/check", responses={400: {"model": ErrorResponse, "description": "a file that cannot be read"},
+                                       **HEAVY_ERRORS},
                   summary="The card of a draft before it is submitted (no key; nothing is indexed)")
 async def post_check(file: Annotated[UploadFile, File(description="the draft: PDF, DOCX, HTML, Markdown or text")],
-                     service: ServiceDep) -> Any:
+                     request: Request, service: ServiceDep) -> Any:
     """What the draft shows of each quality signal, the template's hint for each one missing, the prior
-    contributions it should reference and what it adds. Size limits are those of uploads."""
+    contributions it should reference and what it adds. Size, unpacking and parsing limits are those of
+    uploads; only the first CWG_CHECK_MAX_PASSAGES passages are compared (`cut` says when the draft had more).
+    A heavy request: 503 when too many run at once, or past CWG_HEAVY_SECONDS."""
     from pathlib import Path as FilePath
 
     from search.characterization.repository import check
 
     name = safe_file_name(file.filename)
     data = await file.read()
+    settings = service.settings
+    # reading the file may take what is left of the request's time, never more
+    limits = ReadLimits(settings.max_unpacked_bytes, min(settings.max_parse_seconds, service.heavy.seconds))
     try:
-        return await run_in_threadpool(check, service.folder, FilePath(name), data, name)
+        return await service.heavy.run(request, lambda checkpoint: check(
+            service.folder, FilePath(name), data, name, limits=limits, max_passages=settings.check_max_passages,
+            checkpoint=checkpoint))
     except LoadError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{name}: {exc}") from None
 

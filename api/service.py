@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from api.heavy import HeavyGate
 from api.settings import Settings
 from index.batching import cores
 from index.batching import encoder_threads as sized_encoder_threads
@@ -26,6 +27,7 @@ class Service:
     folder: IndexFolder
     engine: SearchEngine
     similar: SimilarFinder
+    heavy: HeavyGate  # anonymous heavy work: a cap per process, a deadline, stopped when its client leaves
     # One writer at a time: uploads and deletions queue here (readers never wait on it; they see the
     # state before or after a write through the store's read transactions).
     write_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -39,7 +41,8 @@ class Service:
             encoder = folder.query_encoder(space)
             folder.embedder(space).set_threads(threads)  # after the encoder's own sizing, which it overrides
             encoder.encode("warm up")
-        return cls(settings, folder, SearchEngine(folder), SimilarFinder(folder))
+        return cls(settings, folder, SearchEngine(folder, query_chars=settings.query_chars),
+                   SimilarFinder(folder, query_chars=settings.query_chars), HeavyGate.from_settings(settings))
 
     def prepare_in_background(self) -> threading.Thread:
         """Load and encode, at low priority, what the first requests would otherwise wait for: the encoders

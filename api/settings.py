@@ -15,9 +15,15 @@ from urllib.parse import urlparse
 from index.folder import index_location
 from ingest.errors import CwgError
 from ingest.limits import DEFAULT_MAX_PARSE_SECONDS, DEFAULT_MAX_UNPACKED_MB, MB, ReadLimits
+from search.characterization.repository import CHECK_MAX_PASSAGES
+from search.retrieval.engine import MAX_QUERY_CHARS, QUERY_CHARS
 
 DEFAULT_INDEX = "./cwg-index"
 DTYPES = ("bfloat16", "float32")
+# A heavy request (api/heavy.py) answers 503 after this long: a synthesis of the sample took 3-8 s and a
+# 100-passage check ~10 s on one core; a minute leaves room for a larger index and a slower machine.
+DEFAULT_HEAVY_SECONDS = 60.0
+MIN_QUERY_CHARS = 100  # a shorter cut would lose ordinary questions
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
@@ -47,6 +53,13 @@ class Settings:
     # `cwg serve` processes sharing the port (CWG_WORKERS / --workers); the threads above are sized to
     # each one's share of the cores
     workers: int = 1
+    # Bounds on anonymous heavy work (api/heavy.py): the part of a query or text that is read, the passages
+    # of a draft that `/check` and `cwg check` compare, the seconds a heavy request may take, and how many
+    # run at once in each process (0: half its share of the cores, at least 1)
+    query_chars: int = QUERY_CHARS
+    check_max_passages: int = CHECK_MAX_PASSAGES
+    heavy_seconds: float = DEFAULT_HEAVY_SECONDS
+    heavy_concurrency: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -80,6 +93,10 @@ class Settings:
             request_threads=_count("CWG_REQUEST_THREADS", env),
             encoder_threads=_count("CWG_ENCODER_THREADS", env),
             workers=_count("CWG_WORKERS", env, most=64) or 1,
+            query_chars=_count("CWG_QUERY_CHARS", env, most=MAX_QUERY_CHARS, least=MIN_QUERY_CHARS) or QUERY_CHARS,
+            check_max_passages=_count("CWG_CHECK_MAX_PASSAGES", env, most=100_000) or CHECK_MAX_PASSAGES,
+            heavy_seconds=_positive("CWG_HEAVY_SECONDS", env, DEFAULT_HEAVY_SECONDS),
+            heavy_concurrency=_count("CWG_HEAVY_CONCURRENCY", env),
         )
 
 
@@ -107,13 +124,13 @@ def _positive(name: str, env: dict[str, str], default: float) -> float:
     return value
 
 
-def _count(name: str, env: dict[str, str], most: int = 1024) -> int:
-    """A whole number from 1 to `most`, or 0 when unset (the default is worked out later)."""
+def _count(name: str, env: dict[str, str], most: int = 1024, least: int = 1) -> int:
+    """A whole number from `least` to `most`, or 0 when unset (the default is worked out later)."""
     raw = env.get(name, "").strip()
     if not raw:
         return 0
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
-        raise _bad(name, env, f"a whole number from 1 to {most}")
+    if not raw.isdigit() or not least <= int(raw) <= most:
+        raise _bad(name, env, f"a whole number from {least} to {most}")
     return int(raw)
 
 

@@ -1,20 +1,24 @@
 """POST /synthesize: a grounded thematic synthesis as JSON, or as a Markdown, HTML or DOCX file.
 
 The app factory includes `router` like the read routes (with the read-key dependency when the server
-closes reads). The synthesis runs in the threadpool (a plain `def`), like the other reads.
+closes reads). A synthesis is a heavy request (api/heavy.py): it runs within the server's cap on them and
+its deadline, and stops when its client leaves.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import ServiceDep
+from api.heavy import HEAVY_ERRORS
 from api.schemas import NON_BLANK, ErrorResponse, FilterParams
+from api.service import Service
 from index.filters import Filters
 from search.characterization.tagging import taxonomy_for
 from search.synthesis.pipeline import SynthesisOptions, Synthesizer
@@ -154,16 +158,21 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
 }}
 
 
-@router.post("/synthesize", response_model=SynthesisOut, responses=FILE_RESPONSES, tags=["synthesis"],
-             summary="Grounded thematic synthesis: every sentence quoted from the passage it cites")
-def synthesize(request: Annotated[SynthesizeRequest, Body()], service: ServiceDep) -> Any:
+@router.post("/synthesize", response_model=SynthesisOut, responses={**FILE_RESPONSES, **HEAVY_ERRORS},
+             tags=["synthesis"], summary="Grounded thematic synthesis: every sentence quoted from the passage it cites")
+async def synthesize(request: Annotated[SynthesizeRequest, Body()], http: Request, service: ServiceDep) -> Any:
+    return await service.heavy.run(http, lambda checkpoint: _synthesize(request, service, checkpoint))
+
+
+def _synthesize(request: SynthesizeRequest, service: Service, checkpoint: Callable[[], None]) -> Any:
     filters = Filters()
     for name, value in request.filters.pairs():
         filters.add(name, value)
     folder = service.folder
     taxonomy = taxonomy_for(folder.store)
-    synthesis = Synthesizer(folder, taxonomy, service.engine).synthesize(
+    synthesis = Synthesizer(folder, taxonomy, service.engine, checkpoint=checkpoint).synthesize(
         request.topic, filters, SynthesisOptions(subthemes=request.subthemes))
+    checkpoint()
     if request.rewrite:
         settings = service.settings
         if not settings.llm_url or not settings.llm_model:
@@ -174,7 +183,7 @@ def synthesize(request: Annotated[SynthesizeRequest, Body()], service: ServiceDe
 
             try:
                 rewrite_synthesis(synthesis, folder.embedder(folder.spaces[0]),
-                                  LlmSettings(settings.llm_url, settings.llm_model, settings.llm_key))
+                                  LlmSettings(settings.llm_url, settings.llm_model, settings.llm_key), checkpoint)
             except RewriteError as exc:
                 raise HTTPException(502, str(exc)) from None
     if request.format == "json":

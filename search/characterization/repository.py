@@ -11,6 +11,7 @@ one contribution (its characterization, quality, similar prior contributions, wh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,16 +20,20 @@ import numpy as np
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.store import DocumentRecord
+from ingest.limits import ReadLimits
 from ingest.quality import QualityProfile, assess, load_signals, quality_band
 from search.characterization.quality import quality_json
 from search.characterization.taxonomy import Taxonomy
-from search.retrieval.engine import MAX_QUERY_CHARS
-from search.retrieval.similar import SimilarFinder
+from search.retrieval.similar import SimilarFinder, SimilarResult
 
 CURATION_ORDER = {"best_practice": 0, "promising": 1}
 # the evidence a reader wants first: what was achieved and shown, then what the initiative is
 EVIDENCE_ORDER = ("results", "evaluation", "figures", "lessons", "initiative", "objective")
 NEW_BELOW = 0.6  # a passage whose closest passage elsewhere is below this cosine is new (MiniLM space)
+# A draft's passages compared with the repository (CWG_CHECK_MAX_PASSAGES): ~0.1 CPU-second each to encode.
+# 100 passages (~40 pages) hold any real contribution; a 653-passage draft cost 55 s of a server's CPU.
+CHECK_MAX_PASSAGES = 100
+CHECK_BATCH = 16  # passages encoded (or looked up) between two checkpoints
 
 
 @dataclass(frozen=True)
@@ -82,16 +87,19 @@ def select(folder: IndexFolder, taxonomy: Taxonomy, filters: Filters | None = No
 
 
 def _new_passages(folder: IndexFolder, texts: list[str], vectors: np.ndarray, own_ids: set[int],
-                  limit: int = 5, examined: int = 200) -> list[dict[str, object]]:
+                  limit: int = 5, examined: int = 200, checkpoint: Callable[[], None] | None = None,
+                  space: str | None = None) -> list[dict[str, object]]:
     """The passages whose closest passage in any other document is below `NEW_BELOW` (most novel first).
     Each passage asks the vector index for its nearest neighbours (its own document's passages skipped), so
     the cost does not grow with the repository; at most `examined` passages are looked at."""
-    index = folder.vector_index(folder.spaces[0])
+    index = folder.vector_index(space or folder.spaces[0])  # the space of `vectors`
     if len(vectors) == 0 or len(index) == 0:
         return []
     depth = min(len(own_ids) + 1, len(index))
     closest = []
-    for vector in vectors[:examined]:
+    for n, vector in enumerate(vectors[:examined]):
+        if checkpoint is not None and n % CHECK_BATCH == 0:
+            checkpoint()
         ids, scores = index.search(vector, depth)
         others = [float(sc) for cid, sc in zip(ids.tolist(), scores.tolist()) if cid not in own_ids]
         closest.append(others[0] if others else 0.0)
@@ -100,9 +108,7 @@ def _new_passages(folder: IndexFolder, texts: list[str], vectors: np.ndarray, ow
             if closest[i] < NEW_BELOW and len(texts[i].split()) >= 12][:limit]
 
 
-def _similar(folder: IndexFolder, *, document_id: str | None = None, text: str | None = None,
-             k: int = 5) -> list[dict[str, object]]:
-    results = SimilarFinder(folder).similar(document_id=document_id, text=text, k=k)
+def _similar_json(folder: IndexFolder, results: list[SimilarResult]) -> list[dict[str, object]]:
     docs = folder.store.documents_by_id([r.document_id for r in results])
     return [{"document_id": r.document_id, "title": r.title, "source": r.source,
              "meeting": docs[r.document_id].meeting if r.document_id in docs else "", "score": r.score,
@@ -129,29 +135,55 @@ def card(folder: IndexFolder, taxonomy: Taxonomy, document_id: str) -> dict[str,
                            "evidence": {"text": chunk.text, "page": chunk.page_start} if chunk else None})
     return {"document": doc.to_json(), "labels": label_json, "quality": quality,
             "curation": {"status": doc.curation, "history": history},
-            "similar": _similar(folder, document_id=document_id),
+            "similar": _similar_json(folder, SimilarFinder(folder).similar(document_id=document_id, k=5)),
             "new": _new_passages(folder, [c.text for c in chunks], vectors, {c.id for c in chunks})}
 
 
-def check(folder: IndexFolder, path: Path, data: bytes | None = None, file_name: str | None = None
-          ) -> dict[str, object]:
+def check(folder: IndexFolder, path: Path, data: bytes | None = None, file_name: str | None = None, *,
+          limits: ReadLimits | None = None, max_passages: int = CHECK_MAX_PASSAGES,
+          checkpoint: Callable[[], None] | None = None) -> dict[str, object]:
     """The card of a draft that is not in the repository: its quality signals with the template's hints for
-    what is missing, similar prior contributions it should reference, and what it adds. Nothing is written."""
+    what is missing, similar prior contributions it should reference, and what it adds. Nothing is written.
+
+    The file is read within `limits` (those of uploads). The quality signals read the whole draft; only its
+    first `max_passages` passages are encoded and compared with the repository (`cut` says when the draft
+    had more). `checkpoint` is called between units of work (a batch of passages) and may raise to stop."""
     from ingest.prepare import prepare_document
 
-    prepared = prepare_document(path, data, file_name=file_name)
+    prepared = prepare_document(path, data, file_name=file_name, limits=limits)
     profile: QualityProfile = prepared.quality or assess(prepared.text)
     signals = load_signals()
     quality = {"score": profile.score, "band": quality_band(profile.score),
                "signals": [{"id": r.id, "name": r.name, "found": r.found,
                             "evidence": {"text": r.evidence.text, "page": r.evidence.page} if r.evidence else None,
                             "hint": None if r.found else signals.get(r.id).hint} for r in profile.signals]}
-    texts = [c.text for c in prepared.chunks]
-    vectors = folder.embedder(folder.spaces[0]).encode(texts) if texts else np.zeros((0, 1), np.float32)
+    passages = prepared.chunks[:max_passages]
+    finder = SimilarFinder(folder)
+    vectors = _encode(folder, finder.space, [c.text for c in passages], checkpoint)
+    cut = len(prepared.chunks) > len(passages)
+    if checkpoint is not None:
+        checkpoint()
     return {"document": {"title": prepared.meta.title, "source": prepared.meta.source,
                          "country": prepared.meta.country, "language": prepared.meta.language,
-                         "file_name": prepared.file_name, "chunks": len(prepared.chunks)},
+                         "file_name": prepared.file_name, "chunks": len(prepared.chunks),
+                         "chunks_checked": len(passages)},
+            "cut": cut,
+            "notes": [f"The draft has {len(prepared.chunks)} passages: only its first {len(passages)} were compared "
+                      f"with the repository (setting CWG_CHECK_MAX_PASSAGES); the quality signals read all of it."]
+            if cut else [],
             "quality": quality,
             "to_add": [s["hint"] for s in quality["signals"] if not s["found"]],
-            "similar": _similar(folder, text="\n\n".join(texts)[:MAX_QUERY_CHARS]),
-            "new": _new_passages(folder, texts, vectors, set())}
+            "similar": _similar_json(folder, finder.similar_to_passages(passages, vectors, k=5)),
+            "new": _new_passages(folder, [c.text for c in passages], vectors, set(), checkpoint=checkpoint,
+                                  space=finder.space)}
+
+
+def _encode(folder: IndexFolder, space: str, texts: list[str], checkpoint: Callable[[], None] | None) -> np.ndarray:
+    """The texts' vectors, a batch at a time, with a checkpoint before each batch."""
+    embedder = folder.embedder(space)
+    parts = []
+    for start in range(0, len(texts), CHECK_BATCH):
+        if checkpoint is not None:
+            checkpoint()
+        parts.append(embedder.encode(texts[start:start + CHECK_BATCH]))
+    return np.concatenate(parts) if parts else np.zeros((0, folder.dimension(space)), np.float32)

@@ -29,8 +29,8 @@ from index.text_vectors import CACHE_NAME, TextVectorCache
 from index.vectors import VectorIndex
 from ingest.chunking import chunk_blocks, split_sentences
 from ingest.errors import NotFound, QueryError
-from ingest.records import Block
-from search.retrieval.engine import Hit, validate_query
+from ingest.records import Block, Chunk
+from search.retrieval.engine import QUERY_CHARS, Hit, validate_query
 
 SHORTLIST = 5  # documents compared passage by passage, per result wanted
 SENTENCE_UNITS_UP_TO = 3  # a query document of at most this many passages is read sentence by sentence
@@ -97,10 +97,12 @@ class _Candidates:
 
 
 class SimilarFinder:
-    def __init__(self, folder: IndexFolder, weights: SimilarWeights | None = None) -> None:
+    def __init__(self, folder: IndexFolder, weights: SimilarWeights | None = None, *,
+                 query_chars: int = QUERY_CHARS) -> None:
         self.folder = folder
         self.store = folder.store
         self.weights = weights or SimilarWeights()
+        self.query_chars = query_chars  # the part of a query text that is read (CWG_QUERY_CHARS)
         # A document's query units (its sentences, encoded) are the same every time it is asked about:
         # kept per document version, so a repeated question re-encodes nothing (stored passage vectors
         # are read from the store, never encoded again).
@@ -115,31 +117,48 @@ class SimilarFinder:
         # still surface through their labels and the multilingual search of the engine
         return "minilm" if "minilm" in self.folder.spaces else self.folder.spaces[0]
 
+    @property
+    def space(self) -> str:
+        """The vector space documents are compared in (`similar_to_passages` takes vectors of this space)."""
+        return self._space()
+
     def similar(self, *, document_id: str | None = None, text: str | None = None, k: int = 10,
                 filters: Filters | None = None) -> list[SimilarResult]:
         if (document_id is None) == (text is None):
             raise QueryError("give either a document id or a text, not both")
-        if not 1 <= k <= 100:
-            raise QueryError("k must be between 1 and 100")
+        _check_k(k)
         space = self._space()
         with self.store.snapshot():
-            index = self.folder.vector_index(space)
             query_doc = self.store.document(document_id) if document_id is not None else None
             units = self._document_units(query_doc, space) if query_doc else self._text_units(text or "", space)
-            if not units.texts:
-                return []
-            exclude = query_doc.source_key if query_doc else None
-            candidates = self._candidates_of(space, index)
-            eligible = candidates.ends > candidates.starts
-            if filters is not None and not filters.is_empty():
-                passing = set(self.store.document_ids(filters))
-                eligible &= np.array([n in passing for n in candidates.names], dtype=bool)
-            if query_doc is not None:
-                eligible &= np.array([n != query_doc.id and key != exclude for n, key in
-                                      zip(candidates.names, candidates.source_keys)], dtype=bool)
-            if not eligible.any():
-                return []
-            return self._rank(units, query_doc, index, candidates, eligible, k)
+            return self._similar_to(units, query_doc, space, k, filters)
+
+    def similar_to_passages(self, passages: list[Chunk], vectors: np.ndarray, *, k: int = 10,
+                            filters: Filters | None = None) -> list[SimilarResult]:
+        """Documents like a text that is not in the index, given as its passages and their vectors in `space`
+        (a draft checked before it is submitted: its passages are encoded once, for this and for the rest)."""
+        _check_k(k)
+        with self.store.snapshot():
+            return self._similar_to(_passage_units(passages, vectors), None, self._space(), k, filters)
+
+    def _similar_to(self, units: _Units, query_doc: DocumentRecord | None, space: str, k: int,
+                    filters: Filters | None) -> list[SimilarResult]:
+        """Rank the documents like `units` (inside the caller's snapshot)."""
+        if not units.texts:
+            return []
+        index = self.folder.vector_index(space)
+        exclude = query_doc.source_key if query_doc else None
+        candidates = self._candidates_of(space, index)
+        eligible = candidates.ends > candidates.starts
+        if filters is not None and not filters.is_empty():
+            passing = set(self.store.document_ids(filters))
+            eligible &= np.array([n in passing for n in candidates.names], dtype=bool)
+        if query_doc is not None:
+            eligible &= np.array([n != query_doc.id and key != exclude for n, key in
+                                  zip(candidates.names, candidates.source_keys)], dtype=bool)
+        if not eligible.any():
+            return []
+        return self._rank(units, query_doc, index, candidates, eligible, k)
 
     def _candidates_of(self, space: str, index: VectorIndex) -> _Candidates:
         generation = self.store.generation()
@@ -233,12 +252,9 @@ class SimilarFinder:
         return _Units(texts, self._texts.encode(self.folder.embedder(space), texts), owners, spans)
 
     def _text_units(self, text: str, space: str) -> _Units:
-        text = validate_query(text)
+        text = validate_query(text, self.query_chars)  # cut before it is encoded (CWG_QUERY_CHARS)
         _, pieces = chunk_blocks([Block("paragraph", p.strip()) for p in text.split("\n\n") if p.strip()])
-        chunks = [ChunkRecord(-i - 1, "", c.ordinal, c.text, c.section, None, None, c.char_start, c.char_end,
-                              c.content_hash, "") for i, c in enumerate(pieces)]
-        texts = [c.text for c in chunks]
-        return _Units(texts, self.folder.embedder(space).encode(texts), chunks, [(0, len(t)) for t in texts])
+        return _passage_units(pieces, self.folder.embedder(space).encode([c.text for c in pieces]))
 
     # --- ranking ----------------------------------------------------------------------------------
     def _rank(self, units: _Units, query_doc: DocumentRecord | None, index: VectorIndex, candidates: _Candidates,
@@ -295,6 +311,18 @@ class SimilarFinder:
                 doc.id, doc.title, doc.source, doc.country, doc.actor_type, round(score, 6),
                 Hit.make(doc, chunk, score), matched, shared_words(matched.text, chunk.text))
         return list(results.values())
+
+
+def _check_k(k: int) -> None:
+    if not 1 <= k <= 100:
+        raise QueryError("k must be between 1 and 100")
+
+
+def _passage_units(pieces: list[Chunk], vectors: np.ndarray) -> _Units:
+    """The query units of a text that is not in the index: its passages (chunked as documents are)."""
+    chunks = [ChunkRecord(-i - 1, "", c.ordinal, c.text, c.section, None, None, c.char_start, c.char_end,
+                          c.content_hash, "") for i, c in enumerate(pieces)]
+    return _Units([c.text for c in chunks], vectors, chunks, [(0, len(c.text)) for c in chunks])
 
 
 def _hubness(centroids: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -46,6 +47,7 @@ from search.synthesis.sentences import quotable_spans
 Key = tuple[int, int]  # (passage index, sentence index)
 _LIST_MARKER = re.compile(r"(?:[-•*▪●◦]|\d{1,2}[.)])\s+")  # used with .match(text, pos)
 _LABEL_VECTORS: weakref.WeakKeyDictionary[object, dict[tuple[str, ...], np.ndarray]] = weakref.WeakKeyDictionary()
+SENTENCE_BATCH = 64  # sentences encoded between two checkpoints
 _FULL_SENTENCE = re.compile(r"^[\"'“(]?[A-Z0-9].*[.!?][\"'”)]?$", re.DOTALL)
 
 
@@ -84,17 +86,21 @@ class _Passage:
 
 
 class Synthesizer:
-    def __init__(self, folder: IndexFolder, taxonomy: Taxonomy, engine: SearchEngine | None = None) -> None:
+    def __init__(self, folder: IndexFolder, taxonomy: Taxonomy, engine: SearchEngine | None = None, *,
+                 checkpoint: Callable[[], None] | None = None) -> None:
+        """`checkpoint` is called between units of work (a search, a batch of sentences, a clustering) and may
+        raise to stop the synthesis (a server's deadline, a client that left)."""
         self.folder = folder
         self.store = folder.store
         self.taxonomy = taxonomy
         self.engine = engine or SearchEngine(folder)
         self.space = folder.spaces[0]
+        self.checkpoint = checkpoint or _go_on
 
     # --- the pipeline ------------------------------------------------------------------------------
     def synthesize(self, topic: str, filters: Filters | None = None,
                    options: SynthesisOptions | None = None) -> Synthesis:
-        topic = validate_query(topic)
+        topic = validate_query(topic, self.engine.query_chars)
         opts = options or SynthesisOptions()
         if opts.subthemes is not None and not 1 <= opts.subthemes <= 10:
             from ingest.errors import QueryError
@@ -121,9 +127,12 @@ class Synthesizer:
             groups = self._cluster(selected, sent_vecs, opts)
             # the sub-themes most about the topic first
             groups.sort(key=lambda g: (-float(np.mean([sent_rel[k] for k in g])), g[0]))
+            self.checkpoint()
             self._build(synthesis, passages, groups, sent_vecs, sent_rel, opts, topic, label)
+            self.checkpoint()
             topic_docs = self._topic_documents(topic, filters, topic_vec, patterns, label, opts,
                                                set(synthesis.documents))
+            self.checkpoint()
             self._gaps(synthesis, topic_docs, filters, label, opts)
         return synthesis
 
@@ -149,6 +158,7 @@ class Synthesizer:
         chunk_ids: dict[int, None] = {}
         for query in queries:  # the best passages, a few per source, and the best passage of more sources
             for per_source in (opts.per_source, 1):
+                self.checkpoint()
                 for hit in self.engine.search(query, k=opts.passages, filters=filters, per_source=per_source):
                     chunk_ids.setdefault(hit.chunk_id, None)
         ids = list(chunk_ids)
@@ -216,7 +226,12 @@ class Synthesizer:
                          opts: SynthesisOptions) -> tuple[dict[Key, np.ndarray], dict[Key, float]]:
         keys = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
         texts = [passages[i].chunk.text[slice(*passages[i].sentences[j])] for i, j in keys]
-        matrix = self.folder.embedder(self.space).encode(texts) if texts else np.zeros((0, 1), np.float32)
+        embedder = self.folder.embedder(self.space)
+        parts = []
+        for start in range(0, len(texts), SENTENCE_BATCH):
+            self.checkpoint()
+            parts.append(embedder.encode(texts[start:start + SENTENCE_BATCH]))
+        matrix = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
         vecs = {k: matrix[n] for n, k in enumerate(keys)}
         rel = {k: float(matrix[n] @ topic_vec) + 0.15 * _share_matched(patterns, texts[n])
                + (opts.label_bonus if passages[k[0]].on_label else 0.0)
@@ -252,6 +267,7 @@ class Synthesizer:
         candidates = [min(opts.subthemes, n)] if opts.subthemes else list(range(2, min(5, n // 3) + 1))
         best: tuple[float, list[int]] | None = None
         for k in candidates:
+            self.checkpoint()
             assignment = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(matrix).tolist()
             quality = float(silhouette_score(matrix, assignment, metric="cosine")) if 1 < k < n else 0.0
             if best is None or quality > best[0] + 1e-9:
@@ -492,6 +508,10 @@ class Synthesizer:
 class _Title:
     text: str
     origin: str  # "facet=label" when a taxonomy label's name, else "key phrases"
+
+
+def _go_on() -> None:
+    """The checkpoint of a synthesis that nobody stops."""
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -12,6 +12,7 @@ import json
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,13 +65,17 @@ def chat_completion(llm: LlmSettings, system: str, user: str) -> str:
         raise RewriteError(f"language model endpoint {url} did not answer in the chat-completions format") from None
 
 
-def rewrite_synthesis(synthesis: Synthesis, embedder: Embedder, llm: LlmSettings) -> None:
-    """Fill `sub.prose` for each sub-theme with the checked sentences; record what was dropped."""
+def rewrite_synthesis(synthesis: Synthesis, embedder: Embedder, llm: LlmSettings,
+                      checkpoint: Callable[[], None] | None = None) -> None:
+    """Fill `sub.prose` for each sub-theme with the checked sentences; record what was dropped. `checkpoint`
+    is called before each sub-theme's request to the endpoint and may raise to stop."""
     synthesis.rewrite_model = llm.model
     passages: dict[int, np.ndarray] = {}  # citation → its sentences embedded (shared by the sub-themes)
     for sub in synthesis.subthemes:
         if not sub.summary:
             continue
+        if checkpoint is not None:
+            checkpoint()
         user = "\n".join(f"[{c.citation}] {' '.join(c.text.split())}" for c in sub.summary)  # one line each
         reply = chat_completion(llm, PROMPT, user)
         sub.prose = check_rewrite(reply, synthesis, sub.number, embedder, llm.min_support, passages)
