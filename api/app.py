@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
@@ -23,11 +24,12 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import feed_routes, read_routes, repository_routes, synthesis_routes, write_routes
+from api.heavy import RefuseWhenBusy
 from api.service import Service, request_threads
 from api.settings import Settings
 from api.uploads import CHECK_ROUTES, UPLOAD_ROUTES, UploadGuard
 from index.folder import IndexFolder
-from ingest.errors import CwgError, IndexOpenError, NotFound
+from ingest.errors import CwgError, IndexOpenError, IndexUnavailable, NotFound
 
 log = logging.getLogger("cwg.api")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -41,13 +43,14 @@ similar initiatives in other countries, and the documents themselves.
 Reads are open unless the server runs with `CWG_READ_REQUIRES_KEY=1`. Uploads and deletions need
 `Authorization: Bearer <key>` with a key from the server's `CWG_API_KEYS`. Errors are JSON
 `{"detail": ...}`."""
+RETRY_AFTER_SECONDS = 5  # what a 503 for an unreachable index database tells clients to wait
 
 
 def status_for(exc: CwgError) -> int:
     """The one place that maps the project's errors to HTTP status codes."""
     if isinstance(exc, NotFound):
         return 404
-    if isinstance(exc, IndexOpenError):
+    if isinstance(exc, (IndexOpenError, IndexUnavailable)):
         return 503
     return 400  # QueryError, ManifestError, LoadError: the request asked for something invalid
 
@@ -86,6 +89,8 @@ def create_app(settings: Settings, folder: IndexFolder | None = None, *, prepare
                        keys=settings.api_keys)
     app.add_middleware(UploadGuard, routes=CHECK_ROUTES, max_bytes=settings.max_upload_bytes,  # type: ignore[arg-type]
                        keys=None)
+    app.add_middleware(RefuseWhenBusy)  # type: ignore[arg-type]
+    app.add_middleware(RefuseNul)  # type: ignore[arg-type]
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
     app.add_middleware(AnswerOptions, app_ref=app)  # type: ignore[arg-type]
     app.add_middleware(AnswerHead)  # type: ignore[arg-type]
@@ -143,7 +148,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CwgError)
     async def project_error(_request: Request, exc: CwgError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc))
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, IndexUnavailable) else None
+        return JSONResponse({"detail": str(exc)}, status_code=status_for(exc), headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -209,6 +215,41 @@ class AnswerHead:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+NUL_REFUSED = "a NUL character (%00) is not allowed: no document id, filter value or query text holds one"
+
+
+def nul_locations(scope: Scope) -> list[list[str]]:
+    """Where a request's path or query holds a NUL character: ["path"], ["query", name] (none: [])."""
+    found = [["path"]] if "\x00" in scope["path"] else []
+    query = scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        names = {name for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+                 if "\x00" in name + value}
+        found += [["query", name.replace("\x00", "%00")] for name in sorted(names)] or [["query"]]
+    return found
+
+
+class RefuseNul:
+    """422 for a NUL character in a request's path or query, before any route reads it, as validation refuses
+    any text the schema excludes (its query and path texts say: no NUL). PostgreSQL's text cannot hold one, so no
+    stored id or value has one: both stores answer alike, and no NUL reaches a database. (Texts in a body are
+    kept as one line, control characters removed: index/writer.py, `Store.curate`.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = nul_locations(scope) if scope["type"] == "http" else []
+        if not found:
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"detail": [{"type": "value_error", "loc": loc, "msg": NUL_REFUSED, "input": None}
+                                      for loc in found]}).encode()
+        await send({"type": "http.response.start", "status": 422, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
 
 class SecurityHeaders:

@@ -4,16 +4,35 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
+from index.filters import fold
+from ingest.records import CURATION_STATUSES
 from search.retrieval.engine import MAX_QUERY_CHARS
 
 ISO_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 # "Not blank": some character that Python's str.strip() keeps. Spelled out because `\S` means
 # different things to the validator (Rust regex), to JSON Schema clients (ECMAScript) and to Python.
 NON_BLANK = r"[^\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-FilterValue = Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]
-DocumentId = Annotated[str, Field(min_length=1, max_length=200, examples=["philippines-cop-initiatives"])]
+# Text in a query or a path: not blank, and no NUL anywhere. api/app.py refuses a NUL there (422) before any
+# route runs (no stored value holds one: PostgreSQL's text cannot); the schema says so.
+QUERY_TEXT = r"^[^\x00]*" + NON_BLANK.replace("[^", r"[^\x00", 1) + r"[^\x00]*$"
+FilterValue = Annotated[str, Field(min_length=1, max_length=200, pattern=QUERY_TEXT)]
+DocumentId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$",
+                                  examples=["philippines-cop-initiatives"])]
+
+
+def _curation_status(value: str) -> str:
+    """A curation status by id or by name, in any case ("Best practice" is best_practice)."""
+    for status, name in CURATION_STATUSES.items():
+        if fold(value) in (fold(status), fold(name)):
+            return status
+    raise ValueError(f"not one of {', '.join(CURATION_STATUSES)} (or their names: "
+                     f"{', '.join(CURATION_STATUSES.values())})")
+
+
+CurationValue = Annotated[str, AfterValidator(_curation_status),
+                          WithJsonSchema({"type": "string", "enum": [*CURATION_STATUSES, *CURATION_STATUSES.values()]})]
 MAX_HITS = 100
 
 
@@ -34,8 +53,8 @@ class FilterParams(BaseModel):
     risk: list[FilterValue] = Field(default_factory=list)
     audience: list[FilterValue] = Field(default_factory=list)
     initiative_type: list[FilterValue] = Field(default_factory=list)
-    curation: list[Literal["best_practice", "promising", "noted", "none"]] = Field(
-        default_factory=list, description="the curator's latest status", examples=[["best_practice"]])
+    curation: list[CurationValue] = Field(
+        default_factory=list, description="the curator's latest status, by id or name", examples=[["best_practice"]])
     min_quality: float | None = Field(None, ge=0.0, le=1.0, description="documents with at least this quality score",
                                       examples=[0.6])
     date_from: str | None = Field(None, pattern=ISO_DATE, description="YYYY, YYYY-MM or YYYY-MM-DD",
@@ -57,7 +76,7 @@ FILTER_LIST_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "
 
 
 class SearchParams(FilterParams):
-    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NON_BLANK,
+    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=QUERY_TEXT,
                    description="the question, in any words (FTS syntax characters are plain text)",
                    examples=["training teachers to keep children safe online"])
     k: int = Field(10, ge=1, le=MAX_HITS, description="number of passages")
@@ -67,7 +86,7 @@ class SearchParams(FilterParams):
 
 class SimilarParams(FilterParams):
     document_id: DocumentId | None = Field(None, description="find initiatives like this document")
-    text: str | None = Field(None, min_length=1, max_length=MAX_QUERY_CHARS, pattern=NON_BLANK,
+    text: str | None = Field(None, min_length=1, max_length=MAX_QUERY_CHARS, pattern=QUERY_TEXT,
                              description="or like this description (give one of the two)",
                              examples=["a helpline for children who meet sexual extortion online"])
     k: int = Field(10, ge=1, le=50)
@@ -118,8 +137,13 @@ class FacetCount(BaseModel):
 Facets = dict[str, list[FacetCount]]
 
 
+QUERY_CUT = ("the query was longer than the server reads (CWG_QUERY_CHARS, default 1,000 characters): only its "
+             "opening was encoded and searched for words")
+
+
 class SearchResponse(BaseModel):
     query: str
+    query_cut: bool = Field(False, description=QUERY_CUT)
     terms: list[str] = Field(description="the query words the lexical side matched (for highlighting)")
     hits: list[HitOut]
     facets: Facets = Field(description="document counts per facet value over the documents of `hits`")
@@ -156,6 +180,7 @@ class SimilarOut(BaseModel):
 
 class SimilarResponse(BaseModel):
     results: list[SimilarOut]
+    query_cut: bool = Field(False, description=QUERY_CUT.replace("query", "text", 1))
 
 
 class DocumentOut(BaseModel):

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import WRITES, bearer_key, check_key
 from index.folder import IndexFolder
 from index.writer import IndexWriter, SourceFile, document_slug
-from ingest.errors import CwgError, NotFound
+from ingest.errors import CwgError, IndexUnavailable, NotFound
 from ingest.limits import ReadLimits
 
 log = logging.getLogger("cwg.api")
@@ -143,8 +143,8 @@ def _upload_result(folder: IndexFolder, writer: IndexWriter, upload: UploadedFil
         else:
             done = writer.ingest_file(SourceFile(Path(upload.name), upload.data, dict(entry or {}), upload.name,
                                                  by_content=True))
-    except NotFound:
-        raise
+    except (NotFound, IndexUnavailable):
+        raise  # the request's fault or the database's, not the file's: 404 / 503
     except CwgError as exc:
         result["detail"] = str(exc)
         return result

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from index.filters import fold
 from ingest.quality import quality_band
 
 DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language")
@@ -37,6 +38,20 @@ class FacetTable:
     row_of: dict[str, int]
     facets: dict[str, Coded]  # document and mark facets, then the label facets present in the index
     label_names: dict[str, dict[str, str]]  # facet → label id → name, as the last `cwg tag` recorded them
+    _folded: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
+
+    def values_folded(self, name: str) -> dict[str, tuple[str, ...]]:
+        """`fold(value)` → the values of facet `name` (or "document_id") the index holds: what filters are
+        resolved against (index/filters.py), built once per table and facet."""
+        found = self._folded.get(name)
+        if found is None:
+            values = self.document_ids if name == "document_id" else (
+                self.facets[name].values if name in self.facets else [])
+            grouped: dict[str, list[str]] = {}
+            for value in values:
+                grouped.setdefault(fold(value), []).append(value)
+            found = self._folded[name] = {key: tuple(same) for key, same in grouped.items()}
+        return found
 
     def rows(self, document_ids: Sequence[str] | set[str] | frozenset[str]) -> np.ndarray:
         return np.array(sorted({self.row_of[d] for d in document_ids if d in self.row_of}), dtype=np.int64)

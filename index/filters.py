@@ -1,16 +1,47 @@
-"""Search filters, compiled to SQL so they apply before ranking (never after top-k)."""
+"""Search filters, compiled to SQL so they apply before ranking (never after top-k).
+
+A filter value selects the stored values it names: those equal to it once both are folded (`fold`: Unicode
+NFKC and case folding, one rule for both stores), and the ids whose display name it is (a document type's,
+an actor type's or a curation status's name; a label's name as the last `cwg tag` recorded it). Values are
+resolved here, in Python, against the values the index holds (its `FacetTable`, kept per state of the index),
+so both stores run the same SQL over exact stored values, and a value that names nothing matches no document
+(it never reaches SQL).
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ingest.errors import QueryError
 from ingest.metadata import check_date
-from ingest.records import CURATION_STATUSES
+from ingest.records import ACTOR_TYPES, CURATION_STATUSES, DOC_TYPES
+
+if TYPE_CHECKING:
+    from index.facet_table import FacetTable
 
 DOCUMENT_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "document_id")
 LABEL_FACETS = ("theme", "risk", "audience", "initiative_type")
 FILTER_FIELDS = DOCUMENT_FIELDS + LABEL_FACETS + ("curation", "min_quality", "date_from", "date_to")
+DISPLAY_NAMES: dict[str, dict[str, str]] = {"doc_type": DOC_TYPES, "actor_type": ACTOR_TYPES,
+                                            "curation": CURATION_STATUSES}  # id → name (labels: the tagging state)
+MATCHES_NOTHING = "1 = 0"
+
+
+def fold(value: str) -> str:
+    """The one rule by which a filter value equals a stored value, whatever the store: NFKC, case folding
+    ("CÔTE D'IVOIRE" = "Côte d'Ivoire", "STRASSE" = "straße"), runs of white space as one space."""
+    return " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold()).split())
+
+
+def resolve(table: FacetTable, name: str, values: list[str]) -> list[str]:
+    """The values of field `name` stored in the index (`table`) that `values` select, sorted (none: [])."""
+    wanted = {fold(v) for v in values}
+    names = table.label_names.get(name, {}) if name in LABEL_FACETS else DISPLAY_NAMES.get(name, {})
+    wanted |= {fold(key) for key, shown in names.items() if fold(str(shown)) in wanted}
+    stored = table.values_folded(name)
+    return sorted({value for key in wanted for value in stored.get(key, ())})
 
 
 @dataclass
@@ -50,8 +81,9 @@ class Filters:
                 raise QueryError(f"min_quality {value!r} is not between 0 and 1")
             self.min_quality = number
             return
-        if name == "curation" and value.lower() not in CURATION_STATUSES:
-            raise QueryError(f"curation {value!r} is not one of {', '.join(CURATION_STATUSES)}")
+        if name == "curation" and fold(value) not in {fold(s) for pair in CURATION_STATUSES.items() for s in pair}:
+            raise QueryError(f"curation {value!r} is not one of {', '.join(CURATION_STATUSES)} "
+                             f"(or their names: {', '.join(CURATION_STATUSES.values())})")
         if name in ("date_from", "date_to"):
             try:
                 setattr(self, name, check_date(value))
@@ -63,46 +95,42 @@ class Filters:
     def is_empty(self) -> bool:
         return not self.fields and not self.date_from and not self.date_to and self.min_quality is None
 
-    def to_sql(self, doc_alias: str = "d", dialect: str = "sqlite") -> tuple[str, list[str]]:
-        """A WHERE fragment over the documents table (alias `doc_alias`) and its parameters (`?` marks), in
-        SQLite's SQL or, with `dialect="postgresql"`, in PostgreSQL's (index/pg_store.py). Values compare
-        without case: SQLite's NOCASE folds ASCII letters, PostgreSQL's lower() every letter."""
-        pg = dialect == "postgresql"
-
-        def among(expr: str, count: int) -> str:
-            if pg:
-                return f"lower({expr}) IN ({','.join(['lower(?)'] * count)})"
-            return f"{expr} COLLATE NOCASE IN ({','.join('?' * count)})"
-
+    def to_sql(self, table: FacetTable | None, doc_alias: str = "d", dialect: str = "sqlite"
+               ) -> tuple[str, list[object]]:
+        """A WHERE fragment over the documents table (alias `doc_alias`) and its parameters (`?` marks). Field
+        values are resolved against `table`, the index's stored values (needed when `fields` is not empty).
+        The SQL is both stores' but for the quality score: PostgreSQL keeps it as `real` (`dialect`)."""
         clauses: list[str] = []
-        params: list[str] = []
+        params: list[object] = []
         for name, values in self.fields.items():
+            if table is None:
+                raise ValueError("filters on fields need the index's facet table")
+            stored = resolve(table, name, values)
+            if not stored:
+                return MATCHES_NOTHING, []
+            marks = ",".join("?" * len(stored))
             if name in LABEL_FACETS:
-                # by label id ("age_assurance") or by the name the last `cwg tag` recorded ("Age assurance")
-                named = (f"SELECT n.key FROM jsonb_each_text((SELECT value FROM state WHERE key = 'tagging')::jsonb "
-                         f"-> 'labels' -> '{name}') n WHERE {among('n.value', len(values))}") if pg else (
-                    f"SELECT key FROM json_each((SELECT value FROM state WHERE key = 'tagging'), "
-                    f"'$.labels.{name}') WHERE {among('value', len(values))}")
                 clauses.append(f"EXISTS (SELECT 1 FROM labels l WHERE l.document_id = {doc_alias}.id AND l.facet = ? "
-                               f"AND ({among('l.label', len(values))} OR l.label IN ({named})))")
+                               f"AND l.label IN ({marks}))")
                 params.append(name)
-                params.extend(values)
             elif name == "curation":  # the latest status; never curated is "none"
                 latest = (f"SELECT cu.status FROM curation cu WHERE cu.document_id = {doc_alias}.id "
                           f"ORDER BY cu.seq DESC LIMIT 1")
-                clauses.append(among(f"COALESCE(({latest}), 'none')", len(values)))
+                clauses.append(f"COALESCE(({latest}), 'none') IN ({marks})")
             else:
-                column = "id" if name == "document_id" else name
-                clauses.append(among(f"{doc_alias}.{column}", len(values)))
-            params.extend(values)
+                clauses.append(f"{doc_alias}.{'id' if name == 'document_id' else name} IN ({marks})")
+            params.extend(stored)
         if self.min_quality is not None:
-            clauses.append(f"{doc_alias}.quality >= {'CAST(? AS real)' if pg else '?'}")
-            params.append(str(self.min_quality))
+            # Both compare in double precision, the score as it was written (4 decimals). A `real` cast straight
+            # to double is off (0.7 → 0.69999998807) and a bound cast to `real` overflows (1e-50); the decimal
+            # of a `real` (its 6 significant digits) is the written score.
+            score = f"CAST({doc_alias}.quality AS numeric)" if dialect == "postgresql" else f"{doc_alias}.quality"
+            clauses.append(f"{score} >= ?")
+            params.append(self.min_quality)
         if self.date_from:
             clauses.append(f"{doc_alias}.date != '' AND {doc_alias}.date >= ?")
             params.append(self.date_from)
         if self.date_to:
-            length = "CAST(? AS integer)" if pg else "?"
-            clauses.append(f"{doc_alias}.date != '' AND substr({doc_alias}.date, 1, {length}) <= ?")
-            params.extend([str(len(self.date_to)), self.date_to])
-        return (" AND ".join(clauses) or ("TRUE" if pg else "1")), params
+            clauses.append(f"{doc_alias}.date != '' AND substr({doc_alias}.date, 1, ?) <= ?")
+            params.extend([len(self.date_to), self.date_to])
+        return " AND ".join(clauses) or "1 = 1", params

@@ -8,6 +8,9 @@ opens the same database; nothing a replica keeps locally is truth:
 - every write bumps a counter in `state` (`generation`, or `marks` for curation and quality), and each
   replica keys its caches by them: a write through one replica is seen by the next request to any other;
 - reads run in REPEATABLE READ snapshots (the embedded store's `snapshot()`), on pooled connections;
+- a connection that fails (the server stopped, restarted or dropped it) is `IndexUnavailable` (HTTP 503);
+  it is discarded with every idle one, and a read that had not begun runs once more on a new connection
+  (a write transaction is never run twice: its caller hears that it failed);
 - lexical ranking is FTS5's BM25 over our own postings (index/pg_lexical.py), vectors live in pgvector
   tables searched before top-k filters (index/pg_vectors.py), originals in the `files` table.
 
@@ -20,10 +23,10 @@ from __future__ import annotations
 import functools
 import io
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -32,12 +35,14 @@ from index.filters import Filters
 from index.fts_terms import FtsTerms
 from index.pg_schema import migrate
 from index.store import COPIED_TABLES, Store
-from ingest.errors import IndexOpenError
+from ingest.errors import IndexOpenError, IndexUnavailable, QueryError
 from ingest.records import PreparedDocument
 
 WRITE_LOCK = 0x63776702  # pg_advisory_xact_lock key of every write transaction ("cwg" + 2)
 IDLE_CONNECTIONS = 16  # pooled connections kept open between reads (more are opened under load, then closed)
 URI_SCHEMES = ("postgresql://", "postgres://")
+READ_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+T = TypeVar("T")
 
 
 def is_database_uri(location: object) -> bool:
@@ -68,6 +73,32 @@ def _rows(cursor: Any) -> Any:
     return lambda values: _Row(values, names)
 
 
+def is_connection_error(exc: BaseException) -> bool:
+    """Whether `exc` says the connection failed (server stopped, restarting, unreachable, connection dropped),
+    not the statement: psycopg's InterfaceError, and OperationalErrors of SQLSTATE class 08 or 57P, or none."""
+    import psycopg
+
+    if isinstance(exc, psycopg.InterfaceError):
+        return True
+    state = getattr(exc, "sqlstate", None)
+    return isinstance(exc, psycopg.OperationalError) and (state is None or state.startswith(("08", "57P")))
+
+
+def unavailable(exc: BaseException) -> IndexUnavailable:
+    return IndexUnavailable(f"the index database is not reachable: {' '.join(str(exc).split())}")
+
+
+NUL_REFUSED = "text with a NUL character (\\x00) cannot be kept or looked up in a PostgreSQL index: remove it"
+
+
+def _no_nul(params: Sequence[Any]) -> list[Any]:
+    """The parameters, refused when a text holds NUL (PostgreSQL's text cannot: a 400, never a DataError)."""
+    values = list(params)
+    if any(isinstance(v, str) and "\x00" in v for v in values):
+        raise QueryError(NUL_REFUSED)
+    return values
+
+
 @functools.lru_cache(maxsize=512)
 def _dialect(sql: str) -> str:
     """The embedded store's SQL with psycopg's marks: `?` → `%s`, a literal `%` doubled."""
@@ -81,12 +112,26 @@ class _Connection:
         self.raw = raw
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.raw.cursor(row_factory=_rows).execute(_dialect(sql), list(params))
+        from psycopg.errors import UntranslatableCharacter
+
+        try:
+            return self.raw.cursor(row_factory=_rows).execute(_dialect(sql), _no_nul(params))
+        except UntranslatableCharacter as exc:  # jsonb refuses "\u0000" in JSON text
+            raise QueryError(NUL_REFUSED) from exc
 
     def executemany(self, sql: str, rows: Any) -> Any:
+        from psycopg.errors import UntranslatableCharacter
+
         cursor = self.raw.cursor(row_factory=_rows)
-        cursor.executemany(_dialect(sql), [list(r) for r in rows])
+        try:
+            cursor.executemany(_dialect(sql), [_no_nul(r) for r in rows])
+        except UntranslatableCharacter as exc:
+            raise QueryError(NUL_REFUSED) from exc
         return cursor
+
+    @property
+    def usable(self) -> bool:
+        return not self.raw.closed and not self.raw.broken
 
     @property
     def in_transaction(self) -> bool:
@@ -121,18 +166,18 @@ class _Pooled:
         self._store = store
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Result:
-        conn = self._store._checkout()
-        try:
+        def run(conn: _Connection) -> _Result:
             cursor = conn.execute(sql, params)
             return _Result(cursor.fetchall() if cursor.description else [])
-        finally:
-            self._store._checkin(conn)
+
+        return self._store._on_pooled(run, retry=sql.lstrip()[:6].upper() == "SELECT")
 
 
 class PostgresStore(Store):
     """The store in a PostgreSQL database (with pgvector). See the module's doc for what it guarantees."""
 
     JOIN_IN_ORDER = "JOIN"
+    SQL_DIALECT = "postgresql"
 
     def __init__(self, uri: str) -> None:
         self.uri = uri
@@ -150,18 +195,26 @@ class PostgresStore(Store):
             raw = self._connect(register=False)
         except Exception as exc:  # noqa: BLE001 - any failure to connect is said in full, as an open error
             raise IndexOpenError(f"cannot open the PostgreSQL index {safe_location(uri)}: {exc}") from exc
-        migrate(raw)
-        _register(raw)
         self._main = _Connection(raw)
         self._statements = _Pooled(self)
-        self._backfill_actor_types()
-        self._backfill_quality()
+        try:
+            migrate(raw)
+            _register(raw)
+            self._backfill_actor_types()
+            self._backfill_quality()
+        except Exception as exc:
+            if is_connection_error(exc) or isinstance(exc, IndexUnavailable):
+                raise IndexOpenError(f"cannot open the PostgreSQL index {safe_location(uri)}: {exc}") from exc
+            raise
 
     # --- connections -------------------------------------------------------------------------------
     def _connect(self, register: bool = True) -> Any:
         import psycopg
 
-        raw = psycopg.connect(self.uri, autocommit=True)
+        try:
+            raw = psycopg.connect(self.uri, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise unavailable(exc) from exc
         if register:
             _register(raw)
         return raw
@@ -173,7 +226,7 @@ class PostgresStore(Store):
         return _Connection(self._connect())
 
     def _checkin(self, conn: _Connection) -> None:
-        if conn.raw.closed or conn.in_transaction:
+        if not conn.usable or conn.in_transaction:
             conn.raw.close()  # broken, or left inside a transaction: never handed out again
             return
         with self._pool_lock:
@@ -181,6 +234,56 @@ class PostgresStore(Store):
                 self._pool.append(conn)
                 return
         conn.close()
+
+    def _discard(self, failed: _Connection) -> None:
+        """Close a connection that failed, and every idle one: a server that stopped or restarted dropped them
+        all, and each would fail its next request (its next read runs on a new connection)."""
+        with self._pool_lock:
+            idle, self._pool = self._pool, []
+        for conn in (failed, *idle):
+            try:
+                conn.raw.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection: nothing more to do
+                pass
+
+    def _on_pooled(self, work: Callable[[_Connection], T], *, retry: bool, begin: str | None = None) -> T:
+        """`work` on a pooled connection (after `begin`, when given). A connection that fails is discarded;
+        the work runs once more on a new one when `retry` says running it twice is running it once (a read),
+        else, or when that fails too, `IndexUnavailable`."""
+        for attempt in (1, 2):
+            conn = self._checkout()
+            try:
+                if begin is not None:
+                    conn.execute(begin)
+                result = work(conn)
+            except BaseException as exc:
+                if not is_connection_error(exc):
+                    self._checkin(conn)
+                    raise
+                self._discard(conn)
+                if not retry or attempt == 2:
+                    raise unavailable(exc) from exc
+                continue
+            self._checkin(conn)
+            return result
+        raise AssertionError("unreachable")
+
+    def _begun(self, begin: str) -> _Connection:
+        """A pooled connection inside a transaction begun with `begin`; a dead one (nothing ran on it yet) is
+        replaced once by a new one."""
+        for attempt in (1, 2):
+            conn = self._checkout()
+            try:
+                conn.execute(begin)
+                return conn
+            except BaseException as exc:
+                if not is_connection_error(exc):
+                    self._checkin(conn)
+                    raise
+                self._discard(conn)
+                if attempt == 2:
+                    raise unavailable(exc) from exc
+        raise AssertionError("unreachable")
 
     @property
     def conn(self) -> Any:
@@ -214,9 +317,18 @@ class PostgresStore(Store):
         """One write transaction, after every other writer's (any process, any replica): see Store."""
         with self._lock:
             conn = self._main
-            if conn.raw.closed or conn.raw.broken:  # the server restarted, or dropped us: the next write reconnects
+            if not conn.usable:  # the server restarted, or dropped us: the next write reconnects
                 self._main = conn = _Connection(self._connect())
-            conn.execute("BEGIN")
+            try:
+                conn.execute("BEGIN")
+            except BaseException as exc:  # dropped unseen (a restart): nothing was done, so begin on a new one
+                if not is_connection_error(exc):
+                    raise
+                self._main = conn = _Connection(self._connect())
+                try:
+                    conn.execute("BEGIN")
+                except BaseException as again:
+                    raise (unavailable(again) if is_connection_error(again) else again) from again
             self._local.writing, self._local.placed = True, set()
             try:
                 conn.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
@@ -224,9 +336,15 @@ class PostgresStore(Store):
                 conn.execute("INSERT INTO state (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE "
                              "SET value = (CAST(state.value AS bigint) + 1)::text", [counter])
                 conn.execute("COMMIT")
-            except BaseException:
-                if not conn.raw.closed and conn.in_transaction:
-                    conn.execute("ROLLBACK")
+            except BaseException as exc:
+                try:
+                    if conn.usable and conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                except Exception as failed:  # noqa: BLE001 - the connection died meanwhile: the server rolls back
+                    if not is_connection_error(failed):
+                        raise
+                if is_connection_error(exc):  # never run again: the caller hears that the write failed
+                    raise unavailable(exc) from exc
                 raise
             finally:
                 self._local.writing = False
@@ -242,16 +360,23 @@ class PostgresStore(Store):
             finally:
                 local.depth -= 1
             return
-        reader = self._checkout()
-        reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        reader = self._begun(READ_BEGIN)
         local.reader, local.depth = reader, 1
         try:
             yield reader
+        except BaseException as exc:
+            if is_connection_error(exc):
+                self._discard(reader)
+                raise unavailable(exc) from exc
+            raise
         finally:
             local.depth, local.reader, local.exported = 0, None, None
             try:
-                if not reader.raw.closed and reader.in_transaction:
+                if reader.usable and reader.in_transaction:
                     reader.execute("ROLLBACK")  # read only: nothing to commit
+            except Exception as exc:  # noqa: BLE001 - the connection died at the end: it is not pooled again
+                if not is_connection_error(exc):
+                    raise
             finally:
                 self._checkin(reader)
 
@@ -269,9 +394,6 @@ class PostgresStore(Store):
             yield self._raw()
 
     # --- what differs between dialects -------------------------------------------------------------------
-    def _filter_sql(self, filters: Filters, alias: str = "d") -> tuple[str, list[str]]:
-        return filters.to_sql(alias, dialect="postgresql")
-
     @staticmethod
     def _set_state(conn: Any, key: str, value: str) -> None:
         conn.execute("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
@@ -451,17 +573,19 @@ class PostgresStore(Store):
         vector = query.result() if isinstance(query, Future) else query
         if total == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        conn = self._checkout()
-        try:
-            if snapshot is not None:
-                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                conn.raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-            ids, scores, _method = pg_vectors.top_k(conn.raw, space, vector, k, allowed, total)
-            return ids, scores
-        finally:
-            if not conn.raw.closed and conn.in_transaction:
-                conn.execute("ROLLBACK")
-            self._checkin(conn)
+
+        def search(conn: _Connection) -> tuple[np.ndarray, np.ndarray]:
+            try:
+                if snapshot is not None:
+                    conn.raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+                ids, scores, _method = pg_vectors.top_k(conn.raw, space, vector, k, allowed, total)
+                return ids, scores
+            finally:
+                if conn.usable and conn.in_transaction:
+                    conn.execute("ROLLBACK")
+
+        # a read: run again on a new connection when a pooled one was dead (the caller's snapshot still holds)
+        return self._on_pooled(search, retry=True, begin=READ_BEGIN if snapshot is not None else None)
 
     def _workers(self) -> ThreadPoolExecutor:
         with self._pool_lock:
@@ -537,7 +661,7 @@ class PostgresStore(Store):
 
         try:
             super().prune_vector_changes(upto)
-        except psycopg.Error:
+        except (psycopg.Error, IndexUnavailable):
             pass
 
     def vector_seq(self) -> int:

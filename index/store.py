@@ -273,9 +273,13 @@ class Store:
 
     # --- what differs between SQL dialects (index/pg_store.py overrides these) --------------------------
     JOIN_IN_ORDER = "CROSS JOIN"  # SQLite joins the tables in the order written (documents first)
+    SQL_DIALECT = "sqlite"
 
-    def _filter_sql(self, filters: Filters, alias: str = "d") -> tuple[str, list[str]]:
-        return filters.to_sql(alias)
+    def _filter_sql(self, filters: Filters, alias: str = "d", state: tuple[int, int] | None = None
+                    ) -> tuple[str, list[object]]:
+        """`filters` as SQL over exact stored values: each field's values resolved against the facet table (of
+        `state`, the caller's `state_key()`, when given)."""
+        return filters.to_sql(self.facet_table(state) if filters.fields else None, alias, self.SQL_DIALECT)
 
     @staticmethod
     def _set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
@@ -288,6 +292,11 @@ class Store:
         """Bumped by every write of curation statuses or quality scores (see `transaction`)."""
         row = self.conn.execute("SELECT value FROM state WHERE key = 'marks'").fetchone()
         return int(row[0]) if row else 0
+
+    def state_key(self) -> tuple[int, int]:
+        """(generation, marks generation) in one statement: what the caches of filters and facets are kept by."""
+        rows = dict(self.conn.execute("SELECT key, value FROM state WHERE key IN ('generation', 'marks')").fetchall())
+        return int(rows["generation"]), int(rows.get("marks", 0))
 
     # --- documents -------------------------------------------------------------------------------
     def _select_documents(self, where: str = "1", params: tuple | list = ()) -> list[DocumentRecord]:
@@ -659,8 +668,9 @@ class Store:
         # Per document, not per chunk: a document's chunks are written in one transaction, so their ids
         # are one run (MIN..MAX) unless COUNT says otherwise; 500 rows to read instead of 25,000.
         # Kept for the generation (filters repeat: a country, a meeting): 74 ms for 250k of 1M chunks.
-        where, params = self._filter_sql(filters)
-        key = (where, tuple(params), self.generation(), self.marks_generation())
+        state = self.state_key()
+        where, params = self._filter_sql(filters, state=state)
+        key = (where, tuple(params), *state)
         with self._counts_lock:
             cached = self._allowed.get(key)
         if cached is not None:
@@ -783,15 +793,18 @@ class Store:
         return json.loads(row[0]) if row else None
 
     # --- facet counts and document sets, kept per state of the index --------------------------------
-    def facet_table(self) -> FacetTable:
-        """Every document's facet values as codes, read once per (generation, marks): facet counts over
-        any set of documents are then a few array operations (`FacetTable.counts`)."""
-        key = (self.generation(), self.marks_generation())
+    def facet_table(self, state: tuple[int, int] | None = None) -> FacetTable:
+        """Every document's facet values as codes, read once per (generation, marks) (`state`, when the caller
+        read it already): facet counts over any set of documents are then a few array operations
+        (`FacetTable.counts`)."""
+        key = state if state is not None else self.state_key()
         with self._counts_lock:
             cached = self._facet_table
         if cached is not None and cached[0] == key:
             return cached[1]
         table = read_facet_table(self.conn, LABEL_FACETS)
+        if getattr(self._local, "writing", False):
+            return table  # what a write sees before it commits is kept for no one else
         with self._counts_lock:
             self._facet_table = (key, table)
         return table
@@ -799,8 +812,9 @@ class Store:
     def document_ids(self, filters: Filters) -> list[str]:
         """Ids of the documents passing `filters`, in the order `documents` lists them; kept per filter and
         state of the index (a page of a long list then reads only its own documents)."""
-        where, params = self._filter_sql(filters)
-        key = ("documents", where, tuple(params), self.generation(), self.marks_generation())
+        state = self.state_key()
+        where, params = self._filter_sql(filters, state=state)
+        key = ("documents", where, tuple(params), *state)
         with self._counts_lock:
             cached = self._allowed.get(key)
         if cached is not None:

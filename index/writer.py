@@ -20,12 +20,13 @@ import numpy as np
 
 from index.folder import IndexFolder
 from index.store import DocumentRecord, DocumentTarget, merged_entry
-from ingest.errors import CwgError, LoadError
+from ingest.errors import CwgError, IndexUnavailable, LoadError
 from ingest.formats import BINARY_EXTENSIONS, TEXT_EXTENSIONS
 from ingest.limits import ReadLimits
 from ingest.prepare import file_sha256, prepare_document
 from ingest.quality import load_signals
 from ingest.records import PreparedDocument
+from ingest.textclean import one_line
 
 DOCUMENT_EXTENSIONS = set(BINARY_EXTENSIONS) | set(TEXT_EXTENSIONS) | {".doc"}
 # Repository bookkeeping that sits beside documents in a folder; named explicitly, they are ingested.
@@ -260,6 +261,8 @@ class IndexWriter:
     def _check_safely(self, source: SourceFile, submit: Callable[..., Future[PreparedDocument]]) -> _Pending:
         try:
             return self._check(source, submit)
+        except IndexUnavailable:
+            raise  # not this file's fault: no other file can be written either
         except CwgError as exc:
             return _Pending(source, status="failed", detail=str(exc))
         except MemoryError:
@@ -267,7 +270,9 @@ class IndexWriter:
 
     def _check(self, source: SourceFile, submit: Callable[..., Future[PreparedDocument]]) -> _Pending:
         """Read and hash the file; skip it when it is indexed already, else start preparing it."""
-        entry = {k: v for k, v in source.entry.items() if v != ""}
+        # kept as one line of text, as the metadata built from it is (no control character: PostgreSQL's
+        # text cannot hold NUL, and both stores keep the same)
+        entry = {one_line(k): one_line(v) for k, v in source.entry.items() if one_line(v) != ""}
         data = source.data
         if data is None:
             path = source.path
@@ -347,6 +352,8 @@ class IndexWriter:
                 outcome = self.store.write_document(pending.target, prepared, hashes,
                                                     {s: v[n] for s, v in vectors.items()}, pending.entry,
                                                     self._file_keeper(prepared, pending.data))
+            except IndexUnavailable:
+                raise  # the database is away: the files reported so far are committed, none after
             except CwgError as exc:  # the document to replace was removed meanwhile
                 pending.status, pending.detail, pending.error = "failed", str(exc), exc
                 continue

@@ -27,3 +27,7 @@ class QueryError(CwgError):
 
 class NotFound(CwgError):
     """A document or chunk id that is not in the index."""
+
+
+class IndexUnavailable(CwgError):
+    """The index's database cannot be reached now (stopped, restarting, network down): retry later."""

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.writer import IndexWriter
@@ -64,3 +66,22 @@ def test_documents_from_before_actor_type_get_it_when_the_store_opens(fake_index
             "ph-gov": "member_state", "stairway": "civil_society", "unicef": "un_agency"}
     finally:
         reopened.close()
+
+
+def test_one_folding_rule_for_filter_values() -> None:
+    from index.filters import fold
+
+    assert fold("CÔTE D'IVOIRE") == fold("Côte d'Ivoire") == "côte d'ivoire"  # not ASCII only
+    assert fold("STRASSE") == fold("Straße") == "strasse"  # case folding, not lower()
+    assert fold("ﬁlters") == "filters" and fold("Ｋｅｎｙａ") == "kenya"  # NFKC: ligatures, full width
+    assert fold("  Information \t document ") == "information document"
+    assert fold("ΣΊΣΥΦΟΣ") == fold("σίσυφος")  # final sigma
+
+
+def test_curation_filters_take_a_status_by_id_or_name() -> None:
+    from ingest.errors import QueryError
+
+    assert Filters.parse(["curation=Best practice", "curation=PROMISING"]).fields == {
+        "curation": ["Best practice", "PROMISING"]}
+    with pytest.raises(QueryError, match="curation 'excellent' is not one of best_practice"):
+        Filters.parse(["curation=excellent"])

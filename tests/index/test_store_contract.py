@@ -16,7 +16,7 @@ from index.filters import Filters
 from index.folder import IndexFolder
 from index.store import Store
 from index.writer import IndexWriter
-from ingest.errors import NotFound
+from ingest.errors import NotFound, QueryError
 
 DOCUMENTS = {
     "kenya.md": ("Kenya", "Kenya", "contribution",
@@ -163,3 +163,84 @@ def test_a_snapshot_does_not_see_a_write_committed_during_it(contract_store: Sto
         assert store.document_count() == before - 1
         with pytest.raises(NotFound):
             store.document("unicef")
+
+
+def test_filter_values_fold_case_alike_and_name_ids_by_their_display_names(contract_store: Store) -> None:
+    """One rule on both stores: NFKC and Unicode case folding (SQLite's NOCASE folds ASCII only, PostgreSQL's
+    lower() every letter: they disagreed on "CÔTE D'IVOIRE"), and a type's, status's or label's name selects its id."""
+    store = contract_store
+    with store.transaction() as conn:  # a country whose capitals are not ASCII
+        conn.execute("UPDATE documents SET country = ? WHERE id = ?", ("Côte d'Ivoire", "ghana"))
+    for value in ("CÔTE D'IVOIRE", "côte d'ivoire", "Côte  d'Ivoire", "ＣÔＴＥ D'IVOIRE"):  # the last full-width
+        assert _ids(store, Filters.parse([f"country={value}"])) == ["ghana"], value
+    assert _ids(store, Filters.parse(["doc_type=Information document"])) == ["ghana"]
+    assert _ids(store, Filters.parse(["type=INFORMATION DOCUMENT", "type=nothing"])) == ["ghana"]
+    assert _ids(store, Filters.parse(["actor_type=UN agency"])) == ["unicef"]
+    assert _ids(store, Filters.parse(["doc_type=Contribution", "actor_type=Member State"])) == ["fiji", "kenya"]
+    store.curate("fiji", "best_practice", "evaluated", "curator-1")
+    assert _ids(store, Filters.parse(["curation=Best Practice"])) == ["fiji"]
+    assert _ids(store, Filters.parse(["curation=NONE"])) == ["ghana", "kenya", "unicef"]
+    store.replace_labels([("kenya", "theme", "education", 0.9, None), ("ghana", "risk", "grooming", 0.5, None)],
+                         "tagging", {"labels": {"theme": {"education": "Éducation numérique"},
+                                                "risk": {"grooming": "Grooming"}}})
+    assert _ids(store, Filters.parse(["theme=ÉDUCATION NUMÉRIQUE"])) == ["kenya"]
+    assert _ids(store, Filters.parse(["theme=EDUCATION"])) == ["kenya"]  # the id, in any case
+    assert _ids(store, Filters.parse(["theme=grooming"])) == []  # another facet's label
+    with store.snapshot():  # before ranking: the best chunk for a word everyone has, among the country's
+        owners = {chunk_id: doc for chunk_id, doc, _ in store.chunk_texts()}
+        ids, _ = store.bm25_candidates(["programme"], (1.0, 1.0, 1.0), 1,
+                                       filters=Filters.parse(["country=CÔTE D'IVOIRE"]))
+        assert [owners[i] for i in ids.tolist()] == ["ghana"]
+
+
+def test_min_quality_compares_the_written_scores_alike(contract_store: Store) -> None:
+    """PostgreSQL keeps the score as `real`: the bound 1e-50 was out of its range (a 500), and a score of 0.7
+    read as a double is 0.69999998807, below 0.7. Both stores compare the scores as written."""
+    store = contract_store
+    with store.transaction("marks") as conn:
+        for doc_id, score in {"kenya": 0.7, "ghana": 0.6999, "fiji": 0.0001, "unicef": 0.0}.items():
+            conn.execute("UPDATE documents SET quality = ? WHERE id = ?", (score, doc_id))
+
+    def at_least(bound: str) -> list[str]:
+        return _ids(store, Filters.parse([f"min_quality={bound}"]))
+
+    assert at_least("0.7") == ["kenya"]
+    assert at_least("0.6999") == ["ghana", "kenya"]
+    assert at_least("0.70001") == []
+    assert at_least("1e-50") == ["fiji", "ghana", "kenya"]
+    assert at_least("0") == ["fiji", "ghana", "kenya", "unicef"]
+    with store.snapshot():
+        allowed = store.chunk_ids(Filters.parse(["min_quality=0.7"]))
+        assert set(store.chunk_owners(allowed.tolist()).values()) == {"kenya"}
+
+
+@pytest.mark.parametrize("pair", ["country=Atlantis", "country=Kenya\x00", "source=\x00", "theme=education\x00",
+                                  "document_id=kenya\x00", "curation=none\x00"])
+def test_a_value_the_index_does_not_hold_matches_nothing(contract_store: Store, pair: str) -> None:
+    """Values are resolved against the index's own: one that names nothing (a NUL included, which PostgreSQL's
+    text cannot even hold) matches no document and never reaches SQL, on both stores."""
+    store = contract_store
+    if pair.startswith("curation"):
+        with pytest.raises(QueryError):
+            Filters.parse([pair])
+        return
+    filters = Filters.parse([pair])
+    assert _ids(store, filters) == []
+    with store.snapshot():
+        assert store.chunk_ids(filters).size == 0 and store.documents(filters) == []
+        ids, _ = store.bm25_candidates(["helpline"], (1.0, 1.0, 1.0), 10, filters=filters)
+        assert ids.size == 0
+
+
+def test_filtered_chunk_ids_are_kept_per_state_of_the_index(contract_store: Store) -> None:
+    """Values resolve to the stored ones, so "KENYA" and "kenya" share one cached entry; a new state of the
+    index (a curation) reads it again."""
+    store = contract_store
+    with store.snapshot():
+        first = store.chunk_ids(Filters.parse(["country=KENYA"]))
+        assert store.chunk_ids(Filters.parse(["country=kenya"])) is first
+        assert set(store.chunk_owners(first.tolist()).values()) == {"kenya"}
+    store.curate("kenya", "noted", "seen", "curator-1")
+    with store.snapshot():
+        again = store.chunk_ids(Filters.parse(["country=kenya"]))
+    assert again is not first and again.tolist() == first.tolist()
