@@ -44,15 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=MODEL_NAMES,
                    help="encoder set of a new index: default (English + multilingual), english (smaller, English only)")
     p.add_argument("--dtype", choices=("bfloat16", "float32"), help="encoder precision (default bfloat16)")
+    p.add_argument("--collection", choices=("contributions", "library"),
+                   help="the collection of every file ingested (a manifest's collection column wins; default: "
+                        "contributions when a meeting is given or found, else library)")
 
     p = with_index(sub.add_parser("search", help="hybrid search with citations"))
     p.add_argument("query", metavar="QUERY")
     p.add_argument("-k", type=int, default=10, help="number of passages (default 10)")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
                    help="filter, repeatable: source, country, region, doc_type, actor_type, meeting, language, "
-                        "date_from, date_to, theme, risk, audience, initiative_type, curation, min_quality")
+                        "collection (contributions, library, all), date_from, date_to, theme, risk, audience, "
+                        "initiative_type, curation, min_quality")
     p.add_argument("--per-source", type=int, metavar="N", help="at most N passages per source")
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    p.add_argument("--min-relevance", type=_share, metavar="P",
+                   help="the estimated probability of answering under which a passage is not shown (default: the "
+                        "calibrated floor; 0 shows every passage)")
     p.add_argument("--json", action="store_true")
 
     p = with_index(sub.add_parser("similar", help="similar initiatives from other sources"))
@@ -69,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_index(sub.add_parser("remove", help="delete a document from every part of the index"))
     p.add_argument("document_id", metavar="DOC_ID", nargs="+")
+
+    p = with_index(sub.add_parser("collection", help="move documents to the contributions or the library "
+                                                     "(nothing is read or encoded again)"))
+    p.add_argument("document_id", metavar="DOC_ID", nargs="+")
+    p.add_argument("--to", choices=("contributions", "library"), required=True)
 
     p = with_index(sub.add_parser("reindex", help="re-embed stored chunks for another --model (no file is re-read)"))
     p.add_argument("--model", choices=MODEL_NAMES, required=True)
@@ -101,6 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_repository_parsers(sub, with_index)  # curate, curation, select, card, check
     return parser
+
+
+def _share(value: str) -> float:
+    """A number from 0 to 1 (argparse type)."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number from 0 to 1")
+    return number
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,6 +32,7 @@ from index.folder import IndexFolder
 from index.pg_store import safe_location
 from index.writer import FileResult, IndexWriter, scan_paths
 from ingest.metadata import read_manifest
+from search.retrieval.answer import answer
 from search.retrieval.engine import Hit, SearchEngine
 from search.retrieval.similar import SimilarFinder
 from search.synthesis.model import source_with_country
@@ -77,7 +78,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         writer = IndexWriter(folder, progress=progress, limits=settings.read_limits)
-        report = writer.ingest(files, manifest.entries if manifest else None, on_result=on_result)
+        entries = manifest.entries if manifest else {}
+        if args.collection:  # every file of this run, unless its manifest row says otherwise
+            entries = {f.resolve(): {"collection": args.collection, **entries.get(f.resolve(), {})} for f in files}
+        report = writer.ingest(files, entries, on_result=on_result)
         for path in missing:
             report.failed.append((str(path), "no such file or folder"))
             _stderr(printable(f"{path}: no such file or folder"))
@@ -123,18 +127,30 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     folder = _open(args, settings)
     try:
         engine = SearchEngine(folder, query_chars=settings.query_chars)
-        hits = engine.search(args.query, k=args.k, filters=filters, per_source=args.per_source, mode=args.mode)
+        found = answer(engine, args.query, k=args.k, filters=filters, per_source=args.per_source, mode=args.mode,
+                       min_relevance=args.min_relevance)
     finally:
         folder.close()
     if args.json:
-        print_json({"query": args.query, "hits": [h.to_json() for h in hits]})
+        print_json({**found.to_json(), "query": args.query})
         return EXIT_OK
-    if not hits:
-        print("no results")
-    for n, hit in enumerate(hits, start=1):
-        print(f"{n}. [{hit.score:.3f}] {_cite(hit)}  <{hit.document_id}>")
-        print(textwrap.indent(textwrap.fill(hit.text[:600].replace("\n", " "), 100), "   "))
+    for notice in found.notices:
+        print(printable(notice))
+    _print_hits(found.hits)
+    if found.library:
+        print("From the reference library:")
+        _print_hits(found.library, mark="L")
+    if found.held_back and found.min_relevance:
+        print(f"({found.held_back} passages held back under relevance {found.min_relevance:.2f}: "
+              f"--min-relevance 0 shows them)")
     return EXIT_OK
+
+
+def _print_hits(hits: list[Hit], mark: str = "") -> None:
+    for n, hit in enumerate(hits, start=1):
+        score = f"{hit.relevance:.2f}" if hit.relevance is not None else f"{hit.score:.3f}"
+        print(printable(f"{mark}{n}. [{score}] {_cite(hit)}  <{hit.document_id}>"))
+        print(textwrap.indent(textwrap.fill(printable(hit.text[:600].replace("\n", " ")), 100), "   "))
 
 
 def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
@@ -208,6 +224,17 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
         print_json(report.to_json())
     else:
         print(report.summary())
+    return EXIT_OK
+
+
+def cmd_collection(args: argparse.Namespace, settings: Settings) -> int:
+    folder = _open(args, settings)
+    try:
+        moved = set(folder.store.set_collection(args.document_id, args.to))
+    finally:
+        folder.close()
+    for doc_id in args.document_id:
+        print(f"{doc_id}: {'moved to' if doc_id in moved else 'already in'} {args.to}")
     return EXIT_OK
 
 

@@ -33,8 +33,8 @@ from index.filters import Filters
 from index.store import DocumentRecord
 from ingest.errors import NotFound, QueryError
 from search.characterization.facets import facet_counts
-from search.retrieval.engine import cut_query, query_is_cut
-from search.retrieval.lexical import query_terms
+from search.retrieval.answer import answer
+from search.retrieval.engine import query_is_cut
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "invalid request (the detail says why)"}}
@@ -96,12 +96,10 @@ def _search(params: SearchParams, service: Service) -> dict[str, Any]:
     filters = to_filters(params)
     store = service.folder.store
     with store.snapshot():  # the hits and the facet counts see one state of the index
-        hits = service.engine.search(params.q, k=params.k, filters=filters, per_source=params.per_source,
-                                     mode=params.mode)
-        facets = facet_counts(store, document_ids={h.document_id for h in hits})
-    limit = service.engine.query_chars
-    return {"query": params.q, "query_cut": query_is_cut(params.q, limit),
-            "terms": query_terms(cut_query(params.q.strip(), limit)), "hits": [h.to_json() for h in hits],
+        found = answer(service.engine, params.q, k=params.k, filters=filters, per_source=params.per_source,
+                       mode=params.mode, min_relevance=params.min_relevance)
+        facets = facet_counts(store, document_ids={h.document_id for h in found.hits})
+    return {**found.to_json(), "query": params.q, "query_cut": query_is_cut(params.q, service.engine.query_chars),
             "facets": _facets_json(facets)}
 
 

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from index.filters import fold
-from ingest.records import CURATION_STATUSES
+from index.filters import EVERY_COLLECTION, fold
+from ingest.records import COLLECTIONS, CURATION_STATUSES
 from search.retrieval.engine import MAX_QUERY_CHARS
 
 ISO_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
@@ -31,6 +31,18 @@ def _curation_status(value: str) -> str:
                      f"{', '.join(CURATION_STATUSES.values())})")
 
 
+def _collection(value: str) -> str:
+    """A collection by id or by name, in any case, or "all"."""
+    for collection, name in COLLECTIONS.items():
+        if fold(value) in (fold(collection), fold(name)):
+            return collection
+    if fold(value) == EVERY_COLLECTION:
+        return EVERY_COLLECTION
+    raise ValueError(f"not one of {', '.join(COLLECTIONS)} or {EVERY_COLLECTION}")
+
+
+CollectionValue = Annotated[str, AfterValidator(_collection),
+                            WithJsonSchema({"type": "string", "enum": [*COLLECTIONS, EVERY_COLLECTION]})]
 CurationValue = Annotated[str, AfterValidator(_curation_status),
                           WithJsonSchema({"type": "string", "enum": [*CURATION_STATUSES, *CURATION_STATUSES.values()]})]
 MAX_HITS = 100
@@ -49,6 +61,10 @@ class FilterParams(BaseModel):
     actor_type: list[FilterValue] = Field(default_factory=list, examples=[["member_state"]])
     meeting: list[FilterValue] = Field(default_factory=list, examples=[["CWG-COP-20"]])
     language: list[FilterValue] = Field(default_factory=list, examples=[["en"]])
+    collection: list[CollectionValue] = Field(
+        default_factory=list, examples=[["library"]],
+        description="contributions (the group's meeting documents), library (reference material) or all; searches, "
+                    "feeds and views read the contributions unless asked")
     theme: list[FilterValue] = Field(default_factory=list)
     risk: list[FilterValue] = Field(default_factory=list)
     audience: list[FilterValue] = Field(default_factory=list)
@@ -71,7 +87,7 @@ class FilterParams(BaseModel):
         return out
 
 
-FILTER_LIST_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language",
+FILTER_LIST_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "collection",
                       "theme", "risk", "audience", "initiative_type", "curation")
 
 
@@ -82,6 +98,9 @@ class SearchParams(FilterParams):
     k: int = Field(10, ge=1, le=MAX_HITS, description="number of passages")
     per_source: int | None = Field(None, ge=1, le=MAX_HITS, description="at most this many passages per source")
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    min_relevance: float | None = Field(
+        None, ge=0.0, le=1.0, description="the estimated probability of answering under which a passage is not "
+                                          "offered (default: the calibrated floor; 0 offers every passage)")
 
 
 class SimilarParams(FilterParams):
@@ -126,6 +145,9 @@ class HitOut(BaseModel):
     char_end: int
     quality: float | None = Field(description="the document's quality score in [0, 1] (see /documents/{id}/card)")
     curation: str = Field(description="the document's curation status: best_practice, promising, noted or none")
+    collection: str = Field("", description="contributions or library")
+    relevance: float | None = Field(None, description="the estimated probability that the passage answers the "
+                                                      "question, in [0, 1] (calibrated: see the docs)")
 
 
 class FacetCount(BaseModel):
@@ -145,7 +167,15 @@ class SearchResponse(BaseModel):
     query: str
     query_cut: bool = Field(False, description=QUERY_CUT)
     terms: list[str] = Field(description="the query words the lexical side matched (for highlighting)")
-    hits: list[HitOut]
+    hits: list[HitOut] = Field(description="the passages that answer, most likely first (from the contributions "
+                                           "unless `collection` says otherwise)")
+    library: list[HitOut] = Field(default_factory=list, description="reference passages that answer too, shown "
+                                                                    "apart (only when no collection is asked for)")
+    held_back: int = Field(0, description="candidate passages not offered: under `min_relevance`, or not content")
+    min_relevance: float | None = Field(None, description="the floor used (null: relevance is not calibrated for "
+                                                          "this index's models)")
+    notices: list[str] = Field(default_factory=list, description="for the reader: nothing answers; a language the "
+                                                                 "models do not read")
     facets: Facets = Field(description="document counts per facet value over the documents of `hits`")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -194,6 +224,7 @@ class DocumentOut(BaseModel):
     meeting: str
     date: str
     language: str
+    collection: str = Field(description="contributions (the group's meeting documents) or library (reference material)")
     format: str
     pages: int | None
     chunks: int

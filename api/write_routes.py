@@ -1,12 +1,13 @@
-"""Write endpoints: upload documents, remove a document. Both need an API key; one writer at a time."""
+"""Write endpoints: upload documents, replace a file, move a document between collections, remove a document.
+All need an API key; one writer at a time."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Path, UploadFile, status
+from fastapi import APIRouter, Body, Depends, File, Form, Path, UploadFile, status
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import ServiceDep, require_write_key
@@ -46,6 +47,9 @@ LanguageCode = Annotated[Empty | Annotated[str, Field(pattern=r"^[a-z]{2,3}$")],
 ActorType = Annotated[Literal["", "member_state", "intergovernmental", "un_agency", "civil_society", "industry",
                               "academia", "secretariat", "other"],
                       Form(description="who submits: " + ", ".join(f"{k} ({v})" for k, v in ACTOR_TYPES.items()))]
+CollectionName = Annotated[Literal["", "contributions", "library"],
+                           Form(description="contributions (a meeting's document) or library (reference material); "
+                                            "default: contributions when a meeting is given or found, else library")]
 DocType = Annotated[Literal["", "contribution", "information", "report", "liaison_statement", "secretariat",
                             "presentation", "other"],
                     Form(description="the group's document type: " + ", ".join(f"{k} ({v})" for k, v in DOC_TYPES.items()))]
@@ -70,6 +74,7 @@ async def upload_documents(
     meeting: MetaText = "",
     date: DateText = "",
     language: LanguageCode = "",
+    collection: CollectionName = "",
 ) -> Any:
     """Metadata fields apply to every file of the request; what is not given is inferred from the file.
     Each file is indexed in its own transaction: a bad file is reported with the reason and changes nothing.
@@ -78,7 +83,8 @@ async def upload_documents(
     `PUT /documents/{id}/file`."""
     entry = {k: v for k, v in {"title": title, "source": source, "country": country, "doc_type": doc_type,
                                "actor_type": actor_type,
-                               "meeting": meeting, "date": date, "language": language}.items() if v}
+                               "meeting": meeting, "date": date, "language": language,
+                               "collection": collection}.items() if v}
     uploads = [UploadedFile(safe_file_name(f.filename), await f.read()) for f in files]
     results = await run_in_threadpool(ingest_uploads, service.folder, uploads, entry, service.settings.read_limits)
     if any(r["status"] in ("added", "updated") for r in results):
@@ -116,6 +122,29 @@ async def replace_document_file(document_id: Annotated[DocumentId, Path()],
     if result["status"] != "unchanged":
         await run_in_threadpool(_after_writes, service)
     return result
+
+
+class CollectionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    collection: Literal["contributions", "library"] = Field(
+        description="contributions (the group's meeting documents) or library (reference material)")
+
+
+class CollectionOut(BaseModel):
+    document_id: str
+    collection: str
+    moved: bool = Field(description="false when the document was in that collection already")
+
+
+@router.put("/documents/{document_id}/collection", response_model=CollectionOut,
+            summary="Move a document to the contributions or the library (nothing is read or encoded again)",
+            responses={404: {"model": ErrorResponse, "description": "no such document"},
+                       400: {"model": ErrorResponse, "description": "a body that is not JSON"}})
+async def set_document_collection(document_id: Annotated[DocumentId, Path()],
+                                  request: Annotated[CollectionRequest, Body()], service: ServiceDep) -> dict[str, Any]:
+    moved = await run_in_threadpool(service.folder.store.set_collection, [document_id], request.collection)
+    return {"document_id": document_id, "collection": request.collection, "moved": bool(moved)}
 
 
 @router.delete("/documents/{document_id}", response_model=RemoveResponse, summary="Remove a document everywhere",

@@ -31,6 +31,7 @@ class Embedder(Protocol):
     space: str
     model_id: str
     dimension: int
+    languages: frozenset[str] | None  # the languages it reads (ISO 639-1), None: any
 
     def encode(self, texts: Sequence[str], batch_size: int = 64,
                progress: Callable[[int], None] | None = None) -> np.ndarray: ...
@@ -77,6 +78,7 @@ class MiniLMEmbedder:
 
     space = "minilm"
     model_id = SPACE_MODEL_IDS["minilm"]
+    languages = frozenset({"en"})  # what it was trained to read (others: a word here and there)
     dimension = 384
 
     def __init__(self, dtype: str = "bfloat16", threads: int | None = None) -> None:
@@ -165,6 +167,9 @@ class UseEmbedder:
 
     space = "use"
     model_id = SPACE_MODEL_IDS["use"]
+    # the 16 languages of Google's multilingual Universal Sentence Encoder v3 (its model card; Chinese
+    # simplified and traditional are one code here)
+    languages = frozenset({"ar", "zh", "nl", "en", "fr", "de", "it", "ja", "ko", "pl", "pt", "es", "th", "tr", "ru"})
     dimension = 512
 
     def __init__(self, threads: int = 2) -> None:
@@ -203,6 +208,7 @@ class FakeEmbedder:
     """Deterministic hashed bag of words: fast, model-free, for unit tests only."""
 
     model_id = SPACE_MODEL_IDS["fake"]
+    languages = None  # words of any language, hashed
     dimension = 64
 
     def __init__(self, space: str = "minilm") -> None:

@@ -18,7 +18,7 @@ import numpy as np
 from index.filters import fold
 from ingest.quality import quality_band
 
-DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language")
+DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "collection")
 MARK_FACETS = ("quality_band", "curation")  # from the quality score and the latest curation status
 TAGGING_STATE_KEY = "tagging"
 

@@ -16,16 +16,19 @@ from typing import TYPE_CHECKING
 
 from ingest.errors import QueryError
 from ingest.metadata import check_date
-from ingest.records import ACTOR_TYPES, CURATION_STATUSES, DOC_TYPES
+from ingest.records import ACTOR_TYPES, COLLECTIONS, CURATION_STATUSES, DOC_TYPES
 
 if TYPE_CHECKING:
     from index.facet_table import FacetTable
 
-DOCUMENT_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "document_id")
+DOCUMENT_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "collection",
+                   "document_id")
 LABEL_FACETS = ("theme", "risk", "audience", "initiative_type")
 FILTER_FIELDS = DOCUMENT_FIELDS + LABEL_FACETS + ("curation", "min_quality", "date_from", "date_to")
 DISPLAY_NAMES: dict[str, dict[str, str]] = {"doc_type": DOC_TYPES, "actor_type": ACTOR_TYPES,
-                                            "curation": CURATION_STATUSES}  # id → name (labels: the tagging state)
+                                            "curation": CURATION_STATUSES, "collection": COLLECTIONS}
+# (id → name; labels: the tagging state). `collection=all` is no value of its own: both collections (`scoped`).
+EVERY_COLLECTION = "all"
 MATCHES_NOTHING = "1 = 0"
 
 
@@ -84,6 +87,9 @@ class Filters:
         if name == "curation" and fold(value) not in {fold(s) for pair in CURATION_STATUSES.items() for s in pair}:
             raise QueryError(f"curation {value!r} is not one of {', '.join(CURATION_STATUSES)} "
                              f"(or their names: {', '.join(CURATION_STATUSES.values())})")
+        if name == "collection" and fold(value) not in {fold(s) for pair in COLLECTIONS.items() for s in pair} | {
+                EVERY_COLLECTION}:
+            raise QueryError(f"collection {value!r} is not one of {', '.join(COLLECTIONS)} or {EVERY_COLLECTION}")
         if name in ("date_from", "date_to"):
             try:
                 setattr(self, name, check_date(value))
@@ -91,6 +97,29 @@ class Filters:
                 raise QueryError(str(exc)) from exc
             return
         self.fields.setdefault(name, []).append(value)
+
+    def with_values(self, name: str, values: list[str]) -> Filters:
+        """A copy with field `name` set to `values` (replacing what it had)."""
+        return Filters({**self.fields, name: list(values)}, self.date_from, self.date_to, self.min_quality)
+
+    def without(self, name: str) -> Filters:
+        """A copy without field `name`."""
+        return Filters({k: v for k, v in self.fields.items() if k != name}, self.date_from, self.date_to,
+                       self.min_quality)
+
+    def scoped(self, default: str = "contributions") -> Filters:
+        """The filters of a view that reads one collection unless asked: `default` when no collection is named,
+        both when `collection=all` is (the matrix, trends, syntheses, feeds, reading lists and gaps read the
+        group's contributions by default; reference files only when asked)."""
+        asked = self.fields.get("collection")
+        if not asked:
+            return self.with_values("collection", [default])
+        if any(fold(v) == EVERY_COLLECTION for v in asked):
+            return self.without("collection")
+        return self
+
+    def names_every_collection(self) -> bool:
+        return any(fold(v) == EVERY_COLLECTION for v in self.fields.get("collection", []))
 
     def is_empty(self) -> bool:
         return not self.fields and not self.date_from and not self.date_to and self.min_quality is None

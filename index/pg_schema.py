@@ -120,6 +120,12 @@ MIGRATIONS: list[str] = [
         RETURN NULL;
     END $$;
     """,
+    # 3: the collection of each document (the embedded store's 7)
+    """
+    ALTER TABLE documents ADD COLUMN collection text NOT NULL DEFAULT '';
+    UPDATE documents SET collection = CASE WHEN meeting != '' THEN 'contributions' ELSE 'library' END;
+    CREATE INDEX documents_collection ON documents (collection);
+    """,
 ]
 
 

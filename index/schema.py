@@ -129,6 +129,13 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX IF NOT EXISTS vectors_chunk ON vectors(chunk_id);
     """,
+    # 7: the collection of each document (issue 21): the group's contributions, or the reference library;
+    # documents already there go by whether they name a meeting, as new ones do when nothing says
+    """
+    ALTER TABLE documents ADD COLUMN collection TEXT NOT NULL DEFAULT '';
+    UPDATE documents SET collection = CASE WHEN meeting != '' THEN 'contributions' ELSE 'library' END;
+    CREATE INDEX documents_collection ON documents(collection);
+    """,
 ]
 
 

@@ -19,7 +19,7 @@ from index.fts_terms import fts_expression
 from index.schema import migrate
 from ingest.errors import NotFound
 from ingest.quality import QualityProfile, assess, quality_band
-from ingest.records import CURATION_STATUSES, PreparedDocument
+from ingest.records import COLLECTIONS, CURATION_STATUSES, PreparedDocument
 from ingest.textclean import one_line
 
 # the latest status a curator gave the document `d` (NULL: never curated)
@@ -27,7 +27,7 @@ CURRENT_CURATION = "SELECT cu.status FROM curation cu WHERE cu.document_id = d.i
 DOCUMENT_ORDER = "d.meeting, d.source, d.title, d.id"  # how documents are listed
 DOCUMENT_COLUMNS = ("id", "path", "file_name", "file_hash", "stored_file", "format", "title", "source",
                     "country", "region", "doc_type", "actor_type", "meeting", "date", "language", "pages", "extra",
-                    "warnings", "entry", "added_at")
+                    "warnings", "entry", "added_at", "collection")
 
 
 # What `cwg migrate` copies, table by table (in this order: rows refer to those of the tables before them)
@@ -65,6 +65,7 @@ class DocumentRecord:
     warnings: list[str]
     entry: dict[str, str]
     added_at: str
+    collection: str = ""  # contributions (the group's meeting documents) or library (reference material)
     chunks: int = 0
     quality: float | None = None  # the quality profile's score in [0, 1] (None until computed)
     curation: str = "none"  # the curator's latest status
@@ -73,7 +74,8 @@ class DocumentRecord:
         """The document as the CLI (`--json`) and the HTTP API show it: metadata, never server paths."""
         return {"document_id": self.id, "title": self.title, "source": self.source, "country": self.country,
                 "region": self.region, "doc_type": self.doc_type, "actor_type": self.actor_type,
-                "meeting": self.meeting, "date": self.date, "language": self.language, "format": self.format,
+                "meeting": self.meeting, "date": self.date, "language": self.language, "collection": self.collection,
+                "format": self.format,
                 "pages": self.pages, "chunks": self.chunks, "file_name": self.file_name, "added_at": self.added_at,
                 "has_file": bool(self.stored_file), "quality": self.quality, "quality_band": quality_band(self.quality),
                 "curation": self.curation, "extra": self.extra, "warnings": self.warnings}
@@ -415,7 +417,7 @@ class Store:
              m.title, m.source, m.country, m.region, m.doc_type, m.actor_type, m.meeting, m.date, m.language,
              prepared.page_count, json.dumps(m.extra, ensure_ascii=False),
              json.dumps(prepared.warnings, ensure_ascii=False), json.dumps(entry, ensure_ascii=False),
-             datetime.now(timezone.utc).isoformat(timespec="seconds"), prepared.text),
+             datetime.now(timezone.utc).isoformat(timespec="seconds"), m.collection, prepared.text),
         )
         if prepared.quality is not None:
             self._write_quality(conn, doc_id, prepared.quality)
@@ -581,6 +583,23 @@ class Store:
         """Names of the original copies that committed documents point to."""
         rows = self.conn.execute("SELECT stored_file FROM documents WHERE stored_file IS NOT NULL").fetchall()
         return {str(r[0]) for r in rows}
+
+    def set_collection(self, document_ids: list[str], collection: str) -> list[str]:
+        """Move documents to `collection` (no text is read or encoded again); their entry records it, so a
+        later re-ingest keeps it. Returns the ids moved (those in it already are left as they are)."""
+        if collection not in COLLECTIONS:
+            raise ValueError(f"collection {collection!r} is not one of {', '.join(COLLECTIONS)}")
+        moved = []
+        with self.transaction() as conn:
+            for document_id in document_ids:
+                record = self.document(document_id)  # NotFound rolls back
+                if record.collection == collection and record.entry.get("collection") == collection:
+                    continue
+                entry = {**record.entry, "collection": collection}
+                conn.execute("UPDATE documents SET collection = ?, entry = ? WHERE id = ?",
+                             (collection, json.dumps(entry, ensure_ascii=False), document_id))
+                moved.append(document_id)
+        return moved
 
     def remove_document(self, document_id: str) -> DocumentRecord:
         with self.transaction() as conn:

@@ -15,6 +15,15 @@ _SCRIPTS = (
 )
 
 
+# English names of the languages this project meets (questions, documents, the models' own lists)
+LANGUAGE_NAMES = {
+    "ar": "Arabic", "de": "German", "en": "English", "es": "Spanish", "fr": "French", "hi": "Hindi",
+    "it": "Italian", "ja": "Japanese", "ko": "Korean", "nl": "Dutch", "pl": "Polish", "pt": "Portuguese",
+    "ru": "Russian", "th": "Thai", "tr": "Turkish", "zh": "Chinese", "bn": "Bengali", "ur": "Urdu",
+    "fa": "Persian", "sw": "Swahili", "id": "Indonesian", "vi": "Vietnamese", "uk": "Ukrainian",
+}
+
+
 @lru_cache(maxsize=1)
 def _factory() -> object:
     from langdetect import DetectorFactory

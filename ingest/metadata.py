@@ -20,7 +20,8 @@ from ingest.organisations import find_organisation, find_organisation_in_filenam
 from ingest.records import ACTOR_TYPES, DOC_TYPES, DocumentMeta, LoadedDocument
 from ingest.textclean import one_line
 
-KNOWN_FIELDS = ("title", "source", "country", "doc_type", "actor_type", "meeting", "date", "language")
+KNOWN_FIELDS = ("title", "source", "country", "doc_type", "actor_type", "meeting", "date", "language",
+                "collection")
 # Names people write for the group's document types (lower case, '-' and '_' read as spaces) → id.
 _DOC_TYPE_ALIASES = {
     "contribution": "contribution", "contrib": "contribution", "contributions": "contribution",
@@ -54,6 +55,20 @@ def normalize_doc_type(value: str) -> tuple[str, bool]:
 
 def unknown_doc_type_warning(value: str, kept: str) -> str:
     return f"doc_type {value!r} is not one of the group's types ({', '.join(DOC_TYPES)}): kept as {kept!r}"
+
+
+_COLLECTION_ALIASES = {"contributions": "contributions", "contribution": "contributions", "meeting": "contributions",
+                       "library": "library", "reference": "library", "references": "library"}
+
+
+def normalize_collection(value: str) -> str | None:
+    """A collection id from what people write ("Contributions", "reference"), else None."""
+    return _COLLECTION_ALIASES.get(" ".join(value.lower().replace("_", " ").split()))
+
+
+def default_collection(meeting: str) -> str:
+    """Where a document goes when nothing says: a meeting's document is a contribution, the rest is library."""
+    return "contributions" if meeting else "library"
 
 
 def is_iso_date(value: str) -> bool:
@@ -143,6 +158,14 @@ def _add_row(manifest: Manifest, path: Path, n: int, row: dict[str, str]) -> Non
             del row["actor_type"]
         else:
             row["actor_type"] = kind
+    if row.get("collection"):
+        named = normalize_collection(row["collection"])
+        if named is None:
+            manifest.problems.append(f"{where}collection {row['collection']!r} is not one of contributions, library: "
+                                     f"decided by its meeting instead")
+            del row["collection"]
+        else:
+            row["collection"] = named
     if row.get("date") and not is_iso_date(row["date"]):
         manifest.problems.append(f"{where}date {row['date']!r} is not an ISO date (YYYY, YYYY-MM or "
                                  f"YYYY-MM-DD): date left out")
@@ -409,6 +432,14 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
             loaded.warnings.append(f"actor_type {fields['actor_type']!r} is not one of {', '.join(ACTOR_TYPES)}: "
                                    f"inferred from the source")
         actor_type = infer_actor_type(source, country)
+    meeting = one_line(fields.get("meeting", ""))
+    collection = default_collection(meeting)
+    if fields.get("collection"):
+        named = normalize_collection(fields["collection"])
+        if named is None:
+            loaded.warnings.append(f"collection {fields['collection']!r} is not one of contributions, library: "
+                                   f"{collection} (from {'its meeting' if meeting else 'no meeting named'})")
+        collection = named or collection
     date = fields.get("date", "")
     if date and not is_iso_date(date):
         loaded.warnings.append(f"date {date!r} is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD): left out")
@@ -420,9 +451,10 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
         region=found.region if found else "",
         doc_type=doc_type,
         actor_type=actor_type,
-        meeting=one_line(fields.get("meeting", "")),
+        meeting=meeting,
         date=date.strip(),
         language=one_line(language),
+        collection=collection,
         extra={one_line(str(k)): one_line(v) if isinstance(v, str) else v for k, v in extra.items()},
     )
 

@@ -19,6 +19,12 @@ DOC_TYPES: dict[str, str] = {
 }
 
 
+# Where a document belongs: the group's own meeting documents, or reference material read beside them.
+COLLECTIONS: dict[str, str] = {
+    "contributions": "Contributions",
+    "library": "Library",
+}
+
 # Who submits: the kinds of actor, id → the name shown to people.
 CURATION_STATUSES: dict[str, str] = {  # set by a curator, with a reason; "none" withdraws a status
     "best_practice": "Best practice",
@@ -79,6 +85,7 @@ class DocumentMeta:
     meeting: str = ""
     date: str = ""
     language: str = ""
+    collection: str = ""  # one of COLLECTIONS: given, else contributions when a meeting is known
     extra: dict[str, str] = field(default_factory=dict)
 
 

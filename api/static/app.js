@@ -151,6 +151,8 @@ async function run(push) {
   const status = $("status");
   status.textContent = "Searching…";
   clear($("results"));
+  clear($("library"));
+  $("library-section").hidden = true;
   try {
     if (state.q) {
       const params = [["q", state.q], ["k", String(state.k)], ...filterParams()];
@@ -172,10 +174,22 @@ async function run(push) {
 function renderHits(data) {
   const list = $("results");
   const n = data.hits.length;
-  $("status").textContent = n
+  const library = data.library || [];
+  const notices = (data.notices || []).filter((text) => !text.startsWith("nothing in the repository"));
+  let said = n
     ? `${n} passage${n === 1 ? "" : "s"} for “${data.query}”`
-    : `No passages for “${data.query}”${filterParams().length ? " with these filters" : ""}.`;
+    : library.length
+      ? `No contribution answers “${data.query}”; the reference library does.`
+      : `Nothing in the repository answers “${data.query}”${filterParams().length ? " with these filters" : ""}.`;
+  if (data.held_back && data.min_relevance) {
+    said += ` ${data.held_back} less likely passage${data.held_back === 1 ? " was" : "s were"} held back.`;
+  }
+  $("status").textContent = [said, ...notices].join(" ");
   data.hits.forEach((hit, i) => list.append(hitCard(hit, data.terms, i)));
+  const shelf = $("library");
+  clear(shelf);
+  library.forEach((hit, i) => shelf.append(hitCard(hit, data.terms, `library-${i}`)));
+  $("library-section").hidden = library.length === 0;
 }
 
 function citationLine(item) {
@@ -202,7 +216,8 @@ function hitCard(hit, terms, i) {
   return el("li", { class: "card" },
     el("article", { "aria-labelledby": titleId },
       el("h3", { id: titleId, class: "card-title" }, hit.title, " ", curationBadge(hit.curation)),
-      el("p", { class: "cite" }, citationLine(hit)),
+      el("p", { class: "cite" }, citationLine(hit),
+         hit.relevance != null ? ` · answers with probability ${Math.round(hit.relevance * 100)}%` : ""),
       hit.section ? el("p", { class: "section" }, hit.section) : null,
       el("p", { class: "snippet" }, highlighted(snippet(hit.text, terms), terms)),
       actions));

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -60,6 +61,8 @@ class Hit:
     char_end: int = 0
     quality: float | None = None  # the document's quality score
     curation: str = "none"  # the document's curation status
+    relevance: float | None = None  # the estimated probability that the passage answers (`answer`), else None
+    collection: str = ""  # the document's collection: contributions or library
     signals: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
@@ -71,7 +74,8 @@ class Hit:
     def make(cls, doc: DocumentRecord, chunk: ChunkRecord, score: float) -> Hit:
         return cls(doc.id, chunk.id, doc.title, doc.source, doc.country, doc.region, doc.doc_type, doc.actor_type,
                    doc.meeting, doc.language, doc.date, chunk.page_start, chunk.page_end, chunk.section,
-                   chunk.text, round(float(score), 6), chunk.char_start, chunk.char_end, doc.quality, doc.curation)
+                   chunk.text, round(float(score), 6), chunk.char_start, chunk.char_end, doc.quality, doc.curation,
+                   collection=doc.collection)
 
 
 def validate_query(query: str, limit: int = MAX_QUERY_CHARS) -> str:
@@ -100,6 +104,19 @@ def query_is_cut(query: str, limit: int) -> bool:
     return len(normalize_text(query).strip()) > limit
 
 
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A query read once (`SearchEngine.prepare`): what each list and the relevance estimate need of it."""
+
+    text: str
+    mode: str
+    terms: list[str]
+    vectors: dict[str, Future[np.ndarray]]
+
+    def vector(self, space: str) -> np.ndarray:
+        return self.vectors[space].result()
+
+
 class SearchEngine:
     def __init__(self, folder: IndexFolder, settings: RankingSettings | None = None, *,
                  query_chars: int = QUERY_CHARS) -> None:
@@ -109,12 +126,25 @@ class SearchEngine:
         self.query_chars = query_chars  # the part of a query that is read (CWG_QUERY_CHARS)
 
     # --- candidate lists --------------------------------------------------------------------------
-    def rank(self, query: str, *, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
-             ) -> list[tuple[int, float]]:
-        """(chunk id, score) best first, `k` deep (no diversification), among chunks passing `filters`."""
-        query = validate_query(query, self.query_chars)  # cut before encoding and before its words are taken
+    def prepare(self, query: str, mode: str = "hybrid", *, vectors: bool | None = None) -> PreparedQuery:
+        """The query as every list reads it, once: its text (normalised, cut), its terms, and its vectors
+        on their way (the encoders batch it with other requests' queries, on their own threads). `vectors`:
+        encode it whatever the mode (the relevance estimate reads them), default only where the mode ranks
+        by them."""
+        text = validate_query(query, self.query_chars)  # cut before encoding and before its words are taken
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
+        encode = mode in ("hybrid", "dense") if vectors is None else vectors
+        futures = {space: self.folder.query_encoder(space).submit(text) for space in self.folder.spaces} if encode else {}
+        return PreparedQuery(text, mode, query_terms(text), futures)
+
+    def rank(self, query: str | PreparedQuery, *, k: int = 10, filters: Filters | None = None,
+             mode: str = "hybrid") -> list[tuple[int, float]]:
+        """(chunk id, score) best first, `k` deep (no diversification), among chunks passing `filters`. A
+        `PreparedQuery` is ranked in its own mode, and can be ranked again under other filters at no cost of
+        encoding."""
+        plan = query if isinstance(query, PreparedQuery) else self.prepare(query, mode)
+        query, mode = plan.text, plan.mode
         s = self.settings
         depth = max(k, s.candidates)
         allowed = None
@@ -123,16 +153,14 @@ class SearchEngine:
             if len(allowed) == 0:
                 return []
         lists, names = [], []
-        # the query goes to the encoders first (they batch it with other requests' queries, on their own
-        # threads) and the lexical search runs while they work
-        spaces = self.folder.spaces if mode in ("hybrid", "dense") else ()
-        vectors = {space: self.folder.query_encoder(space).submit(query) for space in spaces}
         # each vector search starts as its vector is ready (beside the lexical search, where the store can)
+        vectors = plan.vectors if mode in ("hybrid", "dense") else {}
         dense = {space: self.folder.dense_search(space, vector, depth, allowed) for space, vector in vectors.items()}
-        if mode in ("hybrid", "lexical") and query_terms(query):
+        if mode in ("hybrid", "lexical") and plan.terms:
             # Asked for lexical results alone, the user gets every match scored, however many.
             budget = 0 if mode == "lexical" else ROW_BUDGET
-            lists.append(lexical_search(self.store, query, depth, filters, allowed=allowed, budget=budget))
+            lists.append(lexical_search(self.store, query, depth, filters, allowed=allowed, budget=budget,
+                                        terms=plan.terms))
             names.append("lexical")
         for space, found in dense.items():
             lists.append(found.result())
@@ -186,9 +214,10 @@ class SearchEngine:
         with self.store.snapshot():
             depth = k if per_source is None else max(k * 20, self.settings.candidates)
             ranked = self.rank(query, k=depth, filters=filters, mode=mode)
-            return self._hits(ranked, k, per_source)
+            return self.hits(ranked, k, per_source)
 
-    def _hits(self, ranked: list[tuple[int, float]], k: int, per_source: int | None) -> list[Hit]:
+    def hits(self, ranked: list[tuple[int, float]], k: int, per_source: int | None) -> list[Hit]:
+        """The first `k` ranked passages as cited hits, at most `per_source` from one source when given."""
         hits: list[Hit] = []
         per: dict[str, int] = {}
         docs: dict[str, DocumentRecord] = {}

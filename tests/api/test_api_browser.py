@@ -105,7 +105,7 @@ def test_delegate_searches_filters_finds_similar_and_opens_a_document(page: Page
 def test_document_text_is_shown_as_text_never_run(page: Page, settings: Settings, seeded_index,
                                                   output_path: str) -> None:
     with live_server(create_app(settings, seeded_index)) as base:
-        r = httpx.post(base + "/documents", headers=AUTH, data={"title": HOSTILE_TITLE, "country": "Kenya"},
+        r = httpx.post(base + "/documents", headers=AUTH, data={"title": HOSTILE_TITLE, "country": "Kenya", "meeting": "CWG-COP-21"},
                        files=[("files", ("hostile.txt", HOSTILE, "text/plain"))])
         assert r.status_code == 201, r.text
         page.goto(base + "/?q=hostile+helpline+script")

@@ -21,6 +21,10 @@ MARKER = "quokkamarker"
 CYCLES = 4
 
 
+# uploaded as a meeting's contribution: what a search answers from by default (issue 21)
+CONTRIBUTION = {"meeting": "CWG-COP-21"}
+
+
 def churn_document() -> bytes:
     """A contribution of several passages, every one of which contains MARKER."""
     topics = ["helplines", "teacher training", "age assurance", "parental guidance", "hotline reporting",
@@ -47,7 +51,8 @@ def visible_passages(hits: list[dict], document_id: str) -> int:
 
 def test_partial_state_would_be_detected(client: TestClient, seeded_index: IndexFolder) -> None:
     """The check used below does catch a half-written document (so passing it means something)."""
-    r = client.post("/documents", headers=AUTH, files=[("files", ("churn.md", churn_document(), "text/markdown"))])
+    r = client.post("/documents", headers=AUTH, data=CONTRIBUTION,
+                   files=[("files", ("churn.md", churn_document(), "text/markdown"))])
     doc_id = r.json()["results"][0]["document_id"]
     total = client.get(f"/documents/{doc_id}").json()["chunks"]
     assert total >= 4
@@ -71,7 +76,8 @@ def test_searches_during_uploads_and_removals_see_all_or_nothing(settings: Setti
 
     monkeypatch.setattr(Store, "write_document", slow_write)
     with live_server(create_app(settings, seeded_index)) as base, httpx.Client(base_url=base, timeout=60) as http:
-        first = http.post("/documents", headers=AUTH, files=[("files", ("churn.md", churn_document(), "text/markdown"))])
+        first = http.post("/documents", headers=AUTH, data=CONTRIBUTION,
+                   files=[("files", ("churn.md", churn_document(), "text/markdown"))])
         doc_id = first.json()["results"][0]["document_id"]
         total = http.get(f"/documents/{doc_id}").json()["chunks"]
         assert total >= 4
@@ -112,7 +118,7 @@ def test_searches_during_uploads_and_removals_see_all_or_nothing(settings: Setti
         try:
             for _ in range(CYCLES):
                 present.clear()
-                up = http.post("/documents", headers=AUTH, data={"source": "Churn Org"},
+                up = http.post("/documents", headers=AUTH, data={**CONTRIBUTION, "source": "Churn Org"},
                                files=[("files", ("churn.md", churn_document(), "text/markdown"))])
                 assert up.status_code == 201, up.text
                 assert present.wait(30), "no search saw the uploaded document"
@@ -133,7 +139,8 @@ def test_searches_during_uploads_and_removals_see_all_or_nothing(settings: Setti
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense"])
 def test_dense_results_never_cite_a_removed_document(client: TestClient, mode: str) -> None:
-    r = client.post("/documents", headers=AUTH, files=[("files", ("churn.md", churn_document(), "text/markdown"))])
+    r = client.post("/documents", headers=AUTH, data=CONTRIBUTION,
+                   files=[("files", ("churn.md", churn_document(), "text/markdown"))])
     doc_id = r.json()["results"][0]["document_id"]
     assert doc_id in {h["document_id"] for h in client.get("/search", params={"q": MARKER, "k": 50, "mode": mode}).json()["hits"]}
     client.delete(f"/documents/{doc_id}", headers=AUTH)
@@ -160,7 +167,8 @@ def test_a_held_snapshot_neither_blocks_a_write_nor_sees_it(client: TestClient, 
     thread.start()
     assert inside.wait(30)
     started = time.monotonic()
-    r = client.post("/documents", headers=AUTH, files=[("files", ("churn.md", churn_document(), "text/markdown"))])
+    r = client.post("/documents", headers=AUTH, data=CONTRIBUTION,
+                   files=[("files", ("churn.md", churn_document(), "text/markdown"))])
     assert r.status_code == 201 and time.monotonic() - started < 20  # not blocked by the open read
     with store.snapshot():
         assert len(store.documents()) == 4  # a new snapshot sees the write

@@ -29,7 +29,7 @@ def upload(client: TestClient, name: str, data: bytes, **fields: str) -> dict:
 
 
 def test_an_upload_never_replaces_a_different_document_of_the_same_name(client: TestClient) -> None:
-    first = upload(client, "contribution.txt", FIRST, country="Kenya")
+    first = upload(client, "contribution.txt", FIRST, country="Kenya", meeting="CWG-COP-21")
     assert (first["status"], first["document_id"]) == ("added", "contribution")
     second = upload(client, "contribution.txt", SECOND, country="Ghana")
     assert second["status"] == "added" and second["document_id"] == "contribution-2"
@@ -117,7 +117,7 @@ def test_a_docx_bomb_upload_fails_at_once_with_its_reason(client: TestClient) ->
 
 def test_a_guessed_encoding_is_reported_in_the_answer(client: TestClient) -> None:
     text = "Protection des enfants en ligne : l'école, les élèves et les parents reçoivent une formation."
-    result = upload(client, "ecole.txt", text.encode("latin-1"))
+    result = upload(client, "ecole.txt", text.encode("latin-1"), meeting="CWG-COP-21")
     assert result["status"] == "added"
     assert result["warnings"] == ["not UTF-8: read as latin-1 (guessed; the text reads as 'fr')"]
     hits = client.get("/search", params={"q": "élèves école", "mode": "lexical"}).json()["hits"]

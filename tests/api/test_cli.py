@@ -28,7 +28,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (work / "docs" / name).write_bytes((SAMPLE / name).read_bytes())
     (work / "docs" / "broken.pdf").write_text("<html><body>not a pdf</body></html>")
     (work / "docs" / "manifest.csv").write_text(
-        "path,source,country,doc_type\nmalawi-training-of-trainers.txt,Malawi,Malawi,information\n")
+        "path,source,country,doc_type,meeting\nmalawi-training-of-trainers.txt,Malawi,Malawi,information,CWG-COP-20\n")
     proc = run("ingest", "docs", "--manifest", "docs/manifest.csv", cwd=work)
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.strip().endswith("added 3, updated 0, unchanged 0, failed 1")

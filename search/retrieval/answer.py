@@ -1,0 +1,165 @@
+"""A delegate's answer: the passages that answer, from the group's contributions, best first; the reference
+library's passages apart, only when they answer too; and nothing at all when nothing answers.
+
+`answer` ranks the question among the contributions and, by default, among the library (two filtered searches of
+one prepared query: it is encoded once), estimates for each candidate passage the probability that it answers
+(search/retrieval/relevance.py), holds back the passages under the floor and those that are not content
+(contents pages, headings, lists: search/retrieval/content.py), and orders what is left by that probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.filters import Filters
+from index.store import Store
+from ingest.errors import QueryError
+from ingest.language import LANGUAGE_NAMES, query_language
+from search.retrieval.content import content_share
+from search.retrieval.engine import MAX_K, Hit, PreparedQuery, SearchEngine
+from search.retrieval.relevance import (
+    PassageView,
+    QueryView,
+    RelevanceModel,
+    features,
+    shipped_model,
+    term_idf,
+)
+
+COLLECTIONS = ("contributions", "library")
+LIBRARY_HITS = 3  # library passages shown apart at most
+CONTENT_FLOOR = 0.5  # a passage reading less like prose than this never answers (furniture: content.py)
+MIN_CANDIDATES = 30  # passages whose relevance is estimated, at least, per list
+NOTHING = "nothing in the repository answers this"
+
+
+@dataclass
+class Answer:
+    """What a question gets: `hits` (the passages that answer, most likely first), `library` (reference
+    passages that answer too, shown apart), how many candidates were `held_back` under the floor, the floor
+    used, and `notices` for the reader (nothing answers; a language the models do not read)."""
+
+    query: str
+    terms: list[str]
+    hits: list[Hit]
+    library: list[Hit] = field(default_factory=list)
+    held_back: int = 0
+    min_relevance: float | None = None  # None: relevance is not calibrated for this index's models
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def nothing(self) -> bool:
+        return not self.hits and not self.library
+
+    def to_json(self) -> dict[str, object]:
+        return {"query": self.query, "terms": self.terms, "hits": [h.to_json() for h in self.hits],
+                "library": [h.to_json() for h in self.library], "held_back": self.held_back,
+                "min_relevance": self.min_relevance, "notices": self.notices}
+
+
+def scopes(filters: Filters | None, store: Store) -> tuple[Filters, Filters | None]:
+    """(the filters of the answer's list, those of the library shown apart or None). By default a question
+    is answered from the group's contributions, with the library apart; `collection=library` or
+    `collection=contributions` answers from that one alone, `collection=all` from both in one list. An index
+    that holds no contributions at all (reference files only) answers from what it holds."""
+    filters = filters or Filters()
+    if "collection" in filters.fields:
+        return filters.scoped(), None
+    if not holds_contributions(store):
+        return filters, None
+    return filters.scoped("contributions"), filters.scoped("library")
+
+
+def holds_contributions(store: Store) -> bool:
+    """Whether the index holds any of the group's contributions (read per state of the index)."""
+    return any(value == "contributions" for value, _ in store.facet_table().counts().get("collection", []))
+
+
+def answer(engine: SearchEngine, query: str, *, k: int = 10, filters: Filters | None = None,
+           per_source: int | None = None, mode: str = "hybrid", min_relevance: float | None = None,
+           model: RelevanceModel | None = None) -> Answer:
+    """The answer to `query` (see the module's doc). `min_relevance`: the floor (default: the model's)."""
+    if not 1 <= k <= MAX_K:
+        raise QueryError(f"k must be between 1 and {MAX_K}")
+    if per_source is not None and per_source < 1:
+        raise QueryError("per_source must be at least 1")
+    if min_relevance is not None and not 0.0 <= min_relevance <= 1.0:
+        raise QueryError("min_relevance must be between 0 and 1")
+    model = model or shipped_model()
+    calibrated = model.applies_to({s: engine.folder.embedder(s).model_id for s in engine.folder.spaces})
+    floor = (model.floor if min_relevance is None else min_relevance) if calibrated else None
+    with engine.store.snapshot():
+        main, library = scopes(filters, engine.store)
+        plan = engine.prepare(query, mode, vectors=True if calibrated else None)
+        view = _query_view(engine, plan) if calibrated else None
+        hits, held = _offered(engine, plan, view, model, main, k, per_source, floor)
+        shown: list[Hit] = []
+        if library is not None and floor is not None:
+            shown, held_library = _offered(engine, plan, view, model, library, LIBRARY_HITS, 1, floor)
+            held += held_library
+    result = Answer(plan.text, plan.terms, hits, shown, held, floor)
+    unread = _unread_language(engine, plan.text)
+    if unread:
+        result.notices.append(unread)
+    if result.nothing:
+        result.notices.insert(0, NOTHING)
+    return result
+
+
+def _offered(engine: SearchEngine, plan: PreparedQuery, view: QueryView | None, model: RelevanceModel,
+             filters: Filters, k: int, per_source: int | None, floor: float | None) -> tuple[list[Hit], int]:
+    """(the passages offered from one list, how many candidates were held back)."""
+    depth = max(3 * k, MIN_CANDIDATES) if floor is not None else k
+    ranked = engine.rank(plan, k=depth if per_source is None else max(depth * 20, engine.settings.candidates),
+                         filters=filters)
+    candidates = engine.hits(ranked, depth, per_source)
+    if view is None or floor is None:
+        return candidates[:k], 0
+    probability = _relevance(engine, view, model, candidates)
+    content = np.array([content_share(h.text) for h in candidates])
+    for hit, p in zip(candidates, probability):
+        hit.relevance = round(float(p), 4)
+    order = sorted(range(len(candidates)), key=lambda i: (content[i] < CONTENT_FLOOR, -probability[i], i))
+    keep = [i for i in order if probability[i] >= floor and (content[i] >= CONTENT_FLOOR or floor == 0.0)]
+    return [candidates[i] for i in keep[:k]], len(candidates) - len(keep)
+
+
+def _query_view(engine: SearchEngine, plan: PreparedQuery) -> QueryView:
+    store, folder = engine.store, engine.folder
+    idf = term_idf(store.fts_row_counts(plan.terms), store.chunk_count(), plan.terms) if plan.terms else ()
+    vectors = {space: plan.vector(space) for space in folder.spaces}
+    shares, trust = query_language(plan.text)
+    reads = {space: folder.embedder(space).languages for space in folder.spaces}
+    return QueryView(tuple(plan.terms), idf, vectors, shares, trust, reads)
+
+
+def _relevance(engine: SearchEngine, view: QueryView, model: RelevanceModel, hits: list[Hit]) -> np.ndarray:
+    if not hits:
+        return np.zeros(0)
+    ids = [h.chunk_id for h in hits]
+    folder = engine.folder
+    vectors = {s: engine.store.vectors_for(s, ids, folder.dimension(s)) for s in view.vectors}
+    passages = [PassageView(h.text, h.language, {s: vectors[s][n] for s in vectors}) for n, h in enumerate(hits)]
+    return model.probabilities(features(view, passages))
+
+
+def _unread_language(engine: SearchEngine, text: str) -> str | None:
+    """A notice when the question is in a language none of the index's models reads."""
+    shares, trust = query_language(text)
+    if not shares or trust < 0.5:
+        return None
+    language, share = max(shares.items(), key=lambda kv: kv[1])
+    read: set[str] = set()
+    for space in engine.folder.spaces:
+        languages = getattr(engine.folder.embedder(space), "languages", None)
+        if languages is None:
+            return None  # a model that reads any language
+        read |= set(languages)
+    if share < 0.6 or language in read:
+        return None
+    name = LANGUAGE_NAMES.get(language, language)
+    known = ", ".join(LANGUAGE_NAMES.get(code, code) for code in sorted(read, key=lambda c: LANGUAGE_NAMES.get(c, c)))
+    return (f"{name} is not among the languages the search models read ({known}): only passages that share "
+            f"the question's words can match it")
