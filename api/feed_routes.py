@@ -18,6 +18,7 @@ from api.heavy import HEAVY_ERRORS, LONG_QUERY_CHARS, is_long
 from api.read_routes import to_filters
 from api.schemas import MAX_QUERY_CHARS, QUERY_TEXT, FilterParams
 from index.store import DocumentRecord
+from search.retrieval.answer import answering_documents
 from search.retrieval.engine import cut_query
 
 router = APIRouter(tags=["feeds"])
@@ -27,7 +28,8 @@ MAX_ENTRIES = 50
 
 class FeedParams(FilterParams):
     q: str | None = Field(None, min_length=1, max_length=MAX_QUERY_CHARS, pattern=QUERY_TEXT,
-                          description="a search: only documents with a passage among its results")
+                          description="a search: only documents with a passage that answers it (relevance over "
+                                      "the calibrated floor)")
     limit: int = Field(20, ge=1, le=MAX_ENTRIES, description="newest documents in the feed")
 
 
@@ -42,14 +44,12 @@ def build_feed(service: Any, params: FeedParams, base: str, self_url: str) -> by
     from feedgen.feed import FeedGenerator
 
     store = service.folder.store
-    filters = to_filters(params)
+    filters = to_filters(params)  # the group's contributions unless a collection is named
     with store.snapshot():
-        if params.q:  # read up to CWG_QUERY_CHARS characters, as a search is
-            hits = service.engine.search(params.q, k=200, filters=filters)
-            ids = list(dict.fromkeys(h.document_id for h in hits))
-            docs = list(store.documents_by_id(ids).values())
+        if params.q:  # documents with a passage that answers it (read up to CWG_QUERY_CHARS characters)
+            docs = list(store.documents_by_id(answering_documents(service.engine, params.q, filters)).values())
         else:
-            docs = store.documents(filters)
+            docs = store.documents(filters.scoped())
         docs.sort(key=lambda d: (_when(d), d.id), reverse=True)
         docs = docs[: params.limit]
         labels = store.labels_of([d.id for d in docs])

@@ -57,7 +57,7 @@ def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     p = with_index(sub.add_parser("brief", help="briefing pack for a meeting: earlier contributions on its focus, "
                                                 "the synthesis, who has not contributed, its own contributions"))
     p.add_argument("--meeting", required=True, metavar="ID", help="e.g. CWG-COP-21 (see `cwg meetings`)")
-    p.add_argument("--format", choices=("md", "html", "docx"), default="md")
+    p.add_argument("--format", choices=("md", "html", "docx", "json"), default="md")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
     p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML (default: the shipped one)")
 
@@ -244,7 +244,7 @@ def cmd_trends(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
     from search.characterization.meetings import load_meetings
     from search.characterization.tagging import taxonomy_for
-    from search.synthesis.brief import brief, brief_docx, brief_html, brief_markdown
+    from search.synthesis.brief import brief, brief_docx, brief_html, brief_json, brief_markdown
 
     meetings = load_meetings(args.meetings)
     if args.format == "docx" and args.out is None:
@@ -254,6 +254,6 @@ def cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
         data = brief(folder, taxonomy_for(folder.store), args.meeting, meetings)
     finally:
         folder.close()
-    render = {"md": brief_markdown, "html": brief_html, "docx": brief_docx}[args.format]
+    render = {"md": brief_markdown, "html": brief_html, "docx": brief_docx, "json": brief_json}[args.format]
     _write(args.out, render(data))
     return EXIT_OK

@@ -141,10 +141,14 @@ class SynthesisOut(BaseModel):
     documents: list[str]
     overview: dict[str, list[int]] = Field(description="source → sentences on the topic per sub-theme")
     topic_documents: int = Field(description="documents of the index about the topic: what the gaps count")
+    topic_document_ids: list[str] = Field(default_factory=list, description="which documents they are")
     label_gaps: list[GapOut]
     region_gaps: list[GapOut]
     actor_gaps: list[GapOut]
     absent_regions: list[str] = Field(description="ITU regions without any document in the index")
+    unaddressed: list[str] = Field(default_factory=list, description="taxonomy labels no document in the index "
+                                                                     "(under the filters) carries: not gaps of this "
+                                                                     "topic, gaps of the repository")
     regions: dict[str, int]
     tagged: bool
     notes: list[str]

@@ -38,6 +38,8 @@ _FILLER = {"and", "or", "the", "a", "an", "in", "to", "for", "on", "at", "by", "
            "within", "through", "into", "over", "under", "around", "worldwide", "globally", "nationwide", "during", "after", "before", "between", "among", "than",
            "this", "these", "those", "it", "they", "their", "its", "not", "only", "also"}
 _YEAR = re.compile(r"(?:19|20)\d\d$")
+_DECIMAL = re.compile(r"\d[.,]\d{1,2}(?!\d)")  # 4.0, 67.47 (not 12,000)
+_UNIT_GIVEN = re.compile(r"%|per\s?cent|percent|million|billion|thousand|milliard|\bmil\b", re.IGNORECASE)
 _REFERENCE = re.compile(r"(?:article|art|section|sec|para|paragraph|page|p|pp|no|chapter|annex|figure|table|"
                         r"resolution|decision|item|point|recommendation|goal|target|sdg|level)\.?\s*$", re.IGNORECASE)
 
@@ -78,6 +80,10 @@ def figures(sentence: str) -> list[tuple[int, int]]:
             keep.pop()
         if not keep or (int(digits) < 2 and "%" not in number and "per" not in number):
             continue
+        if keep[0].isupper() and len(keep[0]) > 1:
+            continue  # "38 FORMACIÓN", "2 OBJECTIVES": a numbered heading, not a count
+        if _DECIMAL.search(number) and not _UNIT_GIVEN.search(number):
+            continue  # "4.0", "67.47": a version or a score; a count is whole, a share has its unit
         if spelled and (not keep[0].lower().endswith("s") or int(digits) < 10):
             continue  # "one of the", "three pillars": a spelled number counts from ten ("Nineteen companies")
         end = match.start(2) + follow.index(keep[-1]) + len(keep[-1])

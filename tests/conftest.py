@@ -77,6 +77,40 @@ def real_sample_index(tmp_path_factory: pytest.TempPathFactory):
     folder.close()
 
 
+MIXED_CONTRIBUTIONS = ("malawi-training-of-trainers.txt", "euconsent-age-assurance.md",
+                       "canada-combating-child-sexual-exploitation.md", "uae-online-child-protection-in-curriculum.md",
+                       "roblox-safety-and-civility.md", "council-of-europe-lanzarote.pdf",
+                       "icmec-csam-model-legislation.pdf", "bahrain-safesurf.docx")
+
+
+@pytest.fixture(scope="session")
+def mixed_index(tmp_path_factory: pytest.TempPathFactory):
+    """A small mixed repository with the real models: eight of the sample meeting's contributions (with their
+    manifest rows) and two reference files ingested as they come (shared, read-only but for tests that put back
+    what they change)."""
+    from index.folder import IndexFolder
+    from index.writer import IndexWriter
+    from ingest.metadata import read_manifest
+
+    work = tmp_path_factory.mktemp("mixed")
+    rows = [line for line in (SAMPLE / "manifest.csv").read_text(encoding="utf-8").splitlines()
+            if line.startswith("path,") or line.split(",", 1)[0] in MIXED_CONTRIBUTIONS]
+    (work / "manifest.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for name in MIXED_CONTRIBUTIONS:
+        (work / name).write_bytes((SAMPLE / name).read_bytes())
+    folder = IndexFolder.open(work / "ix", create=True)
+    writer = IndexWriter(folder)
+    report = writer.ingest([work / n for n in MIXED_CONTRIBUTIONS], read_manifest(work / "manifest.csv").entries)
+    assert not report.failed, report.failed
+    library = [shared_data("policy_texts", "national_ai_strategies", "australia_ai_action_plan_2021.txt"),
+               shared_data("policy_pdfs", "multilingual_child_online_safety",
+                           "en__safeguarding_code_of_behaviour_for_volunteers.pdf")]
+    assert not writer.ingest(library).failed
+    folder.refresh_vectors()
+    yield folder
+    folder.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_uri(tmp_path_factory: pytest.TempPathFactory):
     """A PostgreSQL 16 server with pgvector, started by pgserver for this test session (a unix socket in a

@@ -13,6 +13,7 @@ from index.store import Store
 from ingest.errors import QueryError
 from search.characterization.csv_export import csv_text
 from search.characterization.taxonomy import FACETS, Taxonomy
+from search.retrieval.scope import in_scope
 
 ROW_FIELDS = ("country", "source", "region", "actor_type")
 FORMATS = ("csv", "json", "md")
@@ -49,16 +50,18 @@ def build_matrix(store: Store, rows: str = "country", cols: str = "theme", filte
     """Count documents per (row value, label). Documents without a row value go under "(none)".
 
     By country, only member states' documents count unless `member_states_only` is False (or the filters
-    name actor types): an organisation's country is where it is based, not who speaks.
+    name actor types): an organisation's country is where it is based, not who speaks. The group's contributions
+    are counted unless the filters name a collection.
     """
-    if rows == "country" and member_states_only and "actor_type" not in (filters or Filters()).fields:
-        filters = Filters(fields={**(filters or Filters()).fields, "actor_type": ["member_state"]},
-                          date_from=(filters or Filters()).date_from, date_to=(filters or Filters()).date_to)
+    filters = filters or Filters()
+    if rows == "country" and member_states_only and "actor_type" not in filters.fields:
+        filters = filters.with_values("actor_type", ["member_state"])
     if rows not in ROW_FIELDS:
         raise QueryError(f"unknown --rows {rows!r}: choose one of {', '.join(ROW_FIELDS)}")
     if cols not in FACETS:
         raise QueryError(f"unknown --cols {cols!r}: choose one of {', '.join(FACETS)}")
     with store.snapshot():
+        filters = in_scope(filters, store)  # the group's contributions unless a collection is named
         docs = store.document_values(rows, filters)
         labels = store.facet_labels(cols, filters)
     row_of = {doc_id: (value or NO_VALUE) for doc_id, value in docs}

@@ -22,6 +22,7 @@ from ingest.errors import CwgError
 from ingest.metadata import check_date
 from ingest.records import ACTOR_TYPES
 from search.characterization.taxonomy import FACETS, Taxonomy
+from search.retrieval.scope import in_scope
 
 TREND_FACETS = (*FACETS, "actor_type")
 PERIODS = ("meeting", "year")
@@ -143,7 +144,7 @@ def trends(store: Store, taxonomy: Taxonomy, facet: str, by: str, filters: Filte
     if by not in PERIODS:
         raise MeetingsError(f"by {by!r}: choose meeting or year")
     with store.snapshot():
-        docs = store.documents(filters)
+        docs = store.documents(in_scope(filters, store))  # the group's contributions unless a collection is named
         labels = store.labels_of([d.id for d in docs]) if facet != "actor_type" else {}
     dates = {m.id.upper(): m.date for m in meetings or []}
     periods: dict[str, dict[str, object]] = {}

@@ -24,6 +24,7 @@ from ingest.limits import ReadLimits
 from ingest.quality import QualityProfile, assess, load_signals, quality_band
 from search.characterization.quality import quality_json
 from search.characterization.taxonomy import Taxonomy
+from search.retrieval.scope import in_scope
 from search.retrieval.similar import SimilarFinder, SimilarResult
 
 CURATION_ORDER = {"best_practice": 0, "promising": 1}
@@ -72,7 +73,7 @@ def select(folder: IndexFolder, taxonomy: Taxonomy, filters: Filters | None = No
     """The reading list for `filters` (which may hold `min_quality`): best practice, promising, then by quality."""
     store = folder.store
     with store.snapshot():
-        docs = store.documents(filters)
+        docs = store.documents(in_scope(filters, store))  # the group's contributions unless a collection is named
         docs.sort(key=lambda d: (CURATION_ORDER.get(d.curation, 2), -(d.quality or 0.0), d.title.lower(), d.id))
         docs = docs[:limit]
         labels = store.labels_of([d.id for d in docs])

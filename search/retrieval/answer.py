@@ -27,12 +27,18 @@ from search.retrieval.relevance import (
     shipped_model,
     term_idf,
 )
+from search.retrieval.scope import holds_contributions, in_scope
 
 COLLECTIONS = ("contributions", "library")
 LIBRARY_HITS = 3  # library passages shown apart at most
 CONTENT_FLOOR = 0.5  # a passage reading less like prose than this never answers (furniture: content.py)
 MIN_CANDIDATES = 30  # passages whose relevance is estimated, at least, per list
 NOTHING = "nothing in the repository answers this"
+# A document is about a topic (a feed's entry) when one of its passages answers it with this probability: the
+# floor of a passage is "may answer", this one "answers". Chosen on the held-out topics' dev side for precision
+# and recall of the documents labelled on the topic (bench/relevance_eval.py --parts feeds: 0.35 gave precision
+# 0.56, recall 0.93; at the passage floor, 0.22 and 1.00).
+DOCUMENT_FLOOR = 0.35
 
 
 @dataclass
@@ -65,16 +71,9 @@ def scopes(filters: Filters | None, store: Store) -> tuple[Filters, Filters | No
     `collection=contributions` answers from that one alone, `collection=all` from both in one list. An index
     that holds no contributions at all (reference files only) answers from what it holds."""
     filters = filters or Filters()
-    if "collection" in filters.fields:
-        return filters.scoped(), None
-    if not holds_contributions(store):
-        return filters, None
+    if "collection" in filters.fields or not holds_contributions(store):
+        return in_scope(filters, store), None
     return filters.scoped("contributions"), filters.scoped("library")
-
-
-def holds_contributions(store: Store) -> bool:
-    """Whether the index holds any of the group's contributions (read per state of the index)."""
-    return any(value == "contributions" for value, _ in store.facet_table().counts().get("collection", []))
 
 
 def answer(engine: SearchEngine, query: str, *, k: int = 10, filters: Filters | None = None,
@@ -88,12 +87,12 @@ def answer(engine: SearchEngine, query: str, *, k: int = 10, filters: Filters | 
     if min_relevance is not None and not 0.0 <= min_relevance <= 1.0:
         raise QueryError("min_relevance must be between 0 and 1")
     model = model or shipped_model()
-    calibrated = model.applies_to({s: engine.folder.embedder(s).model_id for s in engine.folder.spaces})
-    floor = (model.floor if min_relevance is None else min_relevance) if calibrated else None
+    known = calibrated(engine, model)
+    floor = (model.floor if min_relevance is None else min_relevance) if known else None
     with engine.store.snapshot():
         main, library = scopes(filters, engine.store)
-        plan = engine.prepare(query, mode, vectors=True if calibrated else None)
-        view = _query_view(engine, plan) if calibrated else None
+        plan = engine.prepare(query, mode, vectors=True if known else None)
+        view = _query_view(engine, plan) if known else None
         hits, held = _offered(engine, plan, view, model, main, k, per_source, floor)
         shown: list[Hit] = []
         if library is not None and floor is not None:
@@ -106,6 +105,18 @@ def answer(engine: SearchEngine, query: str, *, k: int = 10, filters: Filters | 
     if result.nothing:
         result.notices.insert(0, NOTHING)
     return result
+
+
+def answering_documents(engine: SearchEngine, query: str, filters: Filters | None = None, limit: int = 200,
+                        min_relevance: float = DOCUMENT_FLOOR) -> list[str]:
+    """The documents about `query`: those with a passage likely to answer it (`DOCUMENT_FLOOR`), the most likely
+    first, among `filters` — the group's contributions unless a collection is named. What a feed of a search
+    follows."""
+    with engine.store.snapshot():
+        filters = in_scope(filters, engine.store)
+    found = answer(engine, query, k=limit, filters=filters.with_values("collection", filters.fields.get(
+        "collection", ["all"])), min_relevance=min_relevance)
+    return list(dict.fromkeys(h.document_id for h in found.hits))
 
 
 def _offered(engine: SearchEngine, plan: PreparedQuery, view: QueryView | None, model: RelevanceModel,
@@ -124,6 +135,40 @@ def _offered(engine: SearchEngine, plan: PreparedQuery, view: QueryView | None, 
     order = sorted(range(len(candidates)), key=lambda i: (content[i] < CONTENT_FLOOR, -probability[i], i))
     keep = [i for i in order if probability[i] >= floor and (content[i] >= CONTENT_FLOOR or floor == 0.0)]
     return [candidates[i] for i in keep[:k]], len(candidates) - len(keep)
+
+
+def passage_relevance(engine: SearchEngine, query: str, hits: list[Hit],
+                      model: RelevanceModel | None = None) -> np.ndarray | None:
+    """The probability that each passage answers `query` (None: not calibrated for this index's models). For the
+    passages another pipeline found (a synthesis's), on the same scale as an answer's floor."""
+    model = model or shipped_model()
+    if not calibrated(engine, model):
+        return None
+    plan = engine.prepare(query, "dense", vectors=True)
+    return _relevance(engine, _query_view(engine, plan), model, hits)
+
+
+def text_relevance(engine: SearchEngine, query: str, texts: list[str], languages: list[str],
+                   vectors: dict[str, np.ndarray] | None = None, model: RelevanceModel | None = None
+                   ) -> np.ndarray | None:
+    """The probability that each text (a sentence of a passage, in `languages`) answers `query`, with their
+    vectors per space when the caller has some (the rest are encoded); None when not calibrated."""
+    model = model or shipped_model()
+    if not calibrated(engine, model):
+        return None
+    if not texts:
+        return np.zeros(0)
+    folder = engine.folder
+    vectors = {s: (vectors or {}).get(s) if (vectors or {}).get(s) is not None else folder.embedder(s).encode(texts)
+               for s in folder.spaces}
+    view = _query_view(engine, engine.prepare(query, "dense", vectors=True))
+    passages = [PassageView(t, lang, {s: vectors[s][n] for s in vectors}) for n, (t, lang) in enumerate(zip(texts, languages))]
+    return model.probabilities(features(view, passages))
+
+
+def calibrated(engine: SearchEngine, model: RelevanceModel | None = None) -> bool:
+    """Whether relevance probabilities mean what they say for this index (its encoders are those of the fit)."""
+    return (model or shipped_model()).applies_to({s: engine.folder.embedder(s).model_id for s in engine.folder.spaces})
 
 
 def _query_view(engine: SearchEngine, plan: PreparedQuery) -> QueryView:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 
 from index.filters import Filters
 from index.folder import IndexFolder
@@ -14,10 +15,11 @@ from ingest.countries import REGIONS
 from search.characterization.meetings import Meeting, MeetingsError, meeting_summaries
 from search.characterization.repository import select
 from search.characterization.taxonomy import Taxonomy
+from search.retrieval.scope import in_scope
 from search.synthesis.pipeline import Synthesizer
 from search.synthesis.render import render_markdown
 
-BRIEF_FORMATS = ("md", "html", "docx")
+BRIEF_FORMATS = ("md", "html", "docx", "json")
 
 
 def brief(folder: IndexFolder, taxonomy: Taxonomy, meeting_id: str, meetings: list[Meeting],
@@ -38,24 +40,31 @@ def brief(folder: IndexFolder, taxonomy: Taxonomy, meeting_id: str, meetings: li
         focus.add(lb.facet, lb.id)
     reading = [e.to_json() for e in select(folder, taxonomy, focus, limit=200)
                if e.document.meeting.upper() in earlier_meetings][:read]
-    with store.snapshot():
-        on_focus = store.documents(focus)
-        everything = store.documents()
-    member_states = sorted({d.country for d in everything if d.actor_type == "member_state" and d.country})
-    on_focus_states = {d.country for d in on_focus if d.actor_type == "member_state"}
-    regions_on_focus = {d.region for d in on_focus if d.region}
     synthesis = Synthesizer(folder, taxonomy).synthesize(labels[0].id)
-    own = [d for d in everything if d.meeting.upper() == meeting.id.upper()]
+    with store.snapshot():
+        contributions = store.documents(in_scope(None, store))  # who contributes: the group's own documents
+        on_topic = store.documents_by_id(synthesis.topic_document_ids)
+    # who has not contributed on the theme, from the synthesis's own documents on it: the pack never says other
+    # than the synthesis it embeds; "not yet" means member states that contributed to the group on other themes
+    member_states = sorted({d.country for d in contributions if d.actor_type == "member_state" and d.country})
+    on_topic_states = {d.country for d in on_topic.values() if d.actor_type == "member_state"}
+    own = [d for d in contributions if d.meeting.upper() == meeting.id.upper()]
     return {
         "meeting": summary.to_json(taxonomy),
         "focus": [{"facet": lb.facet, "label": lb.id, "name": lb.name} for lb in labels],
         "earlier": reading,
         "synthesis": synthesis,
-        "not_yet": {"member_states": [c for c in member_states if c not in on_focus_states],
-                    "regions": [r for r in REGIONS if r not in regions_on_focus]},
+        "not_yet": {"on": labels[0].name,
+                    "member_states": [c for c in member_states if c not in on_topic_states],
+                    "regions": [r for r in REGIONS if not synthesis.regions.get(r)]},
         "own": [{"document_id": d.id, "title": d.title, "source": d.source, "quality": d.quality,
                  "curation": d.curation} for d in own] if meeting.status == "held" else [],
     }
+
+
+def brief_json(b: dict) -> str:  # type: ignore[type-arg]
+    """The pack as JSON: its parts, the synthesis as `cwg synthesize --format json` gives it."""
+    return json.dumps({**b, "synthesis": b["synthesis"].to_json()}, ensure_ascii=False, indent=2) + "\n"
 
 
 def brief_markdown(b: dict) -> str:  # type: ignore[type-arg]
@@ -70,7 +79,7 @@ def brief_markdown(b: dict) -> str:  # type: ignore[type-arg]
             out.append(f"{n}. **{e['title']}**, {e['source'] or 'unknown source'}, {e['meeting']}{quality}{mark}")
     else:
         out.append("No earlier meeting's contribution in the index carries this focus.")
-    out += ["", "## Who has not contributed on it yet", ""]
+    out += ["", f"## Who has not contributed on {b['not_yet']['on']} yet", ""]
     states = b["not_yet"]["member_states"]
     out.append("Member states that contributed on other themes: " + (", ".join(states) if states else "none") + ".")
     out.append("ITU regions with no contribution on it: " + (", ".join(b["not_yet"]["regions"]) or "none") + ".")

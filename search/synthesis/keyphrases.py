@@ -120,7 +120,10 @@ _ING_NOUNS = {"training", "reporting", "grooming", "filtering", "learning", "gam
               "building", "networking", "teaching", "marketing", "policing", "housing", "understanding", "wellbeing"}
 _VERBISH = {"often", "also", "rather", "well", "however", "today", "now", "currently", "happens", "provides", "includes", "aims", "seeks", "helps", "makes", "shows", "gives", "takes",
             "ensures", "supports", "requires", "allows", "enables", "underscored", "highlighted", "noted",
-            "emphasized", "emphasised", "presented", "described", "discussed", "shared"}
+            "emphasized", "emphasised", "presented", "described", "discussed", "shared",
+            # irregular participles and verbs a key phrase ends with as often as a noun does
+            "written", "given", "taken", "made", "done", "seen", "known", "shown", "held", "led", "built", "brought",
+            "taught", "sought", "found", "spreads", "grows", "needs", "remains", "becomes", "works", "goes", "comes"}
 
 
 def noun_phrase_title(phrases: list[str], exclude: set[str] | None = None, single_words: bool = True) -> str:

@@ -133,10 +133,12 @@ class Synthesis:
     documents: list[str] = field(default_factory=list)
     overview: dict[str, list[int]] = field(default_factory=dict)  # source → passages per sub-theme
     topic_documents: int = 0  # documents of the index (under the filters) about the topic: what gaps count
+    topic_document_ids: list[str] = field(default_factory=list)  # … which they are
     label_gaps: list[Gap] = field(default_factory=list)
     region_gaps: list[Gap] = field(default_factory=list)  # regions with documents, few of them on the topic
     actor_gaps: list[Gap] = field(default_factory=list)
     absent_regions: list[str] = field(default_factory=list)  # ITU regions without any document in the index
+    unaddressed: list[str] = field(default_factory=list)  # names of labels no document in the index carries
     regions: dict[str, int] = field(default_factory=dict)  # ITU region → documents on the topic
     tagged: bool = False
     notes: list[str] = field(default_factory=list)

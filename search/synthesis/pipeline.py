@@ -30,8 +30,11 @@ from ingest.records import ACTOR_TYPES
 from search.characterization.facets import facet_counts
 from search.characterization.tagging import Tagger, label_regex, phrase_pattern
 from search.characterization.taxonomy import FACETS, Label, Taxonomy
+from search.retrieval.answer import CONTENT_FLOOR, calibrated, text_relevance
+from search.retrieval.content import content_share
 from search.retrieval.engine import SearchEngine, validate_query
 from search.retrieval.lexical import query_terms
+from search.retrieval.scope import in_scope
 from search.synthesis.facts import compose_lead
 from search.synthesis.keyphrases import cluster_key_phrases, noun_phrase_title
 from search.synthesis.model import (
@@ -65,13 +68,20 @@ class SynthesisOptions:
     subthemes: int | None = None  # None: chosen by silhouette between 2 and 5
     summary_sentences: int = 3
     min_relevance: float = 0.30  # cosine to the topic below which a passage without topic words is dropped
+    # … and, where relevance is calibrated (search/retrieval/relevance.py), the probability that a quoted
+    # sentence answers the topic, under which it is never quoted. Chosen on the held-out topics' dev side for
+    # source recall × (1 − off-topic share): 0.15 gave 0.96 × 0.49, 0.25 0.80 × 0.58, 0.35 0.74 × 0.68,
+    # 0.45 0.65 × 0.70 (bench/relevance_eval.py --parts synthesis)
+    quote_floor: float = 0.35
     sentence_floor: float = 0.35  # a sentence is about the topic from this relevance …
     sentence_window: float = 0.45  # … and within this distance of the most relevant sentence
     gap_max: int = 1  # a label, region or actor type with at most this many documents on the topic is a gap
     topic_documents_depth: int = 300  # passages searched to find the documents on a free-text topic
-    title_min_share: float = 0.2  # a label names a sub-theme when its phrases are in this share of its sentences …
-    title_min_cosine: float = 0.45  # … and its prototypes are this close to the sentences' centroid
-    title_near_cosine: float = 0.35  # without a two-word key phrase: the closest unused label from this cosine
+    # A sub-theme's title is chosen by the sentences under it: a label names it when its phrases are in a third of
+    # them and its prototypes are this close to their centroid; else a two-word phrase that two of its documents
+    # use; else it says whose points they are.
+    title_min_share: float = 0.34
+    title_min_cosine: float = 0.45
     mmr_lambda: float = 0.7
 
 
@@ -113,6 +123,7 @@ class Synthesizer:
         topic_vec = self._topic_vector(topic, label)
         patterns = self._topic_patterns(topic, label)
         with self.store.snapshot():
+            filters = in_scope(filters, self.store)  # the group's contributions unless a collection is named
             passages = self._retrieve(queries, filters, opts, topic_vec, patterns, label)
             synthesis = Synthesis(topic=topic, label=f"{label.facet}={label.id}" if label else None,
                                   label_name=label.name if label else None, queries=queries,
@@ -122,9 +133,14 @@ class Synthesizer:
                 synthesis.notes.append("No passage in the index is about this topic (with these filters).")
                 return synthesis
             self._split(passages)
-            sent_vecs, sent_rel = self._embed_sentences(passages, topic_vec, patterns, opts)
+            sent_vecs, sent_rel = self._embed_sentences(passages, queries, topic_vec, patterns, opts)
             selected = self._select(passages, sent_rel, opts)
-            groups = self._cluster(selected, sent_vecs, opts)
+            groups = _with_two_sources(self._cluster(selected, sent_vecs, opts), passages, sent_vecs)
+            if not selected:
+                synthesis.notes.append("No sentence in the passages found is about this topic (with these filters).")
+            elif len({passages[i].doc.source_key for i, _ in selected}) < 2:
+                synthesis.notes.append("Only one source addresses this topic: its points are given without "
+                                       "sub-themes.")
             # the sub-themes most about the topic first
             groups.sort(key=lambda g: (-float(np.mean([sent_rel[k] for k in g])), g[0]))
             self.checkpoint()
@@ -222,21 +238,38 @@ class Synthesizer:
                         pieces.append((s, s + len(piece)))
             p.sentences = quotable_spans(text, pieces)
 
-    def _embed_sentences(self, passages: list[_Passage], topic_vec: np.ndarray, patterns: list[re.Pattern[str]],
-                         opts: SynthesisOptions) -> tuple[dict[Key, np.ndarray], dict[Key, float]]:
+    def _embed_sentences(self, passages: list[_Passage], queries: list[str], topic_vec: np.ndarray,
+                         patterns: list[re.Pattern[str]], opts: SynthesisOptions
+                         ) -> tuple[dict[Key, np.ndarray], dict[Key, float]]:
+        """Each candidate sentence's vector and its relevance to the topic (cosine, topic words, label and
+        curation); where relevance is calibrated, a sentence unlikely to answer the topic (`quote_floor`: for
+        each of the topic's queries, a label's name and examples, the best) or that is not prose is ruled out."""
         keys = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
         texts = [passages[i].chunk.text[slice(*passages[i].sentences[j])] for i, j in keys]
-        embedder = self.folder.embedder(self.space)
-        parts = []
-        for start in range(0, len(texts), SENTENCE_BATCH):
-            self.checkpoint()
-            parts.append(embedder.encode(texts[start:start + SENTENCE_BATCH]))
-        matrix = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
+        known = calibrated(self.engine)
+        vectors = {space: self._encode(space, texts) for space in (self.folder.spaces if known else [self.space])}
+        matrix = vectors[self.space]
         vecs = {k: matrix[n] for n, k in enumerate(keys)}
         rel = {k: float(matrix[n] @ topic_vec) + 0.15 * _share_matched(patterns, texts[n])
                + (opts.label_bonus if passages[k[0]].on_label else 0.0)
                + opts.curation_bonus.get(passages[k[0]].doc.curation, 0.0) for n, k in enumerate(keys)}
+        if known and texts:
+            languages = [passages[i].doc.language for i, _ in keys]
+            answers = np.max([text_relevance(self.engine, query, texts, languages, vectors) for query in queries],
+                             axis=0)
+            for n, key in enumerate(keys):
+                if answers[n] < opts.quote_floor or content_share(texts[n]) < CONTENT_FLOOR:
+                    rel[key] = -1.0
         return vecs, rel
+
+    def _encode(self, space: str, texts: list[str]) -> np.ndarray:
+        """`texts` encoded in `space`, a batch at a time (the request may be stopped between batches)."""
+        embedder = self.folder.embedder(space)
+        parts = []
+        for start in range(0, len(texts), SENTENCE_BATCH):
+            self.checkpoint()
+            parts.append(embedder.encode(texts[start:start + SENTENCE_BATCH]))
+        return np.concatenate(parts) if parts else np.zeros((0, self.folder.dimension(space)), np.float32)
 
     @staticmethod
     def _select(passages: list[_Passage], rel: dict[Key, float], opts: SynthesisOptions) -> list[Key]:
@@ -287,7 +320,8 @@ class Synthesizer:
             avoid |= set(re.findall(r"\w+", label.name.lower()))
         texts = [[_text(passages, k) for k in g] for g in groups]
         phrases = cluster_key_phrases(texts, self.store.sample_chunk_texts(2000), top=10, avoid=avoid)
-        titles = self._titles(passages, groups, texts, sent_vecs, phrases, self._topic_labels(topic, label), opts)
+        titles = self._titles(passages, groups, texts, sent_vecs, phrases, self._topic_labels(topic, label), opts,
+                             label.name if label else topic)
         citations: dict[int, Citation] = {}
         used: dict[int, list[tuple[int, int]]] = {}  # chunk id → spans quoted already
 
@@ -351,7 +385,8 @@ class Synthesizer:
 
     def _titles(self, passages: list[_Passage], groups: list[list[Key]], texts: list[list[str]],
                 vecs: dict[Key, np.ndarray],
-                phrases: list[list[str]], topic_labels: list[Label], opts: SynthesisOptions) -> list[_Title]:
+                phrases: list[list[str]], topic_labels: list[Label], opts: SynthesisOptions,
+                topic_name: str = "") -> list[_Title]:
         """A title per sub-theme: the name of the taxonomy label that fits it best (its prototypes close to
         the sub-theme's sentences, its phrases in them), each label used once; else a noun phrase from the
         sub-theme's key phrases."""
@@ -384,22 +419,18 @@ class Synthesizer:
             if g in chosen:
                 out.append(chosen[g])
                 continue
-            # a phrase several of its documents use names it better than one document's phrase
+            if len(groups) == 1 and topic_name:  # every sentence is about the topic (its quote floor): it names them
+                out.append(_Title(topic_name[:1].upper() + topic_name[1:], "topic"))
+                continue
+            # a phrase two of its documents use (never a name: a person or an organisation is not a theme)
             docs_of = [passages[i].doc.id for i, _ in groups[g]]
             shared = [ph for ph in phrases[g]
-                      if len({d for d, t in zip(docs_of, texts[g]) if ph in _phrase_text(t)}) >= min(2, len(set(docs_of)))]
-            text = (noun_phrase_title(shared, exclude=names, single_words=False)
-                    or noun_phrase_title(phrases[g], exclude=names, single_words=False))
+                      if len({d for d, t in zip(docs_of, texts[g]) if ph in _phrase_text(t)}) >= 2
+                      and not _is_name(ph, texts[g])]
+            text = noun_phrase_title(shared, exclude=names, single_words=False)
             if text:
                 names.add(text.lower())
                 out.append(_Title(text, "key phrases"))
-                continue
-            # no two-word phrase: the closest label not used yet, if it is close at all; else who said it
-            near = [j for j in np.argsort(-closeness[g]) if j not in taken and closeness[g][j] >= opts.title_near_cosine]
-            if near:
-                taken.add(int(near[0]))
-                out.append(_Title(labels[near[0]].name, f"{labels[near[0]].facet}={labels[near[0]].id}"))
-                names.add(labels[near[0]].name.lower())
                 continue
             sources = sorted({_source_name(passages[i].doc) for i, _ in groups[g]}, key=str.lower)
             out.append(_Title("Further points from " + _and_list(sources[:3], len(sources) - 3), "sources"))
@@ -475,6 +506,7 @@ class Synthesizer:
         on_topic = facet_counts(self.store, filters=filters, document_ids=topic_docs)
         in_index = facet_counts(self.store, filters=filters)
         synthesis.topic_documents = total
+        synthesis.topic_document_ids = sorted(topic_docs)
         synthesis.tagged = any(facet in in_index for facet in FACETS)
 
         def count(counts: dict[str, list], facet: str, value: str) -> int:  # type: ignore[type-arg]
@@ -485,9 +517,11 @@ class Synthesizer:
                 for lb in self.taxonomy.facets[facet].labels:
                     if label is not None and (lb.facet, lb.id) == (label.facet, label.id):
                         continue
-                    n = count(on_topic, facet, lb.id)
-                    if n <= opts.gap_max:
-                        synthesis.label_gaps.append(Gap(facet, lb.id, lb.name, n, total, count(in_index, facet, lb.id)))
+                    n, carried = count(on_topic, facet, lb.id), count(in_index, facet, lb.id)
+                    if not carried:  # nothing in the repository addresses it: said once, not as this topic's gap
+                        synthesis.unaddressed.append(lb.name)
+                    elif n <= opts.gap_max:
+                        synthesis.label_gaps.append(Gap(facet, lb.id, lb.name, n, total, carried))
         for region in REGIONS:
             n, indexed = count(on_topic, "region", region), count(in_index, "region", region)
             synthesis.regions[region] = n
@@ -512,6 +546,36 @@ class _Title:
 
 def _go_on() -> None:
     """The checkpoint of a synthesis that nobody stops."""
+
+
+def _is_name(phrase: str, texts: list[str]) -> bool:
+    """Whether a key phrase is a name in these texts: each of its words is written with a capital wherever it
+    occurs ("Abdelaziz Alzarooni", "Project Beacon")."""
+    for word in phrase.split():
+        found = re.findall(rf"\b{re.escape(word)}\b", " ".join(texts), re.IGNORECASE)
+        if not found or any(w[0].islower() for w in found):
+            return False
+    return True
+
+
+def _with_two_sources(groups: list[list[Key]], passages: list[_Passage], vecs: dict[Key, np.ndarray]
+                      ) -> list[list[Key]]:
+    """Sub-themes that at least two sources speak to: a group of one source's sentences joins the group whose
+    centroid is closest to its own (a point one contribution makes is not a theme of the group's work)."""
+    def sources(group: list[Key]) -> int:
+        return len({passages[i].doc.source_key for i, _ in group})
+
+    groups = [list(g) for g in groups if g]
+    while len(groups) > 1:
+        single = next((n for n, g in enumerate(groups) if sources(g) < 2), None)
+        if single is None:
+            break
+        lonely = groups.pop(single)
+        centroids = [np.mean([vecs[k] for k in g], axis=0) for g in groups]
+        own = np.mean([vecs[k] for k in lonely], axis=0)
+        nearest = int(np.argmax([float(c @ own) / max(float(np.linalg.norm(c)), 1e-9) for c in centroids]))
+        groups[nearest].extend(lonely)
+    return groups
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:

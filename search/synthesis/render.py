@@ -39,8 +39,12 @@ def gap_sections(s: Synthesis) -> list[tuple[str, list[str]]]:
         for facet in FACETS:
             gaps = [g for g in s.label_gaps if g.facet == facet]
             if gaps:
-                out.append((f"{FACET_NAMES[facet]} labels that at most one document on this topic carries",
+                out.append((f"{FACET_NAMES[facet]} labels that documents carry but at most one on this topic does",
                             [f"{g.name}: {g.documents} {of}; {g.in_index} in the index" for g in gaps]))
+        if s.unaddressed:
+            out.append(("Not addressed by any document in the repository" + (" (with these filters)" if s.filters
+                                                                               else ""),
+                        ["no document in the repository addresses " + ", ".join(s.unaddressed)]))
     else:
         out.append(("Taxonomy labels", ["label gaps need labels: run `cwg tag` first"]))
     if s.actor_gaps:

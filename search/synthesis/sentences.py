@@ -97,8 +97,10 @@ def is_fragment(sentence: str) -> bool:
         return True  # Title Case: a heading
     if not re.search(r"[.!?…:;)\"”']\s*$", text):
         return True  # cut off
-    if text[0].islower() and text.rstrip()[-1] in ";,:":
-        return True  # a list item ("make media literacy part of education;"): its lead-in is elsewhere
+    if text[0].islower() and not words[0][1:2].isupper():
+        return True  # a list item ("providing practical tools…"): its lead-in is elsewhere ("eSafety…" is a name)
+    if text.rstrip().endswith(":"):
+        return True  # a lead-in ("…principles, such as:"): what it introduces is elsewhere
     return _VERB_HINT.search(text) is None
 
 

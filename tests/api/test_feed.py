@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
 
@@ -59,3 +60,23 @@ def test_trends_over_http(seeded_index, tmp_path: Path):
         png = client.get("/trends", params={"format": "png"})
         assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
         assert client.get("/trends", params={"facet": "colour"}).status_code == 422
+
+
+@pytest.mark.slow
+def test_a_feed_of_a_search_follows_only_what_answers_it(mixed_index, tmp_path: Path):
+    """Regression (issue 21): `?q=helpline` and `?q=xqzvw blorf` returned the same 20 entries (every document has
+    some passage among the first 200 of any search). Now an entry is a contribution with a passage that answers."""
+    def ids(**params: str) -> list[str]:
+        xml = client.get("/feeds/documents.atom", params={**params, "limit": 50}).content
+        return [e.find(f"{A}id").text.rsplit("document=", 1)[-1] for e in _entries(xml)]
+
+    with TestClient(create_app(Settings(index=mixed_index.path), mixed_index)) as client:
+        everything = ids()
+        junk = ids(q="xqzvw blorf")
+        helpline = ids(q="a helpline or tipline where children and the public report online sexual exploitation")
+        strategy = ids(q="national artificial intelligence action plan investment", collection="all")
+    collections = {d.id: d.collection for d in mixed_index.store.documents()}
+    assert junk == []
+    assert "canada-combating-child-sexual-exploitation" in helpline and len(helpline) < len(everything)
+    assert all(collections[d] == "contributions" for d in everything + helpline)  # contributions unless asked
+    assert "australia-ai-action-plan-2021" in strategy and "australia-ai-action-plan-2021" not in everything

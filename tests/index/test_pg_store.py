@@ -222,7 +222,8 @@ def test_a_second_replica_sees_each_write_at_once(pg_index: IndexFolder, fake_em
         with other.store.snapshot():
             finder.similar(document_id="malawi-teachers", k=2)
         path = _write(tmp_path / "fiji.md", "cyberbullying text message", 2)
-        IndexWriter(pg_index).ingest([path], {path.resolve(): {"country": "Fiji", "doc_type": "contribution"}})
+        IndexWriter(pg_index).ingest([path], {path.resolve(): {"country": "Fiji", "doc_type": "contribution",
+                                                              "meeting": "CWG-COP-20"}})
         assert "fiji" in found("cyberbullying text message")
         assert "fiji" in found("cyberbullying", Filters.parse(["country=Fiji"]))
         with other.store.snapshot():

@@ -53,6 +53,10 @@ def test_initiative_names_and_figures_are_exact_slices():
     numbers = [sentence[a:b] for a, b in figures(sentence)]
     assert numbers == ["more than 10,000 teachers", "35% of schools"]  # the year is not a figure
     assert figures("Article 3 of the law applies to 2023 and to section 12.") == []
+    # regression (issue 21): a numbered heading and a version were quoted as figures
+    assert figures("38 FORMACIÓN Y TALENTO") == [] and figures("Industry 4.0 technologies spread fast.") == []
+    assert figures("Spain 67.47 72.86 50.96") == []
+    assert [s[a:b] for s in ["The fund raised 5.5 million dollars."] for a, b in figures(s)] == ["5.5 million dollars"]
 
 
 def test_the_lead_names_sources_by_kind_and_cites_every_fact():
