@@ -132,6 +132,8 @@ class Filters:
         clauses: list[str] = []
         params: list[object] = []
         for name, values in self.fields.items():
+            if name == "collection" and self.names_every_collection():
+                continue  # `collection=all`: every document, wherever it is read
             if table is None:
                 raise ValueError("filters on fields need the index's facet table")
             stored = resolve(table, name, values)

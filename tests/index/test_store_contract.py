@@ -60,6 +60,9 @@ def test_documents_are_read_whole_by_filter_by_id_and_counted(contract_store: St
             store.document("nowhere")
     assert _ids(store, Filters(fields={"doc_type": ["contribution"]})) == ["fiji", "kenya", "unicef"]
     assert _ids(store, Filters(fields={"country": ["Ghana", "Fiji"]})) == ["fiji", "ghana"]
+    everything = _ids(store)  # no meeting given: the library; `collection=all` reads both collections
+    assert _ids(store, Filters.parse(["collection=library"])) == everything == _ids(store, Filters.parse(
+        ["collection=all"])) and _ids(store, Filters.parse(["collection=contributions"])) == []
     with store.snapshot():
         listed = [d.id for d in store.documents(Filters(fields={"doc_type": ["contribution"]}))]
         assert listed == store.document_ids(Filters(fields={"doc_type": ["contribution"]}))  # one order
