@@ -69,9 +69,10 @@ class SynthesisOptions:
     summary_sentences: int = 3
     min_relevance: float = 0.30  # cosine to the topic below which a passage without topic words is dropped
     # … and, where relevance is calibrated (search/retrieval/relevance.py), the probability that a quoted
-    # sentence answers the topic, under which it is never quoted. Chosen on the held-out topics' dev side for
-    # source recall × (1 − off-topic share): 0.15 gave 0.96 × 0.49, 0.25 0.80 × 0.58, 0.35 0.74 × 0.68,
-    # 0.45 0.65 × 0.70 (bench/relevance_eval.py --parts synthesis)
+    # sentence answers the topic, under which it is never quoted. Measured on the held-out topics' dev side
+    # (bench/relevance_eval.py --parts synthesis), source recall × (1 − off-topic share): 0.15 gave 0.98 × 0.49,
+    # 0.25 0.85 × 0.59, 0.35 0.76 × 0.63, 0.45 0.65 × 0.69. 0.25 and 0.35 tie within the noise of 7 topics
+    # (0.50, 0.48); 0.35 quotes fewer off-topic sentences, and what is quoted is what the secretariat sends.
     quote_floor: float = 0.35
     sentence_floor: float = 0.35  # a sentence is about the topic from this relevance …
     sentence_window: float = 0.45  # … and within this distance of the most relevant sentence
