@@ -173,6 +173,18 @@ class _Pooled:
         return self._store._on_pooled(run, retry=sql.lstrip()[:6].upper() == "SELECT")
 
 
+POSTGRES_EXTRA = "pip install cwg-search[postgres]"
+
+
+def _require_driver() -> None:
+    """The driver and pgvector's adapter are an optional extra: without them, say what to install."""
+    try:
+        import pgvector.psycopg  # noqa: F401
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise IndexOpenError(f"a PostgreSQL index needs the PostgreSQL driver ({exc}): {POSTGRES_EXTRA}") from exc
+
+
 class PostgresStore(Store):
     """The store in a PostgreSQL database (with pgvector). See the module's doc for what it guarantees."""
 
@@ -180,6 +192,7 @@ class PostgresStore(Store):
     SQL_DIALECT = "postgresql"
 
     def __init__(self, uri: str) -> None:
+        _require_driver()
         self.uri = uri
         self.path = None  # type: ignore[assignment]  # no file: the database is the store
         self._init_caches()
