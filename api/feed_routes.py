@@ -17,7 +17,7 @@ from api.auth import ServiceDep
 from api.heavy import HEAVY_ERRORS, LONG_QUERY_CHARS, is_long
 from api.read_routes import to_filters
 from api.schemas import MAX_QUERY_CHARS, QUERY_TEXT, FilterParams
-from index.store import DocumentRecord
+from index.records import DocumentRecord
 from search.retrieval.answer import answering_documents
 from search.retrieval.engine import cut_query
 

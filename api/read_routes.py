@@ -30,7 +30,7 @@ from api.schemas import (
 )
 from api.service import Service
 from index.filters import Filters
-from index.store import DocumentRecord
+from index.records import DocumentRecord
 from ingest.errors import NotFound, QueryError
 from search.characterization.facets import facet_counts
 from search.retrieval.answer import answer

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from index.folder import IndexFolder
-from index.store import DocumentTarget
+from index.records import DocumentTarget
 from ingest.records import Chunk, DocumentMeta, PreparedDocument
 
 ROOT = Path(__file__).resolve().parent.parent

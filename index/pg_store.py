@@ -34,7 +34,8 @@ from index import pg_lexical, pg_vectors
 from index.filters import Filters
 from index.fts_terms import FtsTerms
 from index.pg_schema import migrate
-from index.store import COPIED_TABLES, Store
+from index.records import COPIED_TABLES
+from index.store import Store
 from ingest.errors import IndexOpenError, IndexUnavailable, QueryError
 from ingest.records import PreparedDocument
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from index.folder import IndexFolder
-from index.store import DocumentRecord, DocumentTarget, merged_entry
+from index.records import DocumentRecord, DocumentTarget, merged_entry
 from ingest.errors import CwgError, IndexUnavailable, LoadError
 from ingest.formats import BINARY_EXTENSIONS, TEXT_EXTENSIONS
 from ingest.limits import ReadLimits

@@ -17,7 +17,8 @@ from pathlib import Path
 import yaml
 
 from index.filters import Filters
-from index.store import DocumentRecord, Store
+from index.records import DocumentRecord
+from index.store import Store
 from ingest.errors import CwgError
 from ingest.metadata import check_date
 from ingest.records import ACTOR_TYPES

@@ -19,7 +19,7 @@ import numpy as np
 
 from index.filters import Filters
 from index.folder import IndexFolder
-from index.store import DocumentRecord
+from index.records import DocumentRecord
 from ingest.limits import ReadLimits
 from ingest.quality import QualityProfile, assess, load_signals, quality_band
 from search.characterization.quality import quality_json

@@ -10,7 +10,7 @@ import numpy as np
 
 from index.filters import Filters
 from index.folder import IndexFolder
-from index.store import ChunkRecord, DocumentRecord
+from index.records import ChunkRecord, DocumentRecord
 from ingest.errors import QueryError
 from ingest.language import query_language
 from ingest.textclean import normalize_text

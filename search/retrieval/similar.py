@@ -24,7 +24,7 @@ import numpy as np
 
 from index.filters import Filters
 from index.folder import IndexFolder
-from index.store import ChunkRecord, DocumentRecord
+from index.records import ChunkRecord, DocumentRecord
 from index.text_vectors import CACHE_NAME, TextVectorCache
 from index.vectors import VectorIndex
 from ingest.chunking import chunk_blocks, split_sentences

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from index.store import ChunkRecord, DocumentRecord
+from index.records import ChunkRecord, DocumentRecord
 from search.synthesis.facts import Fact
 
 

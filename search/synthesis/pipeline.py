@@ -23,7 +23,7 @@ import numpy as np
 
 from index.filters import Filters
 from index.folder import IndexFolder
-from index.store import ChunkRecord, DocumentRecord
+from index.records import ChunkRecord, DocumentRecord
 from ingest.chunking import split_sentences
 from ingest.countries import REGIONS
 from ingest.records import ACTOR_TYPES

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.folder import IndexFolder
-from index.store import DocumentRecord
+from index.records import DocumentRecord
 from index.writer import IndexWriter
 from search.retrieval.similar import SimilarFinder, is_boilerplate, shared_words
 
