@@ -1,4 +1,5 @@
-# Two entry points: `make demo` (set up, build the sample index, run the main job) and `make test`.
+# Two entry points: `make demo` (set up, build the sample index, run the main job) and `make test`;
+# `make docs` builds the documentation site into build/site/.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: demo test venv sample-index clean
+.PHONY: demo test venv sample-index docs clean
 
 venv: $(STAMP)
 
@@ -33,5 +34,9 @@ demo: sample-index
 test: $(STAMP)
 	$(PY) -m pytest -q tests --nbmake notebooks
 
+# the site of docs/ (mkdocs.yml, material theme, nothing fetched); --strict: a broken link or anchor fails it
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -d build/site
+
 clean:
-	rm -rf $(VENV) cwg-index
+	rm -rf $(VENV) cwg-index build/site
