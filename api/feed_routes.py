@@ -20,6 +20,7 @@ from api.schemas import MAX_QUERY_CHARS, QUERY_TEXT, FilterParams
 from index.records import DocumentRecord
 from search.retrieval.answer import answering_documents
 from search.retrieval.engine import cut_query
+from search.retrieval.versions import versions
 
 router = APIRouter(tags=["feeds"])
 ATOM = "application/atom+xml; charset=utf-8"
@@ -50,6 +51,7 @@ def build_feed(service: Any, params: FeedParams, base: str, self_url: str) -> by
             docs = list(store.documents_by_id(answering_documents(service.engine, params.q, filters)).values())
         else:
             docs = store.documents(filters.scoped())
+        docs = versions(store).once(docs)  # a contribution once, not once per language
         docs.sort(key=lambda d: (_when(d), d.id), reverse=True)
         docs = docs[: params.limit]
         labels = store.labels_of([d.id for d in docs])

@@ -67,6 +67,8 @@ def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     p.add_argument("--format", choices=("md", "html", "docx", "json"), default="md")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
     p.add_argument("--subthemes", type=int, metavar="N", help="number of sub-themes (default: chosen from the data)")
+    p.add_argument("--language", default="", metavar="CODE",
+                   help="of a contribution in several languages, quote the version in this one (ISO 639, e.g. fr)")
     p.add_argument("--taxonomy", type=Path, metavar="FILE",
                    help="taxonomy YAML (default: the one `cwg tag` used, else the shipped one)")
     p.add_argument("--rewrite", action="store_true",
@@ -164,7 +166,7 @@ def cmd_synthesize(args: argparse.Namespace, settings: Settings) -> int:
     folder = _open(args, settings)
     try:
         synthesis = Synthesizer(folder, taxonomy_for(folder.store, args.taxonomy)).synthesize(
-            args.topic, filters, SynthesisOptions(subthemes=args.subthemes))
+            args.topic, filters, SynthesisOptions(subthemes=args.subthemes, language=args.language.strip().lower()))
         if llm is not None:
             from search.synthesis.rewrite import rewrite_synthesis
 

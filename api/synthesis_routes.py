@@ -43,6 +43,8 @@ class SynthesizeRequest(BaseModel):
                                   description="applied before retrieval")
     format: Literal["json", "md", "html", "docx"] = Field("json", description="json, or a file to download")
     subthemes: int | None = Field(None, ge=1, le=10, description="number of sub-themes (default: from the data)")
+    language: str = Field("", pattern=r"^([a-z]{2,3})?$", description="of a contribution in several languages, "
+                                                                        "quote the version in this one (ISO 639)")
     rewrite: bool = Field(False, description="rewrite summaries into prose with the server's LLM endpoint "
                                              "(CWG_LLM_URL); every sentence is checked against its citation")
 
@@ -175,7 +177,7 @@ def _synthesize(request: SynthesizeRequest, service: Service, checkpoint: Callab
     folder = service.folder
     taxonomy = taxonomy_for(folder.store)
     synthesis = Synthesizer(folder, taxonomy, service.engine, checkpoint=checkpoint).synthesize(
-        request.topic, filters, SynthesisOptions(subthemes=request.subthemes))
+        request.topic, filters, SynthesisOptions(subthemes=request.subthemes, language=request.language))
     checkpoint()
     if request.rewrite:
         settings = service.settings

@@ -26,6 +26,7 @@ from search.characterization.quality import quality_json
 from search.characterization.taxonomy import Taxonomy
 from search.retrieval.scope import in_scope
 from search.retrieval.similar import SimilarFinder, SimilarResult
+from search.retrieval.versions import versions
 
 CURATION_ORDER = {"best_practice": 0, "promising": 1}
 # the evidence a reader wants first: what was achieved and shown, then what the initiative is
@@ -74,6 +75,7 @@ def select(folder: IndexFolder, taxonomy: Taxonomy, filters: Filters | None = No
     store = folder.store
     with store.snapshot():
         docs = store.documents(in_scope(filters, store))  # the group's contributions unless a collection is named
+        docs = versions(store).once(docs)  # a contribution once, not once per language
         docs.sort(key=lambda d: (CURATION_ORDER.get(d.curation, 2), -(d.quality or 0.0), d.title.lower(), d.id))
         docs = docs[:limit]
         labels = store.labels_of([d.id for d in docs])

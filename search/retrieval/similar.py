@@ -32,6 +32,7 @@ from ingest.errors import NotFound, QueryError
 from ingest.records import Block, Chunk
 from search.retrieval.engine import QUERY_CHARS, Hit, validate_query
 from search.retrieval.scope import in_scope
+from search.retrieval.versions import versions
 
 SHORTLIST = 5  # documents compared passage by passage, per result wanted
 # A document is a similar initiative from this score: of the labelled pairs on the mixed repository (bench/labels/,
@@ -163,8 +164,9 @@ class SimilarFinder:
         if not filters.is_empty():
             passing = set(self.store.document_ids(filters))
             eligible &= np.array([n in passing for n in candidates.names], dtype=bool)
-        if query_doc is not None:
-            eligible &= np.array([n != query_doc.id and key != exclude for n, key in
+        if query_doc is not None:  # never the document itself, its source's other documents or its versions
+            own = {query_doc.id, *(v.document_id for v in versions(self.store).others(query_doc.id))}
+            eligible &= np.array([n not in own and key != exclude for n, key in
                                   zip(candidates.names, candidates.source_keys)], dtype=bool)
         if not eligible.any():
             return []

@@ -35,6 +35,7 @@ from search.retrieval.content import content_share
 from search.retrieval.engine import SearchEngine, validate_query
 from search.retrieval.lexical import query_terms
 from search.retrieval.scope import in_scope
+from search.retrieval.versions import versions
 from search.synthesis.facts import compose_lead
 from search.synthesis.keyphrases import cluster_key_phrases, noun_phrase_title
 from search.synthesis.model import (
@@ -67,6 +68,7 @@ class SynthesisOptions:
     max_sentences: int = 60  # sentences clustered into sub-themes (the most relevant)
     subthemes: int | None = None  # None: chosen by silhouette between 2 and 5
     summary_sentences: int = 3
+    language: str = ""  # of a contribution in several languages, quote the version in this one when it has one
     min_relevance: float = 0.30  # cosine to the topic below which a passage without topic words is dropped
     # … and, where relevance is calibrated (search/retrieval/relevance.py), the probability that a quoted
     # sentence answers the topic, under which it is never quoted. Measured on the held-out topics' dev side
@@ -200,6 +202,8 @@ class Synthesizer:
             passages.append(_Passage(chunk, docs[chunk.document_id], vec, relevance,
                                      on_label=chunk.document_id in labelled))
         passages.sort(key=lambda p: (-p.relevance, p.chunk.id))
+        # one version of a contribution published in several languages: the requested language's, else the best
+        passages = versions(self.store).first_of_each(passages, lambda p: p.doc.id, opts.language)
         kept: list[_Passage] = []
         per_document: dict[str, int] = {}
         for p in passages:  # the most relevant passages, a few per document: one long report must not fill it
@@ -503,6 +507,7 @@ class Synthesizer:
         A region without any document in the index (under the filters) is said once, apart."""
         if not topic_docs:
             return
+        topic_docs = versions(self.store).once_ids(topic_docs, opts.language)  # a contribution once
         total = len(topic_docs)
         on_topic = facet_counts(self.store, filters=filters, document_ids=topic_docs)
         in_index = facet_counts(self.store, filters=filters)

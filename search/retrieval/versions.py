@@ -1,0 +1,159 @@
+"""Language versions: one contribution published in several languages is one contribution (issue 27).
+
+ITU publishes a document in several of the six languages under one symbol (`CWG-COP/20/INF/11`), each version's
+symbol carrying its language's letter (`CWG-COP/20/INF/11-S` for Spanish). Documents whose symbols name the same
+document once the language letter is set aside are versions of one contribution. The symbol comes from the
+manifest's `symbol` column, the ITU cover page or an upload field (kept in the document's `extra`).
+
+`Versions` groups an index's documents so that the views can show and count a contribution once: a result list
+keeps the version in the question's language when it has one, else the best-matching version, and names the others
+(`versions`: their `document_id` and `language`); counts, reading lists and feeds keep one version per contribution.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from index.filters import Filters
+from index.records import DocumentRecord
+
+if TYPE_CHECKING:
+    from index.store_api import Store
+
+# The language letters of ITU symbols (E, F, S, A, C, R) and the two-letter codes people also write, after a
+# hyphen or in brackets at the end of a symbol: "…/INF/11-S", "…/INF/11(F)", "…/INF/11-fr".
+_LANGUAGE_SUFFIX = re.compile(r"(?:-|\s*\()(?:[EFSACR]|EN|FR|ES|AR|ZH|RU)\)?$")
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212"), "-")
+PREFERRED = "en"  # the version counted for a contribution when no language is asked for, if it has one
+
+T = TypeVar("T")
+
+
+def normal_symbol(symbol: str) -> str:
+    """A symbol as compared: NFKC, upper case, no spaces, plain hyphens ("CWG-COP/20/INF/11-S")."""
+    text = unicodedata.normalize("NFKC", symbol).translate(_DASHES).upper()
+    return re.sub(r"\s+", "", text)
+
+
+def contribution_key(symbol: str) -> str:
+    """What the versions of one document share: its symbol without the language letter ("" for no symbol)."""
+    text = normal_symbol(symbol)
+    return _LANGUAGE_SUFFIX.sub("", text) if text else ""
+
+
+def symbol_of(doc: DocumentRecord) -> str:
+    return str((doc.extra or {}).get("symbol") or "")
+
+
+@dataclass(frozen=True)
+class Version:
+    document_id: str
+    language: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"document_id": self.document_id, "language": self.language}
+
+
+class Versions:
+    """The version groups of a set of documents (every document with a symbol shared by another's)."""
+
+    def __init__(self, docs: Iterable[DocumentRecord]) -> None:
+        groups: dict[str, list[Version]] = {}
+        for doc in docs:
+            key = contribution_key(symbol_of(doc))
+            if key:
+                groups.setdefault(key, []).append(Version(doc.id, doc.language))
+        self._key: dict[str, str] = {}
+        self._groups: dict[str, list[Version]] = {}
+        for key, members in groups.items():
+            if len(members) > 1:
+                members.sort(key=lambda v: v.document_id)
+                self._groups[key] = members
+                self._key.update((v.document_id, key) for v in members)
+
+    def __len__(self) -> int:  # contributions with more than one version
+        return len(self._groups)
+
+    def key(self, document_id: str) -> str:
+        """The contribution a document is a version of: its group's key, else its own id."""
+        return self._key.get(document_id, document_id)
+
+    def others(self, document_id: str) -> list[Version]:
+        """The other versions of a document (none when it has no other)."""
+        key = self._key.get(document_id)
+        return [v for v in self._groups.get(key, []) if v.document_id != document_id] if key else []
+
+    def counted(self, document_id: str, language: str = "") -> str:
+        """The version that stands for the document's contribution: the one in `language` when there is one,
+        else the English one, else the first by id."""
+        key = self._key.get(document_id)
+        if not key:
+            return document_id
+        members = self._groups[key]
+        for wanted in (language, PREFERRED):
+            for v in members:
+                if wanted and v.language == wanted:
+                    return v.document_id
+        return members[0].document_id
+
+    def once_ids(self, document_ids: Iterable[str], language: str = "") -> set[str]:
+        """Of `document_ids`, one per contribution: the version `counted` names when it is among them, else the
+        first of its versions there by id."""
+        present: dict[str, list[str]] = {}
+        for doc in sorted(set(document_ids)):
+            present.setdefault(self.key(doc), []).append(doc)
+        kept: set[str] = set()
+        for members in present.values():
+            chosen = self.counted(members[0], language)
+            kept.add(chosen if chosen in members else members[0])
+        return kept
+
+    def once(self, docs: Sequence[DocumentRecord], language: str = "") -> list[DocumentRecord]:
+        """`docs` with each contribution once (see `once_ids`), in their order."""
+        kept = self.once_ids((d.id for d in docs), language)
+        return [d for d in docs if d.id in kept]
+
+    def first_of_each(self, items: Sequence[T], document_id: Callable[[T], str], language: str = "") -> list[T]:
+        """Ranked `items` (hits, passages) with each contribution's items from one version only: the version in
+        `language` when it has items, else the version of the best-ranked item. `document_id(item)` names an
+        item's document."""
+        chosen: dict[str, str] = {}
+        for item in items:
+            doc = document_id(item)
+            key = self._key.get(doc)
+            if key is None:
+                continue
+            current = chosen.get(key)
+            if current is None or (language and self._language(doc) == language
+                                   and self._language(current) != language):
+                chosen[key] = doc
+        return [item for item in items
+                if (key := self._key.get(document_id(item))) is None or chosen[key] == document_id(item)]
+
+    def _language(self, document_id: str) -> str:
+        key = self._key.get(document_id)
+        return next((v.language for v in self._groups.get(key, []) if v.document_id == document_id), "") if key else ""
+
+
+_cache: dict[tuple[str, int], Versions] = {}
+_lock = threading.Lock()
+
+
+def versions(store: Store) -> Versions:
+    """The version groups of every document in the index (both collections), per state of the index."""
+    key = (store.store_id(), store.generation())
+    with _lock:
+        found = _cache.get(key)
+    if found is not None:
+        return found
+    built = Versions(store.documents(Filters.parse(["collection=all"])))
+    with _lock:
+        for old in [k for k in _cache if k[0] == key[0]]:
+            del _cache[old]
+        _cache[key] = built
+    return built

@@ -1,0 +1,68 @@
+"""Language versions (issue 27): documents whose symbols name one document (its language letter aside) are
+versions of one contribution; views show and count the contribution once."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.folder import IndexFolder
+from index.records import DocumentRecord
+from search.retrieval.versions import Version, Versions, contribution_key, versions
+
+
+@pytest.mark.parametrize("symbol, key", [
+    ("CWG-COP/20/INF/11-S", "CWG-COP/20/INF/11"),
+    ("cwg-cop/20/inf/07 (F)", "CWG-COP/20/INF/07"),
+    ("CWG\u2011COP/20/INF/11\u2013R", "CWG-COP/20/INF/11"),  # non-breaking hyphen, en dash
+    ("CWG-COP/20/INF/11-fr", "CWG-COP/20/INF/11"),
+    ("CWG-COP/20/C/01", "CWG-COP/20/C/01"),  # no language letter: the symbol itself
+    ("CWG-COP/20/INF/11-E", "CWG-COP/20/INF/11"),
+    ("", ""),
+])
+def test_the_language_letter_is_set_aside(symbol: str, key: str) -> None:
+    assert contribution_key(symbol) == key
+
+
+def _doc(doc_id: str, language: str, symbol: str) -> DocumentRecord:
+    record = DocumentRecord.__new__(DocumentRecord)
+    for name, value in {"id": doc_id, "language": language, "extra": {"symbol": symbol} if symbol else {}}.items():
+        object.__setattr__(record, name, value)
+    return record
+
+
+def test_versions_group_show_and_count_once() -> None:
+    docs = [_doc("guide-en", "en", "X/20/INF/11"), _doc("guide-es", "es", "X/20/INF/11-S"),
+            _doc("guide-fr", "fr", "X/20/INF/11-F"), _doc("alone", "en", "X/20/C/02"), _doc("none", "en", "")]
+    v = Versions(docs)
+    assert len(v) == 1 and v.others("alone") == [] and v.others("none") == []
+    assert v.others("guide-es") == [Version("guide-en", "en"), Version("guide-fr", "fr")]
+    assert v.counted("guide-fr") == "guide-en" and v.counted("guide-en", "es") == "guide-es"
+    assert [d.id for d in v.once(docs)] == ["guide-en", "alone", "none"]
+    assert [d.id for d in v.once(docs, "fr")] == ["guide-fr", "alone", "none"]
+    assert v.once_ids(["guide-es", "guide-fr"]) == {"guide-es"}  # the English one is not among them
+    ranked = ["guide-es", "alone", "guide-en", "guide-es", "guide-fr"]  # hits, best first, by document
+    assert v.first_of_each(ranked, str) == ["guide-es", "alone", "guide-es"]  # the best-matching version
+    assert v.first_of_each(ranked, str, "fr") == ["alone", "guide-fr"]  # the question's language wins
+    assert v.first_of_each(ranked, str, "ar") == ["guide-es", "alone", "guide-es"]
+
+
+@pytest.mark.slow
+def test_the_sample_meetings_versions_are_one_contribution_each(real_sample_index: IndexFolder) -> None:
+    from index.filters import Filters
+    from search.characterization.matrix import build_matrix
+    from search.characterization.repository import select
+    from search.characterization.tagging import taxonomy_for
+    from search.retrieval.similar import SimilarFinder
+
+    store = real_sample_index.store
+    found = versions(store)
+    assert found.others("unicef-legislative-guidance") == [Version("unicef-guia-legislativa-es", "es")]
+    assert found.others("maroc-ateliers-protection-en-ligne-fr") == [Version("morocco-cop-workshops-rabat", "en")]
+    every = store.documents(Filters.parse(["collection=all"]))
+    listed = {e.document.id for e in select(real_sample_index, taxonomy_for(store), limit=200)}
+    assert len(listed) == len(every) - 2  # two contributions published in two languages each
+    assert "unicef-legislative-guidance" in listed and "unicef-guia-legislativa-es" not in listed
+    matrix = build_matrix(store, rows="source", cols="theme", taxonomy=taxonomy_for(store))
+    assert sum(matrix.row_documents.values()) == len(every) - 2
+    similar = SimilarFinder(real_sample_index).similar(document_id="morocco-cop-workshops-rabat", k=10)
+    assert "maroc-ateliers-protection-en-ligne-fr" not in {r.document_id for r in similar}
