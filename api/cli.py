@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=int, default=None,
-                   help="server processes sharing the port (default: CWG_WORKERS, else 1; see README: Serving many users)")
+                   help="server processes sharing the port (default: CWG_WORKERS, else 1; see docs/measurements.md: Serving many users)")
     from api.synthesis_commands import add_parsers as add_synthesis_parsers
 
     add_synthesis_parsers(sub, with_index)  # tag, matrix, synthesize

@@ -9,7 +9,7 @@ every passage), `doc` one passage per document (the document-level set-up of the
 lists once (FTS5 BM25 from `search.retrieval.lexical`, FAISS from `IndexFolder.vector_index`, 1,000 deep) and
 ranks documents many ways from them: each way is a small function below. The row `default` must equal
 `cwg eval --split train` through the engine, which the script checks. Prints a table, writes
-bench/out/tune_ranking.json. The decisions it supports are listed in README ("Quality and speed").
+bench/out/tune_ranking.json. The decisions it supports are listed in docs/measurements.md.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ MODES = ("hybrid", "dense", "lexical")
 
 @dataclass
 class RankingSettings:
-    """Ranking parameters; defaults chosen on SciFact *train* (see README, bench/tune_ranking.py)."""
+    """Ranking parameters; defaults chosen on SciFact *train* (see docs/measurements.md, bench/tune_ranking.py)."""
 
     fusion: str = "convex"
     dense_weight: float = 0.5  # share of the dense signal against the lexical one

@@ -1,6 +1,6 @@
 """Similar initiatives: documents of *other* sources that do what a document (or a description) does.
 
-How two documents are compared (each step measured on the labelled pairs in bench/labels/, see README):
+How two documents are compared (each step measured on the labelled pairs in bench/labels/, see docs/measurements.md):
 - the query side is what the document says, not how it is introduced: a short contribution is read
   sentence by sentence and its boilerplate ("The information document from X highlighted…", cover
   lines) is left out; a long one by its stored passages;
