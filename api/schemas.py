@@ -121,6 +121,13 @@ class ErrorResponse(BaseModel):
     detail: str = Field(examples=["no document 'x' in this index (see `cwg documents`)"])
 
 
+class VersionOut(BaseModel):
+    """Another language version of a document: the same contribution (one symbol) in another language."""
+
+    document_id: str
+    language: str = Field(description="ISO 639 code")
+
+
 class HitOut(BaseModel):
     """One passage with its citation (the fields of `cwg search --json`)."""
 
@@ -148,6 +155,8 @@ class HitOut(BaseModel):
     collection: str = Field("", description="contributions or library")
     relevance: float | None = Field(None, description="the estimated probability that the passage answers the "
                                                       "question, in [0, 1] (calibrated: see the docs)")
+    versions: list[VersionOut] = Field(default_factory=list, description="the document's other language versions "
+                                                                          "(the same contribution in other languages)")
 
 
 class FacetCount(BaseModel):

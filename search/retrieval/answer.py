@@ -28,6 +28,7 @@ from search.retrieval.relevance import (
     term_idf,
 )
 from search.retrieval.scope import holds_contributions, in_scope
+from search.retrieval.versions import versions
 
 COLLECTIONS = ("contributions", "library")
 LIBRARY_HITS = 3  # library passages shown apart at most
@@ -93,11 +94,17 @@ def answer(engine: SearchEngine, query: str, *, k: int = 10, filters: Filters | 
         main, library = scopes(filters, engine.store)
         plan = engine.prepare(query, mode, vectors=True if known else None)
         view = _query_view(engine, plan) if known else None
-        hits, held = _offered(engine, plan, view, model, main, k, per_source, floor)
+        found = versions(engine.store)
+        # a contribution once: its version in the question's language when that one answers, else the best one
+        wanted = 2 * k if len(found) else k
+        hits, held = _offered(engine, plan, view, model, main, min(wanted, MAX_K), per_source, floor)
+        hits = found.first_of_each(hits, lambda h: h.document_id, question_language(plan.text))[:k]
         shown: list[Hit] = []
         if library is not None and floor is not None:
             shown, held_library = _offered(engine, plan, view, model, library, LIBRARY_HITS, 1, floor)
             held += held_library
+        for hit in [*hits, *shown]:
+            hit.versions = [v.to_json() for v in found.others(hit.document_id)]
     result = Answer(plan.text, plan.terms, hits, shown, held, floor)
     unread = _unread_language(engine, plan.text)
     if unread:
@@ -188,6 +195,15 @@ def _relevance(engine: SearchEngine, view: QueryView, model: RelevanceModel, hit
     vectors = {s: engine.store.vectors_for(s, ids, folder.dimension(s)) for s in view.vectors}
     passages = [PassageView(h.text, h.language, {s: vectors[s][n] for s in vectors}) for n, h in enumerate(hits)]
     return model.probabilities(features(view, passages))
+
+
+def question_language(text: str) -> str:
+    """The language a question is written in, when it is clear enough to choose a version by ("" if not)."""
+    shares, trust = query_language(text)
+    if not shares or trust < 0.5:
+        return ""
+    language, share = max(shares.items(), key=lambda kv: kv[1])
+    return language if share >= 0.6 else ""
 
 
 def _unread_language(engine: SearchEngine, text: str) -> str | None:

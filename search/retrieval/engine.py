@@ -63,6 +63,7 @@ class Hit:
     curation: str = "none"  # the document's curation status
     relevance: float | None = None  # the estimated probability that the passage answers (`answer`), else None
     collection: str = ""  # the document's collection: contributions or library
+    versions: list[dict[str, str]] = field(default_factory=list)  # the document's other language versions
     signals: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:

@@ -66,3 +66,22 @@ def test_the_sample_meetings_versions_are_one_contribution_each(real_sample_inde
     assert sum(matrix.row_documents.values()) == len(every) - 2
     similar = SimilarFinder(real_sample_index).similar(document_id="morocco-cop-workshops-rabat", k=10)
     assert "maroc-ateliers-protection-en-ligne-fr" not in {r.document_id for r in similar}
+
+
+@pytest.mark.slow
+def test_an_answer_shows_a_contribution_once_in_the_questions_language(real_sample_index: IndexFolder) -> None:
+    from search.retrieval.answer import answer
+    from search.retrieval.engine import SearchEngine
+
+    engine = SearchEngine(real_sample_index)
+    english = answer(engine, "Which laws protect children from online sexual exploitation?", k=10)
+    ids = [h.document_id for h in english.hits]
+    assert "unicef-legislative-guidance" in ids and "unicef-guia-legislativa-es" not in ids
+    unicef = next(h for h in english.hits if h.document_id == "unicef-legislative-guidance")
+    assert unicef.versions == [{"document_id": "unicef-guia-legislativa-es", "language": "es"}]
+    spanish = answer(engine, "¿Qué leyes protegen a los niños frente a la explotación sexual en línea?", k=10)
+    ids = [h.document_id for h in spanish.hits]
+    assert "unicef-guia-legislativa-es" in ids and "unicef-legislative-guidance" not in ids
+    french = answer(engine, "Quels ateliers de formation sur la protection des enfants en ligne à Rabat ?", k=10)
+    ids = [h.document_id for h in french.hits]
+    assert "maroc-ateliers-protection-en-ligne-fr" in ids and "morocco-cop-workshops-rabat" not in ids
