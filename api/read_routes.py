@@ -35,6 +35,7 @@ from ingest.errors import NotFound, QueryError
 from search.characterization.facets import facet_counts
 from search.retrieval.answer import answer
 from search.retrieval.engine import query_is_cut
+from search.retrieval.versions import Versions, document_json, versions
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "invalid request (the detail says why)"}}
@@ -73,8 +74,8 @@ def to_filters(params: FilterParams) -> Filters:
     return filters
 
 
-def document_out(d: DocumentRecord) -> dict[str, Any]:
-    return d.to_json()
+def document_out(d: DocumentRecord, found: Versions) -> dict[str, Any]:
+    return document_json(d, found)
 
 
 def _facets_json(counts: dict) -> dict[str, list[dict[str, Any]]]:  # type: ignore[type-arg]
@@ -129,7 +130,8 @@ def list_documents(params: Annotated[DocumentListParams, Query()], service: Serv
         ids = store.document_ids(to_filters(params))
         page = ids[params.offset:params.offset + params.limit]
         docs = store.documents_by_id(page)
-    return {"total": len(ids), "documents": [document_out(docs[d]) for d in page if d in docs]}
+        found = versions(store)
+    return {"total": len(ids), "documents": [document_out(docs[d], found) for d in page if d in docs]}
 
 
 @router.get("/documents/{document_id}", response_model=DocumentDetail, responses=NOT_FOUND, tags=["documents"],
@@ -139,10 +141,11 @@ def get_document(document_id: Annotated[DocumentId, Path()], service: ServiceDep
     with store.snapshot():
         doc = store.document(document_id)
         chunks = store.chunks_of(document_id)
+        found = versions(store)
     passages = [{"chunk_id": c.id, "ordinal": c.ordinal, "section": c.section, "page": c.page_start,
                  "page_end": c.page_end, "char_start": c.char_start, "char_end": c.char_end, "text": c.text}
                 for c in chunks]
-    return {**document_out(doc), "passages": passages}
+    return {**document_out(doc, found), "passages": passages}
 
 
 @router.get("/documents/{document_id}/file", responses={

@@ -245,6 +245,7 @@ class DocumentOut(BaseModel):
     curation: str = Field(description="the curator's latest status: best_practice, promising, noted or none")
     extra: dict[str, str]
     warnings: list[str]
+    versions: list[VersionOut] = Field(default_factory=list, description="the same contribution in other languages")
 
 
 class DocumentList(BaseModel):

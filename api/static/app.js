@@ -201,6 +201,21 @@ function citationLine(item) {
   return parts.join(" · ");
 }
 
+function languageName(code) {  // a language named in itself ("français"), the code where the browser cannot
+  try { return new Intl.DisplayNames([code], { type: "language" }).of(code) || code; } catch (e) { return code; }
+}
+
+function versionLinks(hit, titleId, prefix = "also in: ") {  // the same contribution in other languages
+  if (!hit.versions || !hit.versions.length) return null;
+  const line = el("p", { class: "versions" }, prefix);
+  hit.versions.forEach((v, n) => {
+    if (n) line.append(", ");
+    line.append(el("button", { type: "button", class: "linkish", lang: v.language, "aria-describedby": titleId,
+                               onclick: () => openDocument(v.document_id) }, languageName(v.language)));
+  });
+  return line;
+}
+
 function hitCard(hit, terms, i) {
   const titleId = `hit-title-${i}`;
   const actions = el("p", { class: "actions" });
@@ -220,6 +235,7 @@ function hitCard(hit, terms, i) {
          hit.relevance != null ? ` · answers with probability ${Math.round(hit.relevance * 100)}%` : ""),
       hit.section ? el("p", { class: "section" }, hit.section) : null,
       el("p", { class: "snippet" }, highlighted(snippet(hit.text, terms), terms)),
+      versionLinks(hit, titleId),
       actions));
 }
 
@@ -350,6 +366,8 @@ async function openDocument(documentId, chunkId) {
                   ["Language", doc.language], ["Format", doc.pages ? `${doc.format}, ${doc.pages} pages` : doc.format],
                   ["File", doc.file_name]];
     for (const [label, value] of rows) if (value) meta.append(el("dt", {}, label), el("dd", {}, String(value)));
+    const versions = versionLinks(doc, "document-heading", "");  // switch to the same contribution in another language
+    if (versions) meta.append(el("dt", {}, "Other languages"), el("dd", {}, ...versions.childNodes));
     renderCard(doc.document_id);  // repository.js: curation, quality, similar, what is new
     if (doc.has_file) {
       $("document-actions").append(el("a", { href: fileLink(doc.document_id), target: "_blank", rel: "noopener" },

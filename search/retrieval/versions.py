@@ -157,3 +157,8 @@ def versions(store: Store) -> Versions:
             del _cache[old]
         _cache[key] = built
     return built
+
+
+def document_json(doc: DocumentRecord, found: Versions) -> dict[str, object]:
+    """A document's JSON (`DocumentRecord.to_json`) with its other language versions (`versions`)."""
+    return {**doc.to_json(), "versions": [v.to_json() for v in found.others(doc.id)]}

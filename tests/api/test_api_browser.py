@@ -185,3 +185,25 @@ def test_themes_over_time_on_the_page(page: Page, settings: Settings, seeded_ind
         expect(page.locator("#trends-caption")).to_contain_text("for the current filters")
         page.wait_for_function("() => { const img = document.getElementById('trends-chart'); "
                                "return img.complete && img.naturalWidth > 0; }", timeout=10_000)
+
+
+@pytest.mark.slow
+def test_a_contribution_in_two_languages_is_shown_once_and_switched(page: Page, real_sample_index) -> None:
+    """UNICEF's guidance is in English and Spanish: an English question shows the English version once, offers
+    "español", and the document view switches to the Spanish version."""
+    app = create_app(Settings(index=real_sample_index.path), real_sample_index)
+    with live_server(app) as base:
+        page.goto(base + "/?q=" + "Which laws protect children from online sexual exploitation?".replace(" ", "+"))
+        cards = page.locator("#results .card")
+        expect(cards.first).to_be_visible()
+        titles = cards.locator(".card-title").all_inner_texts()
+        assert not any(t.startswith("Fortalecer") for t in titles), titles
+        unicef = cards.filter(has_text="Strengthening Legislation").first
+        offer = unicef.locator(".versions button")
+        expect(offer).to_have_count(1)
+        expect(offer).to_have_attribute("lang", "es")
+        offer.click()
+        expect(page.locator("#document-heading")).to_contain_text("Fortalecer la legislación")
+        expect(page.locator("#document-meta")).to_contain_text("Other languages")
+        page.locator("#document-meta button[lang=en]").click()
+        expect(page.locator("#document-heading")).to_contain_text("Strengthening Legislation")

@@ -85,3 +85,19 @@ def test_an_answer_shows_a_contribution_once_in_the_questions_language(real_samp
     french = answer(engine, "Quels ateliers de formation sur la protection des enfants en ligne à Rabat ?", k=10)
     ids = [h.document_id for h in french.hits]
     assert "maroc-ateliers-protection-en-ligne-fr" in ids and "morocco-cop-workshops-rabat" not in ids
+
+
+@pytest.mark.slow
+def test_every_document_json_names_its_versions(real_sample_index: IndexFolder) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    with TestClient(create_app(Settings(index=real_sample_index.path), real_sample_index)) as client:
+        one = client.get("/documents/maroc-ateliers-protection-en-ligne-fr").json()
+        listed = {d["document_id"]: d["versions"] for d in client.get("/documents", params={"limit": 100}).json()[
+            "documents"]}
+    assert one["versions"] == [{"document_id": "morocco-cop-workshops-rabat", "language": "en"}]
+    assert listed["unicef-legislative-guidance"] == [{"document_id": "unicef-guia-legislativa-es", "language": "es"}]
+    assert sum(bool(v) for v in listed.values()) == 4 and listed["malawi-training-of-trainers"] == []
