@@ -26,7 +26,7 @@ from search.characterization.quality import quality_json
 from search.characterization.taxonomy import Taxonomy
 from search.retrieval.scope import in_scope
 from search.retrieval.similar import SimilarFinder, SimilarResult
-from search.retrieval.versions import versions
+from search.retrieval.versions import document_json, versions
 
 CURATION_ORDER = {"best_practice": 0, "promising": 1}
 # the evidence a reader wants first: what was achieved and shown, then what the initiative is
@@ -130,16 +130,19 @@ def card(folder: IndexFolder, taxonomy: Taxonomy, document_id: str) -> dict[str,
         chunks = store.chunks_of(document_id)
         vectors = store.vectors_for(folder.spaces[0], [c.id for c in chunks], folder.dimension(folder.spaces[0]))
         history = store.curation_history(document_id)
+        found = versions(store)
+        # what is new is new against other contributions, not against the same one in another language
+        own = {c.id for c in chunks} | {c.id for v in found.others(document_id) for c in store.chunks_of(v.document_id)}
     label_json = []
     for lb in labels:
         chunk = evidence.get(int(lb["evidence_chunk_id"])) if lb.get("evidence_chunk_id") is not None else None
         label_json.append({"facet": lb["facet"], "label": lb["label"],
                            "name": taxonomy.name_of(str(lb["facet"]), str(lb["label"])), "score": lb["score"],
                            "evidence": {"text": chunk.text, "page": chunk.page_start} if chunk else None})
-    return {"document": doc.to_json(), "labels": label_json, "quality": quality,
+    return {"document": document_json(doc, found), "labels": label_json, "quality": quality,
             "curation": {"status": doc.curation, "history": history},
             "similar": _similar_json(folder, SimilarFinder(folder).similar(document_id=document_id, k=5)),
-            "new": _new_passages(folder, [c.text for c in chunks], vectors, {c.id for c in chunks})}
+            "new": _new_passages(folder, [c.text for c in chunks], vectors, own)}
 
 
 def check(folder: IndexFolder, path: Path, data: bytes | None = None, file_name: str | None = None, *,

@@ -101,3 +101,13 @@ def test_every_document_json_names_its_versions(real_sample_index: IndexFolder) 
     assert one["versions"] == [{"document_id": "morocco-cop-workshops-rabat", "language": "en"}]
     assert listed["unicef-legislative-guidance"] == [{"document_id": "unicef-guia-legislativa-es", "language": "es"}]
     assert sum(bool(v) for v in listed.values()) == 4 and listed["malawi-training-of-trainers"] == []
+
+
+@pytest.mark.slow
+def test_a_card_names_the_versions_and_never_pairs_with_them(real_sample_index: IndexFolder) -> None:
+    from search.characterization.repository import card
+    from search.characterization.tagging import taxonomy_for
+
+    spanish = card(real_sample_index, taxonomy_for(real_sample_index.store), "unicef-guia-legislativa-es")
+    assert spanish["document"]["versions"] == [{"document_id": "unicef-legislative-guidance", "language": "en"}]
+    assert "unicef-legislative-guidance" not in {s["document_id"] for s in spanish["similar"]}
