@@ -75,6 +75,9 @@ async def upload_documents(
     date: DateText = "",
     language: LanguageCode = "",
     collection: CollectionName = "",
+    symbol: Annotated[Empty | Annotated[str, Field(max_length=80, pattern=NON_BLANK)],
+                      Form(description="the ITU document symbol, e.g. CWG-COP/21/C/05-F: documents whose symbols differ "
+                                       "only by the language letter are versions of one contribution")] = "",
 ) -> Any:
     """Metadata fields apply to every file of the request; what is not given is inferred from the file.
     Each file is indexed in its own transaction: a bad file is reported with the reason and changes nothing.
@@ -84,7 +87,7 @@ async def upload_documents(
     entry = {k: v for k, v in {"title": title, "source": source, "country": country, "doc_type": doc_type,
                                "actor_type": actor_type,
                                "meeting": meeting, "date": date, "language": language,
-                               "collection": collection}.items() if v}
+                               "collection": collection, "symbol": symbol}.items() if v}
     uploads = [UploadedFile(safe_file_name(f.filename), await f.read()) for f in files]
     results = await run_in_threadpool(ingest_uploads, service.folder, uploads, entry, service.settings.read_limits)
     if any(r["status"] in ("added", "updated") for r in results):

@@ -168,3 +168,15 @@ def test_remove_deletes_everywhere(client: TestClient, seeded_index) -> None:
     assert doc_id not in {h["document_id"] for h in hits}
     assert not [p for p in seeded_index.files_dir.iterdir() if p.name.startswith(doc_id)]
     assert client.delete(f"/documents/{doc_id}", headers=AUTH).status_code == 404
+
+
+def test_an_upload_with_a_symbol_is_a_version_of_the_contribution_that_has_it(client: TestClient) -> None:
+    for name, language, text in (("guide-en.md", "en", "A national helpline for children, open day and night."),
+                                 ("guide-fr.md", "fr", "Une ligne d'assistance nationale pour les enfants.")):
+        r = client.post("/documents", headers=AUTH, files={"files": (name, text.encode(), "text/markdown")},
+                        data={"symbol": f"CWG-COP/21/C/05-{language[0].upper()}", "language": language,
+                              "meeting": "CWG-COP-21"})
+        assert r.status_code == 201, r.text
+    doc = client.get("/documents/guide-fr").json()
+    assert doc["versions"] == [{"document_id": "guide-en", "language": "en"}]
+    assert doc["extra"]["symbol"] == "CWG-COP/21/C/05-F"

@@ -111,3 +111,4 @@ def test_a_card_names_the_versions_and_never_pairs_with_them(real_sample_index: 
     spanish = card(real_sample_index, taxonomy_for(real_sample_index.store), "unicef-guia-legislativa-es")
     assert spanish["document"]["versions"] == [{"document_id": "unicef-legislative-guidance", "language": "en"}]
     assert "unicef-legislative-guidance" not in {s["document_id"] for s in spanish["similar"]}
+
