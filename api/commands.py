@@ -1,4 +1,5 @@
-"""One function per `cwg` sub-command: parse nothing, print results, return an exit code."""
+"""The core `cwg` sub-commands (ingest, search, similar, documents, remove, collection, reindex, migrate, eval,
+serve): each one's arguments beside the function that runs it, listed in `COMMANDS` for api/cli.py."""
 
 from __future__ import annotations
 
@@ -8,27 +9,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-from api.cli import EXIT_FAILED, EXIT_OK, UsageError, print_json, printable
-from api.repository_commands import (  # noqa: F401 (re-exported for the CLI)
-    cmd_card,
-    cmd_check,
-    cmd_curate,
-    cmd_curation,
-    cmd_select,
-    cmd_template,
-)
+from api.cli_support import EXIT_FAILED, EXIT_OK, Command, UsageError, open_index, print_json, printable
 from api.settings import Settings
-from api.synthesis_commands import (  # noqa: F401 (re-exported for the CLI)
-    cmd_brief,
-    cmd_matrix,
-    cmd_meetings,
-    cmd_synthesize,
-    cmd_tag,
-    cmd_trends,
-)
-from index.embedders import spaces_for_model
+from index.embedders import MODEL_NAMES, spaces_for_model
 from index.filters import Filters
-from index.folder import IndexFolder
+from index.folder import IndexFolder, index_location
 from index.pg_store import safe_location
 from index.writer import FileResult, IndexWriter, scan_paths
 from ingest.metadata import read_manifest
@@ -36,10 +21,6 @@ from search.retrieval.answer import answer
 from search.retrieval.engine import Hit, SearchEngine
 from search.retrieval.similar import SimilarFinder
 from search.synthesis.model import source_with_country
-
-
-def _open(args: argparse.Namespace, settings: Settings, **kwargs: object) -> IndexFolder:
-    return IndexFolder.open(args.index, dtype=getattr(args, "dtype", None) or settings.dtype, **kwargs)  # type: ignore[arg-type]
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -53,7 +34,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if manifest is not None:
         for problem in manifest.problems + manifest.unmatched(files):
             _stderr(f"warning: {problem}")
-    folder = _open(args, settings, model=args.model, create=True)
+    folder = open_index(args, settings, model=args.model, create=True)
     bar = None
     if sys.stderr.isatty() and len(files) > 1:
         from tqdm import tqdm
@@ -124,7 +105,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     filters = Filters.parse(args.where)
     if args.per_source is not None and args.per_source < 1:
         raise UsageError("--per-source must be at least 1")
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         engine = SearchEngine(folder, query_chars=settings.query_chars)
         found = answer(engine, args.query, k=args.k, filters=filters, per_source=args.per_source, mode=args.mode,
@@ -155,7 +136,7 @@ def _print_hits(hits: list[Hit], mark: str = "") -> None:
 
 def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
     filters = Filters.parse(args.where)
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         finder = SimilarFinder(folder, query_chars=settings.query_chars)
         results = finder.similar(document_id=args.document, text=args.text, k=args.k, filters=filters)
@@ -179,7 +160,7 @@ def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     filters = Filters.parse(args.where)
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         docs = folder.store.documents(filters)
     finally:
@@ -197,7 +178,7 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     from index.reindex import reindex
 
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         if set(folder.manifest.spaces) == set(spaces_for_model(args.model)):
             print(f"index already has the vector spaces of model '{args.model}': nothing to do")
@@ -228,7 +209,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_collection(args: argparse.Namespace, settings: Settings) -> int:
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         moved = set(folder.store.set_collection(args.document_id, args.to))
     finally:
@@ -239,7 +220,7 @@ def cmd_collection(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         writer = IndexWriter(folder)
         for doc_id in args.document_id:
@@ -291,7 +272,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     workers = settings.workers if args.workers is None else args.workers
     if not 1 <= workers <= 64:
         raise UsageError("--workers must be between 1 and 64")
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     if workers > 1:
         # Each worker process opens the index itself (app from the environment); they share the store
         # as any processes do: one writer at a time, readers in their own snapshots, caches per generation.
@@ -310,3 +291,112 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         folder.close()
     return EXIT_OK
+
+
+# --- arguments, and the table api/cli.py builds the parser and the dispatch from -----------------------------
+def _ingest_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--manifest", type=Path, help="CSV/TSV/JSONL with a 'path' column and metadata columns")
+    p.add_argument("--model", choices=MODEL_NAMES,
+                   help="encoder set of a new index: default (English + multilingual), english (smaller, English only)")
+    p.add_argument("--dtype", choices=("bfloat16", "float32"), help="encoder precision (default bfloat16)")
+    p.add_argument("--collection", choices=("contributions", "library"),
+                   help="the collection of every file ingested (a manifest's collection column wins; default: "
+                        "contributions when a meeting is given or found, else library)")
+
+
+def _search_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("-k", type=int, default=10, help="number of passages (default 10)")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
+                   help="filter, repeatable: source, country, region, doc_type, actor_type, meeting, language, "
+                        "collection (contributions, library, all), date_from, date_to, theme, risk, audience, "
+                        "initiative_type, curation, min_quality")
+    p.add_argument("--per-source", type=int, metavar="N", help="at most N passages per source")
+    p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    p.add_argument("--min-relevance", type=_share, metavar="P",
+                   help="the estimated probability of answering under which a passage is not shown (default: the "
+                        "calibrated floor; 0 shows every passage)")
+    p.add_argument("--json", action="store_true")
+
+
+def _share(value: str) -> float:
+    """A number from 0 to 1 (argparse type)."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number from 0 to 1")
+    return number
+
+
+def _similar_arguments(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--document", metavar="DOC_ID")
+    group.add_argument("--text", metavar="TEXT")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE")
+    p.add_argument("--json", action="store_true")
+
+
+def _documents_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE")
+    p.add_argument("--json", action="store_true")
+
+
+def _remove_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("document_id", metavar="DOC_ID", nargs="+")
+
+
+def _collection_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("document_id", metavar="DOC_ID", nargs="+")
+    p.add_argument("--to", choices=("contributions", "library"), required=True)
+
+
+def _reindex_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", choices=MODEL_NAMES, required=True)
+
+
+def _migrate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="source", type=index_location, required=True, metavar="INDEX",
+                   help="the index to copy (a folder or a postgresql:// URI); it is only read")
+    p.add_argument("--to", dest="destination", type=index_location, required=True, metavar="INDEX",
+                   help="an empty index to copy into (a new folder, or an empty database)")
+    p.add_argument("--json", action="store_true")
+
+
+def _eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dataset", type=Path, metavar="DATASET_DIR",
+                   help="folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv")
+    p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    p.add_argument("--model", choices=MODEL_NAMES, default="default")
+    p.add_argument("--split", default="test", help="qrels file to score against (default test)")
+    p.add_argument("--keep-index", type=Path, metavar="DIR",
+                   help="build (or reuse and update) the evaluation index in DIR instead of a temporary folder")
+    p.add_argument("--json", action="store_true")
+
+
+def _serve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="server processes sharing the port (default: CWG_WORKERS, else 1; see README: Serving many users)")
+
+
+COMMANDS = (
+    Command("ingest", "add or update files and folders (recursive)", _ingest_arguments, cmd_ingest),
+    Command("search", "hybrid search with citations", _search_arguments, cmd_search),
+    Command("similar", "similar initiatives from other sources", _similar_arguments, cmd_similar),
+    Command("documents", "list indexed documents", _documents_arguments, cmd_documents),
+    Command("remove", "delete a document from every part of the index", _remove_arguments, cmd_remove),
+    Command("collection", "move documents to the contributions or the library (nothing is read or encoded again)",
+            _collection_arguments, cmd_collection),
+    Command("reindex", "re-embed stored chunks for another --model (no file is re-read)", _reindex_arguments,
+            cmd_reindex),
+    Command("migrate", "copy an index into a new, empty one: folder ↔ postgresql://… (no re-embedding)",
+            _migrate_arguments, cmd_migrate, index=False),
+    Command("eval", "retrieval quality on a BEIR-layout collection (nDCG@10, Recall@100, MRR@10)", _eval_arguments,
+            cmd_eval, index=False),
+    Command("serve", "HTTP API and web page (http://HOST:PORT/)", _serve_arguments, cmd_serve),
+)

@@ -1,8 +1,9 @@
 """`cwg curate` and `cwg curation`: the curators' statuses (best practice, promising, noted, none), each
 with a reason, who and when, kept as an append-only history; exported and imported as JSON for backup.
 
-Their sub-parsers are added by `add_parsers` (called from api/cli.py); api/commands.py re-exports the
-handlers. The HTTP routes (`PUT/GET /documents/{id}/curation`) call the same store operations.
+Also `cwg select`, `cwg card`, `cwg template` and `cwg check`. Each command's arguments are beside the function
+that runs it; `COMMANDS` lists them for api/cli.py. The HTTP routes (`PUT/GET /documents/{id}/curation`) call the
+same store operations.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ import argparse
 import getpass
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
-from api.cli import EXIT_OK, UsageError, print_json
+from api.cli_support import EXIT_OK, Command, UsageError, open_index, print_json, write_output
 from api.settings import Settings
 from index.filters import Filters
-from index.folder import IndexFolder
 from ingest.records import CURATION_STATUSES
 from search.characterization.render_repository import (
     CARD_FORMATS,
@@ -34,49 +33,7 @@ from search.characterization.render_repository import (
 )
 
 MAX_REASON = 2000
-
-
-def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
-                with_index: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
-    p = with_index(sub.add_parser("curate", help="mark a document best_practice, promising, noted or none, "
-                                                 "with a reason (kept in its history)"))
-    p.add_argument("document_id", metavar="DOC_ID")
-    p.add_argument("--status", required=True, choices=list(CURATION_STATUSES))
-    p.add_argument("--reason", required=True, help="why (shown with the badge and in the history)")
-    p.add_argument("--by", help="who decides (default: the user name)")
-    p.add_argument("--json", action="store_true")
-
-    p = with_index(sub.add_parser("curation", help="a document's curation history, or every status as JSON "
-                                                   "(--export) and back (--import)"))
-    p.add_argument("document_id", metavar="DOC_ID", nargs="?", help="whose history (default: every document)")
-    p.add_argument("--export", type=Path, metavar="FILE", help="write the whole history as JSON")
-    p.add_argument("--import", dest="import_file", type=Path, metavar="FILE",
-                   help="add the events of an exported history that this index does not hold yet")
-    p.add_argument("--json", action="store_true")
-
-    p = with_index(sub.add_parser("select", help="the reading list of the best content on a filter: best "
-                                                 "practice, promising, then by quality"))
-    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
-                   help="filter, repeatable (theme=…, risk=…, region=…, curation=…, min_quality=…)")
-    p.add_argument("--min-quality", type=float, metavar="X", help="documents with a quality score of at least X")
-    p.add_argument("--limit", type=int, default=50, help="at most this many documents (default 50)")
-    p.add_argument("--format", choices=SELECT_FORMATS, default="md")
-    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
-
-    p = with_index(sub.add_parser("card", help="a contribution's card: characterization, quality signals, "
-                                               "similar prior contributions, what it adds"))
-    p.add_argument("document_id", metavar="DOC_ID")
-    p.add_argument("--format", choices=CARD_FORMATS, default="md")
-
-    p = sub.add_parser("template", help="the contribution template, generated from the quality signals")
-    p.add_argument("--format", choices=("md", "docx"), default="md")
-    p.add_argument("--signals", type=Path, metavar="FILE", help="quality signals YAML (default: the shipped one)")
-    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
-
-    p = with_index(sub.add_parser("check", help="the card of a draft before it is submitted: what it shows, "
-                                                "what to add, what it should reference (nothing is indexed)"))
-    p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("--json", action="store_true")
+DOCX_NEEDS_OUT = "--format docx needs --out FILE"
 
 
 def check_reason(reason: str) -> str:
@@ -91,7 +48,7 @@ def check_reason(reason: str) -> str:
 def cmd_curate(args: argparse.Namespace, settings: Settings) -> int:
     reason = check_reason(args.reason)
     by = " ".join((args.by or getpass.getuser() or "unknown").split())[:100]
-    folder = IndexFolder.open(args.index, dtype=settings.dtype)
+    folder = open_index(args, settings)
     try:
         event = folder.store.curate(args.document_id, args.status, reason, by)
     finally:
@@ -125,7 +82,7 @@ def _read_events(path: Path) -> list[dict[str, str]]:
 
 def cmd_curation(args: argparse.Namespace, settings: Settings) -> int:
     events = _read_events(args.import_file) if args.import_file else None
-    folder = IndexFolder.open(args.index, dtype=settings.dtype)
+    folder = open_index(args, settings)
     try:
         if events is not None:
             added = folder.store.import_curation(events)
@@ -153,19 +110,6 @@ def cmd_curation(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _write(out: Path | None, data: str | bytes) -> None:
-    if out is None:
-        if isinstance(data, bytes):
-            raise UsageError("--format docx needs --out FILE")
-        sys.stdout.write(data)
-        return
-    try:
-        out.write_bytes(data) if isinstance(data, bytes) else out.write_text(data, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"wrote {out}", file=sys.stderr)
-
-
 def cmd_select(args: argparse.Namespace, settings: Settings) -> int:
     from search.characterization.repository import select
     from search.characterization.tagging import taxonomy_for
@@ -175,7 +119,7 @@ def cmd_select(args: argparse.Namespace, settings: Settings) -> int:
         filters.add("min_quality", str(args.min_quality))
     if not 1 <= args.limit <= 1000:
         raise UsageError("--limit must be between 1 and 1000")
-    folder = IndexFolder.open(args.index, dtype=settings.dtype)
+    folder = open_index(args, settings)
     try:
         entries = [e.to_json() for e in select(folder, taxonomy_for(folder.store), filters, args.limit)]
     finally:
@@ -184,7 +128,7 @@ def cmd_select(args: argparse.Namespace, settings: Settings) -> int:
     render = {"md": lambda: select_markdown(entries, described), "csv": lambda: select_csv(entries),
               "html": lambda: select_html(entries, described), "docx": lambda: select_docx(entries, described),
               "json": lambda: json.dumps({"documents": entries}, ensure_ascii=False, indent=2) + "\n"}
-    _write(args.out, render[args.format]())
+    write_output(args.out, render[args.format](), binary_needs=DOCX_NEEDS_OUT)
     return EXIT_OK
 
 
@@ -192,7 +136,7 @@ def cmd_card(args: argparse.Namespace, settings: Settings) -> int:
     from search.characterization.repository import card
     from search.characterization.tagging import taxonomy_for
 
-    folder = IndexFolder.open(args.index, dtype=settings.dtype)
+    folder = open_index(args, settings)
     try:
         data = card(folder, taxonomy_for(folder.store), args.document_id)
     finally:
@@ -209,7 +153,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
     if not args.file.is_file():
         raise UsageError(f"{args.file} is not a file")
-    folder = IndexFolder.open(args.index, dtype=settings.dtype)
+    folder = open_index(args, settings)
     try:  # the limits of uploads: unpacked size and parsing time, and the passages compared
         data = check(folder, args.file, limits=settings.read_limits, max_passages=settings.check_max_passages)
     finally:
@@ -231,5 +175,64 @@ def cmd_template(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.quality import load_signals
 
     signals = load_signals(args.signals)
-    _write(args.out, template_markdown(signals) if args.format == "md" else template_docx(signals))
+    write_output(args.out, template_markdown(signals) if args.format == "md" else template_docx(signals),
+                 binary_needs=DOCX_NEEDS_OUT)
     return EXIT_OK
+
+
+# --- arguments, and the table api/cli.py builds the parser and the dispatch from -----------------------------
+def _curate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("document_id", metavar="DOC_ID")
+    p.add_argument("--status", required=True, choices=list(CURATION_STATUSES))
+    p.add_argument("--reason", required=True, help="why (shown with the badge and in the history)")
+    p.add_argument("--by", help="who decides (default: the user name)")
+    p.add_argument("--json", action="store_true")
+
+
+def _curation_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("document_id", metavar="DOC_ID", nargs="?", help="whose history (default: every document)")
+    p.add_argument("--export", type=Path, metavar="FILE", help="write the whole history as JSON")
+    p.add_argument("--import", dest="import_file", type=Path, metavar="FILE",
+                   help="add the events of an exported history that this index does not hold yet")
+    p.add_argument("--json", action="store_true")
+
+
+def _select_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
+                   help="filter, repeatable (theme=…, risk=…, region=…, curation=…, min_quality=…)")
+    p.add_argument("--min-quality", type=float, metavar="X", help="documents with a quality score of at least X")
+    p.add_argument("--limit", type=int, default=50, help="at most this many documents (default 50)")
+    p.add_argument("--format", choices=SELECT_FORMATS, default="md")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
+
+
+def _card_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("document_id", metavar="DOC_ID")
+    p.add_argument("--format", choices=CARD_FORMATS, default="md")
+
+
+def _template_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("md", "docx"), default="md")
+    p.add_argument("--signals", type=Path, metavar="FILE", help="quality signals YAML (default: the shipped one)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
+
+
+def _check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--json", action="store_true")
+
+
+COMMANDS = (
+    Command("curate", "mark a document best_practice, promising, noted or none, with a reason (kept in its history)",
+            _curate_arguments, cmd_curate),
+    Command("curation", "a document's curation history, or every status as JSON (--export) and back (--import)",
+            _curation_arguments, cmd_curation),
+    Command("select", "the reading list of the best content on a filter: best practice, promising, then by quality",
+            _select_arguments, cmd_select),
+    Command("card", "a contribution's card: characterization, quality signals, similar prior contributions, what it "
+                    "adds", _card_arguments, cmd_card),
+    Command("template", "the contribution template, generated from the quality signals", _template_arguments,
+            cmd_template, index=False),
+    Command("check", "the card of a draft before it is submitted: what it shows, what to add, what it should "
+                     "reference (nothing is indexed)", _check_arguments, cmd_check),
+)

@@ -1,99 +1,21 @@
-"""`cwg tag`, `cwg matrix` and `cwg synthesize`: characterization, comparison and thematic synthesis.
+"""`cwg tag`, `cwg matrix`, `cwg meetings`, `cwg trends`, `cwg brief` and `cwg synthesize`: characterization,
+comparison and thematic synthesis.
 
-Their sub-parsers are added by `add_parsers` (called from api/cli.py), and api/commands.py re-exports
-the `cmd_*` functions so the CLI finds them like every other command.
+Each command's arguments are beside the function that runs it; `COMMANDS` lists them for api/cli.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from api.cli import EXIT_OK, UsageError, print_json
+from api.cli_support import EXIT_OK, Command, UsageError, open_index, print_json, write_output
 from api.settings import Settings
 from index.filters import Filters
-from index.folder import IndexFolder
 
 WHERE_HELP = ("filter, repeatable: source, country, region, doc_type, actor_type, meeting, language, date_from, date_to, "
               "theme, risk, audience, initiative_type, curation, min_quality")
-
-
-def add_parsers(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
-                with_index: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]) -> None:
-    p = with_index(sub.add_parser("tag", help="characterize every document against the taxonomy"))
-    p.add_argument("--taxonomy", type=Path, metavar="FILE", help="taxonomy YAML (default: the shipped one)")
-    p.add_argument("--signals", type=Path, metavar="FILE",
-                   help="quality signals YAML to score documents with (default: the shipped ingest/quality.yaml)")
-    p.add_argument("--show", action="store_true", help="list each document's labels with their evidence")
-    p.add_argument("--json", action="store_true")
-
-    p = with_index(sub.add_parser("matrix", help="documents per country/source/region/actor type × taxonomy facet"))
-    p.add_argument("--rows", choices=("country", "source", "region", "actor_type"), default="country")
-    p.add_argument("--all-actors", action="store_true",
-                   help="with --rows country: count every document by its country, organisations by where they "
-                        "are based (default: member states' documents only)")
-    p.add_argument("--cols", choices=("theme", "risk", "audience", "initiative_type"), default="theme")
-    p.add_argument("--format", choices=("csv", "json", "md"), default="md")
-    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
-    p.add_argument("--taxonomy", type=Path, metavar="FILE",
-                   help="taxonomy YAML, for label names and order (default: the one `cwg tag` used)")
-    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal")
-
-    p = with_index(sub.add_parser("meetings", help="the group's meetings in date order, with their documents "
-                                                   "and whether their theme focus is covered"))
-    p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML (default: the shipped one)")
-    p.add_argument("--json", action="store_true")
-
-    p = with_index(sub.add_parser("trends", help="documents per label per meeting or year, with shares"))
-    p.add_argument("--facet", choices=("theme", "risk", "audience", "initiative_type", "actor_type"), default="theme")
-    p.add_argument("--by", choices=("meeting", "year"), default="meeting")
-    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
-    p.add_argument("--format", choices=("md", "csv", "json", "png", "svg"), default="md")
-    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for png)")
-    p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML, for the dates of meetings")
-
-    p = with_index(sub.add_parser("brief", help="briefing pack for a meeting: earlier contributions on its focus, "
-                                                "the synthesis, who has not contributed, its own contributions"))
-    p.add_argument("--meeting", required=True, metavar="ID", help="e.g. CWG-COP-21 (see `cwg meetings`)")
-    p.add_argument("--format", choices=("md", "html", "docx", "json"), default="md")
-    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
-    p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML (default: the shipped one)")
-
-    p = with_index(sub.add_parser("synthesize", help="grounded thematic synthesis with citations"))
-    p.add_argument("topic", metavar="TOPIC", help="a taxonomy label (id or name) or free text")
-    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
-    p.add_argument("--format", choices=("md", "html", "docx", "json"), default="md")
-    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
-    p.add_argument("--subthemes", type=int, metavar="N", help="number of sub-themes (default: chosen from the data)")
-    p.add_argument("--language", default="", metavar="CODE",
-                   help="of a contribution in several languages, quote the version in this one (ISO 639, e.g. fr)")
-    p.add_argument("--taxonomy", type=Path, metavar="FILE",
-                   help="taxonomy YAML (default: the one `cwg tag` used, else the shipped one)")
-    p.add_argument("--rewrite", action="store_true",
-                   help="rewrite summaries into prose with the LLM endpoint of CWG_LLM_URL / CWG_LLM_MODEL "
-                        "(each sentence checked against its citation)")
-
-
-def _open(args: argparse.Namespace, settings: Settings) -> IndexFolder:
-    return IndexFolder.open(args.index, dtype=settings.dtype)
-
-
-def _write(out: Path | None, data: str | bytes) -> None:
-    if out is None:
-        if isinstance(data, bytes):
-            raise UsageError("binary output needs --out FILE")
-        sys.stdout.write(data)
-        return
-    try:
-        if isinstance(data, bytes):
-            out.write_bytes(data)
-        else:
-            out.write_text(data, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"wrote {out}", file=sys.stderr)
 
 
 def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
@@ -102,7 +24,7 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
     from search.characterization.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy(args.taxonomy)
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         report = Tagger(folder, taxonomy).tag()
         quality = rescore(folder.store, args.signals)
@@ -139,7 +61,7 @@ def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
     from search.characterization.tagging import taxonomy_for
 
     filters = Filters.parse(args.where)
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         if not folder.store.has_labels():
             print("note: this index has no labels yet; run `cwg tag` first", file=sys.stderr)
@@ -147,7 +69,7 @@ def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
                               member_states_only=not args.all_actors)
     finally:
         folder.close()
-    _write(args.out, render_matrix(matrix, args.format))
+    write_output(args.out, render_matrix(matrix, args.format))
     return EXIT_OK
 
 
@@ -163,7 +85,7 @@ def cmd_synthesize(args: argparse.Namespace, settings: Settings) -> int:
     if args.subthemes is not None and not 1 <= args.subthemes <= 10:
         raise UsageError("--subthemes must be between 1 and 10")
     llm = llm_settings(settings) if args.rewrite else None
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         synthesis = Synthesizer(folder, taxonomy_for(folder.store, args.taxonomy)).synthesize(
             args.topic, filters, SynthesisOptions(subthemes=args.subthemes, language=args.language.strip().lower()))
@@ -176,11 +98,11 @@ def cmd_synthesize(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "json":
         import json
 
-        _write(args.out, json.dumps(synthesis.to_json(), ensure_ascii=False, indent=2) + "\n")
+        write_output(args.out, json.dumps(synthesis.to_json(), ensure_ascii=False, indent=2) + "\n")
     elif args.format == "docx":
-        _write(args.out, render_docx(synthesis))
+        write_output(args.out, render_docx(synthesis))
     else:
-        _write(args.out, render_html(synthesis) if args.format == "html" else render_markdown(synthesis))
+        write_output(args.out, render_html(synthesis) if args.format == "html" else render_markdown(synthesis))
     if not synthesis.subthemes:
         print(f"no passages about {args.topic!r} in this index", file=sys.stderr)
     return EXIT_OK
@@ -200,7 +122,7 @@ def cmd_meetings(args: argparse.Namespace, settings: Settings) -> int:
     from search.characterization.tagging import taxonomy_for
 
     meetings = load_meetings(args.meetings)
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         taxonomy = taxonomy_for(folder.store)
         rows = [s.to_json(taxonomy) for s in meeting_summaries(folder.store, taxonomy, meetings)]
@@ -228,18 +150,18 @@ def cmd_trends(args: argparse.Namespace, settings: Settings) -> int:
 
     filters = Filters.parse(args.where)
     meetings = load_meetings(args.meetings)
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         data = trends(folder.store, taxonomy_for(folder.store), args.facet, args.by, filters, meetings)
     finally:
         folder.close()
     if args.format in ("png", "svg"):
         chart = trends_chart(data, args.format)
-        _write(args.out, chart if args.format == "png" else chart.decode("utf-8"))
+        write_output(args.out, chart if args.format == "png" else chart.decode("utf-8"))
         return EXIT_OK
     text = {"md": lambda: trends_markdown(data), "csv": lambda: trends_csv(data),
             "json": lambda: json.dumps(data, ensure_ascii=False, indent=2) + "\n"}[args.format]()
-    _write(args.out, text)
+    write_output(args.out, text)
     return EXIT_OK
 
 
@@ -251,11 +173,82 @@ def cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
     meetings = load_meetings(args.meetings)
     if args.format == "docx" and args.out is None:
         raise UsageError("--format docx needs --out FILE")
-    folder = _open(args, settings)
+    folder = open_index(args, settings)
     try:
         data = brief(folder, taxonomy_for(folder.store), args.meeting, meetings)
     finally:
         folder.close()
     render = {"md": brief_markdown, "html": brief_html, "docx": brief_docx, "json": brief_json}[args.format]
-    _write(args.out, render(data))
+    write_output(args.out, render(data))
     return EXIT_OK
+
+
+# --- arguments, and the table api/cli.py builds the parser and the dispatch from -----------------------------
+def _tag_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--taxonomy", type=Path, metavar="FILE", help="taxonomy YAML (default: the shipped one)")
+    p.add_argument("--signals", type=Path, metavar="FILE",
+                   help="quality signals YAML to score documents with (default: the shipped ingest/quality.yaml)")
+    p.add_argument("--show", action="store_true", help="list each document's labels with their evidence")
+    p.add_argument("--json", action="store_true")
+
+
+def _matrix_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rows", choices=("country", "source", "region", "actor_type"), default="country")
+    p.add_argument("--all-actors", action="store_true",
+                   help="with --rows country: count every document by its country, organisations by where they "
+                        "are based (default: member states' documents only)")
+    p.add_argument("--cols", choices=("theme", "risk", "audience", "initiative_type"), default="theme")
+    p.add_argument("--format", choices=("csv", "json", "md"), default="md")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
+    p.add_argument("--taxonomy", type=Path, metavar="FILE",
+                   help="taxonomy YAML, for label names and order (default: the one `cwg tag` used)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal")
+
+
+def _meetings_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML (default: the shipped one)")
+    p.add_argument("--json", action="store_true")
+
+
+def _trends_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--facet", choices=("theme", "risk", "audience", "initiative_type", "actor_type"), default="theme")
+    p.add_argument("--by", choices=("meeting", "year"), default="meeting")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
+    p.add_argument("--format", choices=("md", "csv", "json", "png", "svg"), default="md")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for png)")
+    p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML, for the dates of meetings")
+
+
+def _brief_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--meeting", required=True, metavar="ID", help="e.g. CWG-COP-21 (see `cwg meetings`)")
+    p.add_argument("--format", choices=("md", "html", "docx", "json"), default="md")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
+    p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML (default: the shipped one)")
+
+
+def _synthesize_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("topic", metavar="TOPIC", help="a taxonomy label (id or name) or free text")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
+    p.add_argument("--format", choices=("md", "html", "docx", "json"), default="md")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for docx)")
+    p.add_argument("--subthemes", type=int, metavar="N", help="number of sub-themes (default: chosen from the data)")
+    p.add_argument("--language", default="", metavar="CODE",
+                   help="of a contribution in several languages, quote the version in this one (ISO 639, e.g. fr)")
+    p.add_argument("--taxonomy", type=Path, metavar="FILE",
+                   help="taxonomy YAML (default: the one `cwg tag` used, else the shipped one)")
+    p.add_argument("--rewrite", action="store_true",
+                   help="rewrite summaries into prose with the LLM endpoint of CWG_LLM_URL / CWG_LLM_MODEL "
+                        "(each sentence checked against its citation)")
+
+
+COMMANDS = (
+    Command("tag", "characterize every document against the taxonomy", _tag_arguments, cmd_tag),
+    Command("matrix", "documents per country/source/region/actor type × taxonomy facet", _matrix_arguments,
+            cmd_matrix),
+    Command("meetings", "the group's meetings in date order, with their documents and whether their theme focus "
+                        "is covered", _meetings_arguments, cmd_meetings),
+    Command("trends", "documents per label per meeting or year, with shares", _trends_arguments, cmd_trends),
+    Command("brief", "briefing pack for a meeting: earlier contributions on its focus, the synthesis, who has not "
+                     "contributed, its own contributions", _brief_arguments, cmd_brief),
+    Command("synthesize", "grounded thematic synthesis with citations", _synthesize_arguments, cmd_synthesize),
+)
