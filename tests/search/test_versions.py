@@ -64,6 +64,12 @@ def test_the_sample_meetings_versions_are_one_contribution_each(real_sample_inde
     assert "unicef-legislative-guidance" in listed and "unicef-guia-legislativa-es" not in listed
     matrix = build_matrix(store, rows="source", cols="theme", taxonomy=taxonomy_for(store))
     assert sum(matrix.row_documents.values()) == len(every) - 2
+    from search.retrieval.versions import alignment
+
+    for a, b in (("unicef-guia-legislativa-es", "unicef-legislative-guidance"),
+                 ("maroc-ateliers-protection-en-ligne-fr", "morocco-cop-workshops-rabat")):
+        assert alignment(real_sample_index, a, b)[0] >= 0.6  # translations align: they would be proposed
+    assert alignment(real_sample_index, "unicef-guia-legislativa-es", "morocco-cop-workshops-rabat")[0] < 0.6
     similar = SimilarFinder(real_sample_index).similar(document_id="morocco-cop-workshops-rabat", k=10)
     assert "maroc-ateliers-protection-en-ligne-fr" not in {r.document_id for r in similar}
 
@@ -112,3 +118,28 @@ def test_a_card_names_the_versions_and_never_pairs_with_them(real_sample_index: 
     assert spanish["document"]["versions"] == [{"document_id": "unicef-legislative-guidance", "language": "en"}]
     assert "unicef-legislative-guidance" not in {s["document_id"] for s in spanish["similar"]}
 
+
+
+@pytest.mark.slow
+def test_versions_without_a_symbol_are_proposed_and_linked_by_a_curator(mixed_index: IndexFolder) -> None:
+    """Documents on different subjects do not align and are not proposed; what is proposed aligns above the
+    floor across languages; a curator's link makes two documents one contribution in every view."""
+    from search.retrieval.versions import alignment, link, propose
+
+    store = mixed_index.store
+    a, b = "euconsent-age-assurance", "canada-combating-child-sexual-exploitation"
+    score, _ = alignment(mixed_index, a, b)
+    assert score < 0.6
+    assert all(p.alignment >= 0.6 and p.a.language != p.b.language for p in propose(mixed_index))
+    assert versions(store).others(a) == []
+    with pytest.raises(Exception, match="at least two"):
+        link(store, [a])
+    try:
+        assert link(store, [a, b]) == sorted([a, b])
+        assert [v.document_id for v in versions(store).others(a)] == [b]
+        assert all(a not in (p.a.document_id, p.b.document_id) or b not in (p.a.document_id, p.b.document_id)
+                   for p in propose(mixed_index))
+    finally:  # the fixture is shared: put it back
+        with store.transaction() as conn:
+            store.set_state(conn, "versions", '{"groups": []}')
+    assert versions(store).others(a) == []
