@@ -20,6 +20,7 @@ from ingest.metadata import read_manifest
 from search.retrieval.answer import answer
 from search.retrieval.engine import Hit, SearchEngine
 from search.retrieval.similar import SimilarFinder
+from search.retrieval.versions import document_json, versions
 from search.synthesis.model import source_with_country
 
 
@@ -162,11 +163,13 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     filters = Filters.parse(args.where)
     folder = open_index(args, settings)
     try:
-        docs = folder.store.documents(filters)
+        with folder.store.snapshot():
+            docs = folder.store.documents(filters)
+            found = versions(folder.store)
     finally:
         folder.close()
     if args.json:
-        print_json({"documents": [{**d.to_json(), "path": d.path} for d in docs]})
+        print_json({"documents": [{**document_json(d, found), "path": d.path} for d in docs]})
         return EXIT_OK
     for d in docs:
         pages = f"{d.pages} p." if d.pages else d.format

@@ -222,6 +222,51 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
 
 
+def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
+    from search.retrieval.versions import link, propose, versions
+
+    folder = open_index(args, settings)
+    try:
+        if args.link:
+            group = link(folder.store, args.link)
+            if args.json:
+                print_json({"linked": group})
+            else:
+                print("versions of one contribution: " + ", ".join(group))
+            return EXIT_OK
+        if args.propose:
+            proposals = propose(folder)
+            if args.json:
+                print_json({"proposals": [p.to_json() for p in proposals]})
+            else:
+                for p in proposals:
+                    print(f"{p.a.document_id} ({p.a.language}) ~ {p.b.document_id} ({p.b.language}): "
+                          f"alignment {p.alignment:.2f}")
+                print(f"{len(proposals)} proposed; confirm with `cwg versions --link DOC DOC`", file=sys.stderr)
+            return EXIT_OK
+        with folder.store.snapshot():
+            groups = versions(folder.store).groups()
+    finally:
+        folder.close()
+    if args.json:
+        print_json({"versions": [[v.to_json() for v in g] for g in groups]})
+    else:
+        for g in groups:
+            print(" = ".join(f"{v.document_id} ({v.language})" for v in g))
+        if not groups:
+            print("no contribution in this index has versions in other languages (symbols, or --link)")
+    return EXIT_OK
+
+
+def _versions_arguments(p: argparse.ArgumentParser) -> None:
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--propose", action="store_true",
+                      help="pairs in different languages that align passage for passage (no symbol links them)")
+    what.add_argument("--link", nargs="+", metavar="DOC", help="confirm these documents are versions of one "
+                                                               "contribution")
+    p.add_argument("--json", action="store_true")
+
+
 COMMANDS = (
     Command("curate", "mark a document best_practice, promising, noted or none, with a reason (kept in its history)",
             _curate_arguments, cmd_curate),
@@ -235,4 +280,6 @@ COMMANDS = (
             cmd_template, index=False),
     Command("check", "the card of a draft before it is submitted: what it shows, what to add, what it should "
                      "reference (nothing is indexed)", _check_arguments, cmd_check),
+    Command("versions", "language versions of one contribution: the groups, proposals where no symbol says so "
+                        "(--propose), a curator's confirmation (--link)", _versions_arguments, cmd_versions),
 )

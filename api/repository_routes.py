@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import ServiceDep, require_curator_key
 from api.heavy import HEAVY_ERRORS
 from api.read_routes import to_filters
-from api.schemas import NON_BLANK, DocumentId, ErrorResponse, FilterParams
+from api.schemas import NON_BLANK, DocumentId, ErrorResponse, FilterParams, VersionOut
 from api.uploads import safe_file_name
 from ingest.errors import LoadError
 from ingest.limits import ReadLimits
@@ -239,3 +239,62 @@ async def get_trends(params: Annotated[TrendsParams, Query()], service: ServiceD
     if params.format == "json":
         return result
     return Response(result, media_type=TREND_TYPES[params.format])
+
+
+# --- language versions ------------------------------------------------------------------------------
+class VersionGroups(BaseModel):
+    versions: list[list[VersionOut]] = Field(description="each contribution with more than one version")
+
+
+class ProposalOut(BaseModel):
+    a: VersionOut
+    b: VersionOut
+    alignment: float = Field(description="how closely their passages match one by one, in [0, 1]")
+
+
+class Proposals(BaseModel):
+    proposals: list[ProposalOut]
+
+
+class LinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document_ids: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NON_BLANK)]] = Field(
+        min_length=2, max_length=20, description="documents that are versions of one contribution")
+
+
+class Linked(BaseModel):
+    linked: list[str] = Field(description="the whole group, with the versions it had")
+
+
+def _groups(service: Any) -> dict[str, Any]:
+    from search.retrieval.versions import versions
+
+    store = service.folder.store
+    with store.snapshot():
+        return {"versions": [[v.to_json() for v in g] for g in versions(store).groups()]}
+
+
+@read_router.get("/versions", response_model=VersionGroups, summary="Contributions published in several languages")
+async def get_versions(service: ServiceDep) -> Any:
+    return await run_in_threadpool(_groups, service)
+
+
+@read_router.get("/versions/proposals", response_model=Proposals, responses=HEAVY_ERRORS,
+                 summary="Documents in different languages that align passage for passage (no symbol links them)",
+                 description="A heavy request: 503 when too many run at once, or past CWG_HEAVY_SECONDS.")
+async def get_version_proposals(request: Request, service: ServiceDep) -> Any:
+    from search.retrieval.versions import propose
+
+    proposals = await service.heavy.run(request, lambda _checkpoint: propose(service.folder))
+    return {"proposals": [p.to_json() for p in proposals]}
+
+
+@curator_router.put("/versions", response_model=Linked, dependencies=[Depends(require_curator_key)],
+                    responses={**ERRORS, 401: {"model": ErrorResponse, "description": "missing or wrong curator key"},
+                               403: {"model": ErrorResponse, "description": "an upload key, or curation disabled"}},
+                    summary="Confirm that documents are versions of one contribution (a curator key)")
+async def put_versions(request: Annotated[LinkRequest, Body()], service: ServiceDep) -> Any:
+    from search.retrieval.versions import link
+
+    return {"linked": await run_in_threadpool(link, service.folder.store, request.document_ids)}

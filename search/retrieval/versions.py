@@ -94,6 +94,10 @@ class Versions:
     def __len__(self) -> int:  # contributions with more than one version
         return len(self._groups)
 
+    def groups(self) -> list[list[Version]]:
+        """Every contribution with more than one version: its versions, by document id."""
+        return [list(members) for _, members in sorted(self._groups.items())]
+
     def key(self, document_id: str) -> str:
         """The contribution a document is a version of: its group's key, else its own id."""
         return self._key.get(document_id, document_id)

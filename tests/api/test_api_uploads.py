@@ -180,3 +180,24 @@ def test_an_upload_with_a_symbol_is_a_version_of_the_contribution_that_has_it(cl
     doc = client.get("/documents/guide-fr").json()
     assert doc["versions"] == [{"document_id": "guide-en", "language": "en"}]
     assert doc["extra"]["symbol"] == "CWG-COP/21/C/05-F"
+
+
+def test_a_curator_links_versions_and_anyone_reads_them(settings, seeded_index) -> None:
+    from dataclasses import replace
+
+    from api.app import create_app
+
+    curator = {"Authorization": "Bearer curator-key-0123456789"}
+    with TestClient(create_app(replace(settings, curator_keys=("curator-key-0123456789",)), seeded_index)) as client:
+        ids = documents(client)[:2]
+        assert client.get("/versions").json() == {"versions": []}
+        assert client.put("/versions", json={"document_ids": ids}, headers=AUTH).status_code == 403  # upload key
+        assert client.put("/versions", json={"document_ids": ids}).status_code == 401
+        assert client.put("/versions", json={"document_ids": ids[:1]}, headers=curator).status_code == 422
+        assert client.put("/versions", json={"document_ids": [ids[0], "nowhere"]}, headers=curator).status_code == 404
+        linked = client.put("/versions", json={"document_ids": ids}, headers=curator)
+        assert linked.status_code == 200 and linked.json() == {"linked": sorted(ids)}
+        groups = client.get("/versions").json()["versions"]
+        assert [[v["document_id"] for v in g] for g in groups] == [sorted(ids)]
+        assert client.get(f"/documents/{ids[0]}").json()["versions"][0]["document_id"] == ids[1]
+        assert client.get("/versions/proposals").status_code == 200

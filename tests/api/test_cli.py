@@ -92,6 +92,21 @@ def test_documents_similar_and_remove(indexed: Path):
     assert proc.returncode == 1 and "no document 'euconsent-age-assurance'" in proc.stderr
 
 
+def test_versions_are_listed_linked_and_proposed(indexed: Path):
+    proc = run("versions", "--link", "malawi-training-of-trainers", cwd=indexed)
+    assert proc.returncode == 2 and "at least two" in proc.stderr
+    proc = run("versions", "--link", "malawi-training-of-trainers", "nowhere", cwd=indexed)
+    assert proc.returncode == 1 and "no document 'nowhere'" in proc.stderr
+    pair = ["council-of-europe-lanzarote", "malawi-training-of-trainers"]
+    assert json.loads(run("versions", "--link", *pair, "--json", cwd=indexed).stdout) == {"linked": pair}
+    groups = json.loads(run("versions", "--json", cwd=indexed).stdout)["versions"]
+    assert [[v["document_id"] for v in g] for g in groups] == [pair]
+    docs = {d["document_id"]: d for d in json.loads(run("documents", "--json", cwd=indexed).stdout)["documents"]}
+    assert docs["malawi-training-of-trainers"]["versions"] == [{"document_id": pair[0], "language": "en"}]
+    proposed = run("versions", "--propose", "--json", cwd=indexed)
+    assert proposed.returncode == 0 and json.loads(proposed.stdout) == {"proposals": []}  # one language here
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["search", ""], 2, "empty query"),
     (["search", "x", "--where", "colour=red"], 2, "unknown filter field"),
