@@ -9,13 +9,14 @@ here the values are read once per (generation, marks) and a count over any set o
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from index.filters import fold
+from index.sql_dialect import Dialect
 from ingest.quality import quality_band
 
 DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "collection")
@@ -81,8 +82,9 @@ def _code(column: list[str]) -> Coded:
     return Coded(values, np.fromiter((index.get(v, -1) for v in column), dtype=np.int32, count=len(column)))
 
 
-def read_facet_table(conn: sqlite3.Connection, label_facets: Sequence[str]) -> FacetTable:
-    """The table for the state `conn` sees (run it inside the caller's read transaction)."""
+def read_facet_table(conn: Any, dialect: Dialect, label_facets: Sequence[str]) -> FacetTable:
+    """The table for the state `conn` sees (run it inside the caller's read transaction; `conn`: either store's
+    connection, `dialect` its SQL)."""
     columns = ", ".join(f"d.{name}" for name in DOCUMENT_FACETS)
     rows = conn.execute(
         f"SELECT d.id, {columns}, d.quality, (SELECT cu.status FROM curation cu WHERE cu.document_id = d.id "
@@ -92,7 +94,7 @@ def read_facet_table(conn: sqlite3.Connection, label_facets: Sequence[str]) -> F
     facets = {name: _code([r[i] or "" for r in rows]) for i, name in enumerate(DOCUMENT_FACETS, start=1)}
     facets["quality_band"] = _code([quality_band(r[len(DOCUMENT_FACETS) + 1]) for r in rows])
     facets["curation"] = _code([r[len(DOCUMENT_FACETS) + 2] or "none" for r in rows])
-    marks = ",".join("?" * len(label_facets))
+    marks = dialect.marks(len(label_facets))
     present = {r[0] for r in conn.execute(f"SELECT DISTINCT facet FROM labels WHERE facet IN ({marks})",
                                           list(label_facets))}
     pairs = conn.execute(f"SELECT DISTINCT facet, label, document_id FROM labels WHERE facet IN ({marks}) "
@@ -105,6 +107,6 @@ def read_facet_table(conn: sqlite3.Connection, label_facets: Sequence[str]) -> F
         index = {v: i for i, v in enumerate(values)}
         facets[facet] = Coded(values, np.array([index[label] for _, label in mine], dtype=np.int32),
                               np.array([row for row, _ in mine], dtype=np.int32))
-    state = conn.execute("SELECT value FROM state WHERE key = ?", (TAGGING_STATE_KEY,)).fetchone()
+    state = conn.execute(f"SELECT value FROM state WHERE key = {dialect.mark}", (TAGGING_STATE_KEY,)).fetchone()
     names = json.loads(state[0]).get("labels", {}) if state else {}
     return FacetTable(ids, row_of, facets, names)

@@ -20,6 +20,7 @@ from ingest.records import ACTOR_TYPES, COLLECTIONS, CURATION_STATUSES, DOC_TYPE
 
 if TYPE_CHECKING:
     from index.facet_table import FacetTable
+    from index.sql_dialect import Dialect
 
 DOCUMENT_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "collection",
                    "document_id")
@@ -124,11 +125,10 @@ class Filters:
     def is_empty(self) -> bool:
         return not self.fields and not self.date_from and not self.date_to and self.min_quality is None
 
-    def to_sql(self, table: FacetTable | None, doc_alias: str = "d", dialect: str = "sqlite"
-               ) -> tuple[str, list[object]]:
-        """A WHERE fragment over the documents table (alias `doc_alias`) and its parameters (`?` marks). Field
-        values are resolved against `table`, the index's stored values (needed when `fields` is not empty).
-        The SQL is both stores' but for the quality score: PostgreSQL keeps it as `real` (`dialect`)."""
+    def to_sql(self, table: FacetTable | None, dialect: Dialect, doc_alias: str = "d") -> tuple[str, list[object]]:
+        """A WHERE fragment over the documents table (alias `doc_alias`) and its parameters (in `dialect`'s
+        placeholders). Field values are resolved against `table`, the index's stored values (needed when
+        `fields` is not empty). The SQL is both stores' but for the marks and the quality score (`Dialect`)."""
         clauses: list[str] = []
         params: list[object] = []
         for name, values in self.fields.items():
@@ -139,10 +139,10 @@ class Filters:
             stored = resolve(table, name, values)
             if not stored:
                 return MATCHES_NOTHING, []
-            marks = ",".join("?" * len(stored))
+            marks = dialect.marks(len(stored))
             if name in LABEL_FACETS:
-                clauses.append(f"EXISTS (SELECT 1 FROM labels l WHERE l.document_id = {doc_alias}.id AND l.facet = ? "
-                               f"AND l.label IN ({marks}))")
+                clauses.append(f"EXISTS (SELECT 1 FROM labels l WHERE l.document_id = {doc_alias}.id "
+                               f"AND l.facet = {dialect.mark} AND l.label IN ({marks}))")
                 params.append(name)
             elif name == "curation":  # the latest status; never curated is "none"
                 latest = (f"SELECT cu.status FROM curation cu WHERE cu.document_id = {doc_alias}.id "
@@ -152,16 +152,13 @@ class Filters:
                 clauses.append(f"{doc_alias}.{'id' if name == 'document_id' else name} IN ({marks})")
             params.extend(stored)
         if self.min_quality is not None:
-            # Both compare in double precision, the score as it was written (4 decimals). A `real` cast straight
-            # to double is off (0.7 → 0.69999998807) and a bound cast to `real` overflows (1e-50); the decimal
-            # of a `real` (its 6 significant digits) is the written score.
-            score = f"CAST({doc_alias}.quality AS numeric)" if dialect == "postgresql" else f"{doc_alias}.quality"
-            clauses.append(f"{score} >= ?")
+            clauses.append(f"{dialect.quality(doc_alias)} >= {dialect.mark}")  # as written, on both
             params.append(self.min_quality)
         if self.date_from:
-            clauses.append(f"{doc_alias}.date != '' AND {doc_alias}.date >= ?")
+            clauses.append(f"{doc_alias}.date != '' AND {doc_alias}.date >= {dialect.mark}")
             params.append(self.date_from)
         if self.date_to:
-            clauses.append(f"{doc_alias}.date != '' AND substr({doc_alias}.date, 1, ?) <= ?")
+            clauses.append(f"{doc_alias}.date != '' AND substr({doc_alias}.date, 1, {dialect.mark}) "
+                           f"<= {dialect.mark}")
             params.extend([len(self.date_to), self.date_to])
         return " AND ".join(clauses) or "1 = 1", params

@@ -13,7 +13,6 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import BinaryIO
@@ -23,16 +22,16 @@ import numpy as np
 from index.batching import BatchingEncoder, encoder_threads
 from index.embedders import SPACE_MODEL_IDS, Embedder, make_embedder, spaces_for_model
 from index.manifest import MANIFEST_NAME, IndexManifest
-from index.pg_store import PostgresStore, is_database_uri
-from index.store import Store
+from index.pg_connections import is_database_uri
+from index.pg_store import MANIFEST_STATE_KEY, PostgresStore
+from index.store import FILES_DIR, SqliteStore
+from index.store_api import Store
 from index.vector_sync import VectorIndexes
 from index.vectors import VectorIndex
 from ingest.errors import IndexOpenError
 
 STORE_NAME = "store.sqlite"
-FILES_DIR = "files"
 CREATE_LOCK = ".create.lock"
-MANIFEST_STATE_KEY = "manifest"  # where a PostgreSQL store keeps the manifest
 
 
 def index_location(value: str | Path) -> Path | str:
@@ -74,7 +73,7 @@ class IndexFolder:
                 f"leave out --model to use it as built, or convert it with "
                 f"`cwg reindex --model {model} --index {path}`"
             )
-        store = Store(path / STORE_NAME)  # creates its tables on first open (migrations are atomic)
+        store = SqliteStore(path / STORE_NAME, path / FILES_DIR)  # makes its tables on first open (atomically)
         _check_encoders(str(path), manifest, embedders)
         return cls(path, manifest, store, embedders)
 
@@ -92,55 +91,32 @@ class IndexFolder:
             raise
         return cls(cache, manifest, store, embedders, location=uri)
 
-    @property
-    def in_database(self) -> bool:
-        return isinstance(self.store, PostgresStore)
-
     def save_manifest(self, manifest: IndexManifest) -> None:
-        if isinstance(self.store, PostgresStore):
-            with self.store.transaction() as conn:
-                self.store.set_state(conn, MANIFEST_STATE_KEY, json.dumps(manifest.to_dict()))
-        else:
-            manifest.write(self.path)
+        self.store.save_manifest(manifest)
         self.manifest = manifest
 
-    # --- the originals -----------------------------------------------------------------------------------
+    # --- the originals (kept by the store: files beside it, or rows of the database) ------------------------------
     @property
     def files_dir(self) -> Path:
+        """Where a folder keeps its originals (a database keeps them in itself)."""
         return self.path / FILES_DIR
 
     def keep_original(self, name: str, data: bytes) -> None:
         """Keep a document's original under `name`; called inside the write transaction that points to it."""
-        if isinstance(self.store, PostgresStore):
-            self.store.put_file(name, data)
-            return
-        target = self.files_dir / name
-        self.files_dir.mkdir(exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        self.store.keep_file(name, data)
 
     def open_original(self, name: str) -> BinaryIO:
         """The original kept under `name` (`OSError` when it is missing). Open it inside a snapshot."""
-        if isinstance(self.store, PostgresStore):
-            return self.store.open_file(name)
-        return (self.files_dir / name).open("rb")
+        return self.store.open_file(name)
 
     def drop_original(self, name: str) -> None:
-        """Delete an original no committed document points to any more (the database did so in the write)."""
-        if not isinstance(self.store, PostgresStore):
-            (self.files_dir / name).unlink(missing_ok=True)
+        """Delete an original no committed document points to any more."""
+        self.store.drop_file(name)
 
     def sweep_originals(self) -> None:
         """Delete copies no committed document points to (left by a write that was killed). Call it inside
-        a write transaction: every writer copies its file inside its own, so no copy of a write in progress
-        can be mistaken for an orphan. (In the database a killed write's copy died with its transaction.)"""
-        if isinstance(self.store, PostgresStore) or not self.files_dir.is_dir():
-            return
-        kept = self.store.stored_files()
-        for path in self.files_dir.iterdir():
-            if path.is_file() and path.name not in kept:
-                path.unlink(missing_ok=True)
+        a write transaction: every writer copies its file inside its own."""
+        self.store.sweep_files()
 
     @property
     def spaces(self) -> tuple[str, ...]:
@@ -175,9 +151,7 @@ class IndexFolder:
         (ids, scores) in a future: FAISS in memory for the embedded store (computed when the result is asked
         for), pgvector for PostgreSQL (started at once on a connection of its own, in this thread's snapshot,
         so it runs beside the caller's lexical search). `query` may itself be a future (the encoder's)."""
-        if isinstance(self.store, PostgresStore):
-            return self.store.nearest_soon(space, query, k, allowed)
-        return _Deferred(lambda: self.vector_index(space).search(_value(query), k, allowed))
+        return self.store.nearest_soon(space, query, k, allowed, self.vector_index)
 
     def refresh_vectors(self, load: bool = True) -> None:
         """Bring the vector indexes up to date after writes, compact them if due, and save their cache.
@@ -220,26 +194,6 @@ def _create(path: Path, model: str | None, dtype: str, embedders: dict[str, Embe
         # The manifest is written first (atomically): a crash before the store exists leaves a folder
         # that opens as an empty index, never one that refuses to open.
         IndexManifest(model=model, dtype=dtype, spaces={s: _space_info(s, embedders) for s in spaces}).write(path)
-
-
-class _Deferred(Future):  # type: ignore[type-arg]
-    """A future computed in the thread that asks for its result (work too short to hand to another thread)."""
-
-    def __init__(self, compute: Callable[[], object]) -> None:
-        super().__init__()
-        self._compute = compute
-
-    def result(self, timeout: float | None = None) -> object:
-        if not self.done():
-            try:
-                self.set_result(self._compute())
-            except BaseException as exc:  # noqa: BLE001 - delivered by result(), as a pool's future does
-                self.set_exception(exc)
-        return super().result(timeout)
-
-
-def _value(query: np.ndarray | Future[np.ndarray]) -> np.ndarray:
-    return query.result() if isinstance(query, Future) else query
 
 
 def _check_encoders(where: str, manifest: IndexManifest, embedders: dict[str, Embedder] | None) -> None:

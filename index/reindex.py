@@ -10,6 +10,7 @@ from index import vector_cache
 from index.embedders import SPACE_MODEL_IDS, spaces_for_model
 from index.folder import IndexFolder
 from index.manifest import IndexManifest
+from index.store import SqliteStore
 from index.writer import embedding_text
 from ingest.errors import IndexOpenError
 
@@ -23,15 +24,13 @@ def reindex(folder: IndexFolder, model: str, progress: Callable[[int], None] | N
     interrupted reindex leaves an index that still opens with its old model (and can be rerun).
     Returns the number of chunks embedded per new space.
     """
-    if folder.in_database:
+    store = folder.store
+    if not isinstance(store, SqliteStore):
         raise IndexOpenError("cwg reindex works on an index folder: copy the database into one "
                              "(`cwg migrate --from URI --to DIR`), reindex it there, and copy it into a new database")
     wanted = spaces_for_model(model)
-    store = folder.store
     done: dict[str, int] = {}
-    rows = store.conn.execute(
-        "SELECT c.id, d.title, c.section, c.text FROM chunks c JOIN documents d ON d.id = c.document_id "
-        "ORDER BY c.id").fetchall()
+    rows = store.embedding_inputs()
     new_spaces = {s: {"model_id": SPACE_MODEL_IDS[s], "dimension": None} for s in wanted
                   if s not in folder.manifest.spaces}
     for space in new_spaces:
@@ -45,19 +44,13 @@ def reindex(folder: IndexFolder, model: str, progress: Callable[[int], None] | N
             vectors.append(embedder.encode([embedding_text(r[1], r[2], r[3]) for r in part]))
             if progress:
                 progress(len(part))
-        with store.transaction() as conn:
-            conn.execute("DELETE FROM vectors WHERE space = ?", (space,))
-            for batch_rows, matrix in zip((rows[i:i + BATCH] for i in range(0, len(rows), BATCH)), vectors):
-                conn.executemany("INSERT INTO vectors (space, chunk_id, vector) VALUES (?,?,?)",
-                                 [(space, r[0], v.astype(np.float32).tobytes()) for r, v in zip(batch_rows, matrix)])
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), dtype=np.float32)
+        store.replace_vectors(space, [r[0] for r in rows], matrix)  # one transaction
         done[space] = len(rows)
     spaces = {s: folder.manifest.spaces.get(s) or new_spaces[s] for s in wanted}
     IndexManifest(model=model, spaces=spaces, dtype=folder.manifest.dtype, created=folder.manifest.created,
                   chunking=folder.manifest.chunking).write(folder.path)
-    dropped = [s for s in folder.manifest.spaces if s not in wanted]
-    if dropped:
-        with store.transaction() as conn:
-            for space in dropped:
-                conn.execute("DELETE FROM vectors WHERE space = ?", (space,))
-                vector_cache.remove(folder.path, space)
+    for space in [s for s in folder.manifest.spaces if s not in wanted]:
+        store.replace_vectors(space, [], None)
+        vector_cache.remove(folder.path, space)
     return done

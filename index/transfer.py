@@ -16,7 +16,7 @@ from pathlib import Path
 
 from index.embedders import Embedder
 from index.folder import IndexFolder
-from index.pg_store import safe_location
+from index.pg_connections import safe_location
 from index.records import COPIED_TABLES
 from ingest.errors import CwgError
 

@@ -14,13 +14,12 @@ used, and a version that cannot catch up (the log pruned past it) is replaced.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from index import vector_cache
-from index.store import Store
+from index.store_api import Store
 from index.vector_cache import CacheStamp
 from index.vectors import CacheError, VectorIndex
 
@@ -209,10 +208,7 @@ class VectorIndexes:
         if wrote_base:  # the log before the saved base is needed by no cache, nor by a recent index in memory
             upto = min(seq, store.vector_seq() - KEEP_CHANGES)
             if upto > store.vector_log_floor():
-                try:
-                    store.prune_vector_changes(upto)
-                except sqlite3.OperationalError:
-                    pass  # read-only, or busy: the next compaction prunes
+                store.prune_vector_changes(upto)  # a store that cannot write now keeps its log: the next prunes
 
 
 def _loads(index: VectorIndex) -> bool:

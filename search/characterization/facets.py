@@ -14,7 +14,7 @@ import numpy as np
 
 from index.facet_table import DOCUMENT_FACETS, MARK_FACETS
 from index.filters import Filters
-from index.store import Store
+from index.store_api import Store
 from ingest.quality import QUALITY_BAND_NAMES
 from ingest.records import ACTOR_TYPES, CURATION_STATUSES, DOC_TYPES
 

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 
 from index.filters import Filters
-from index.store import Store
+from index.store_api import Store
 from ingest.errors import QueryError
 from search.characterization.csv_export import csv_text
 from search.characterization.taxonomy import FACETS, Taxonomy

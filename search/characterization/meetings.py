@@ -18,7 +18,7 @@ import yaml
 
 from index.filters import Filters
 from index.records import DocumentRecord
-from index.store import Store
+from index.store_api import Store
 from ingest.errors import CwgError
 from ingest.metadata import check_date
 from ingest.records import ACTOR_TYPES

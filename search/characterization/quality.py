@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.store import Store
+from index.store_api import Store
 from ingest.quality import SignalSet, assess, load_signals, quality_band
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from index.filters import Filters
 from index.folder import IndexFolder
-from index.store import Store
+from index.store_api import Store
 from search.characterization.taxonomy import FACETS, Label, Taxonomy, load_taxonomy
 
 TAGGING_STATE_KEY = "tagging"

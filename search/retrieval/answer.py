@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.filters import Filters
-from index.store import Store
+from index.store_api import Store
 from ingest.errors import QueryError
 from ingest.language import LANGUAGE_NAMES, query_language
 from search.retrieval.content import content_share

@@ -6,7 +6,7 @@ import numpy as np
 import regex
 
 from index.filters import Filters
-from index.store import Store
+from index.store_api import Store
 from ingest.textclean import normalize_text
 
 MAX_TERMS = 64

@@ -9,7 +9,7 @@ all (reference files only) is read whole: there is nothing else to read.
 from __future__ import annotations
 
 from index.filters import Filters
-from index.store import Store
+from index.store_api import Store
 
 
 def holds_contributions(store: Store) -> bool:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from index.folder import IndexFolder
-from index.store import Store
+from index.store import SqliteStore
 from tests.api.conftest import AUTH, live_server
 
 MARKER = "quokkamarker"
@@ -69,12 +69,12 @@ def test_partial_state_would_be_detected(client: TestClient, seeded_index: Index
 
 def test_searches_during_uploads_and_removals_see_all_or_nothing(settings: Settings, seeded_index: IndexFolder,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    write = Store.write_document
+    write = SqliteStore.write_document
 
     def slow_write(self, target, prepared, hashes, vectors, *rest):  # type: ignore[no-untyped-def]
         return write(self, target, prepared, hashes, {s: v.view(SlowRows) for s, v in vectors.items()}, *rest)
 
-    monkeypatch.setattr(Store, "write_document", slow_write)
+    monkeypatch.setattr(SqliteStore, "write_document", slow_write)
     with live_server(create_app(settings, seeded_index)) as base, httpx.Client(base_url=base, timeout=60) as http:
         first = http.post("/documents", headers=AUTH, data=CONTRIBUTION,
                    files=[("files", ("churn.md", churn_document(), "text/markdown"))])

@@ -29,14 +29,14 @@ WRITER = textwrap.dedent("""
     from api.uploads import UploadedFile, ingest_uploads
     from index.embedders import FakeEmbedder
     from index.folder import IndexFolder
-    from index.store import Store
+    from index.store import SqliteStore
     from index.writer import IndexWriter
     from ingest.limits import ReadLimits
 
     index, mode, file, signals = Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]), sys.argv[5:]
     if signals:  # the hook: say "ready" just before the write, then wait for "go"
         ready, go = Path(signals[0]), Path(signals[1])
-        real_write = Store.write_document
+        real_write = SqliteStore.write_document
 
         def paused_write(self, *args, **kwargs):
             ready.touch()
@@ -47,7 +47,7 @@ WRITER = textwrap.dedent("""
                 time.sleep(0.01)
             return real_write(self, *args, **kwargs)
 
-        Store.write_document = paused_write
+        SqliteStore.write_document = paused_write
     folder = IndexFolder.open(index, embedders={"minilm": FakeEmbedder()})
     if mode == "upload":
         [result] = ingest_uploads(folder, [UploadedFile(file.name, file.read_bytes())], {}, ReadLimits())

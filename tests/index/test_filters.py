@@ -55,12 +55,12 @@ def test_actor_type_is_stored_filtered_and_counted(fake_index: IndexFolder, tmp_
 
 
 def test_documents_from_before_actor_type_get_it_when_the_store_opens(fake_index: IndexFolder, tmp_path: Path):
-    from index.store import Store
+    from index.store import SqliteStore
 
     _three_actors(fake_index, tmp_path)
     with fake_index.store.transaction() as conn:  # as an index written before migration 3 has them
         conn.execute("UPDATE documents SET actor_type = ''")
-    reopened = Store(fake_index.store.path)
+    reopened = SqliteStore(fake_index.store.path)  # type: ignore[attr-defined]
     try:
         assert {d.id: d.actor_type for d in reopened.documents()} == {
             "ph-gov": "member_state", "stairway": "civil_society", "unicef": "un_agency"}

@@ -331,10 +331,10 @@ def test_a_dropped_connection_is_replaced_at_the_next_write(pg_index: IndexFolde
     """The database closes the writer's connection (a restart, an idle timeout): the next write reconnects."""
     store = pg_index.store
     with psycopg.connect(pg_index.location, autocommit=True) as admin:
-        pid = store._main.raw.info.backend_pid  # type: ignore[attr-defined]
+        pid = store._connections._main.info.backend_pid  # type: ignore[attr-defined]
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
     with pytest.raises(psycopg.OperationalError):
-        store._main.execute("SELECT 1")  # type: ignore[attr-defined]  # the old connection is gone
+        store._connections._main.execute("SELECT 1")  # type: ignore[attr-defined]  # the old connection is gone
     assert IndexWriter(pg_index).ingest([_write(tmp_path / "after.md", "helpline")]).added == ["after"]
 
 
@@ -352,7 +352,7 @@ def _fill_pool(store: Any, connections: int = 4) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert len(store._pool) >= connections
+    assert len(store._connections._pool) >= connections
 
 
 def _drop_every_connection(uri: str) -> int:

@@ -14,7 +14,7 @@ import pytest
 
 from index.filters import Filters
 from index.folder import IndexFolder
-from index.store import Store
+from index.store_api import Store
 from index.writer import IndexWriter
 from ingest.errors import NotFound, QueryError
 
@@ -41,6 +41,15 @@ def contract_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
         entries[path.resolve()] = {"source": source, "country": country, "doc_type": doc_type}
     assert not IndexWriter(index).ingest(files, entries).failed
     return index.store
+
+
+def _set_documents(store: Store, column: str, values: dict[str, object], counter: str = "generation") -> None:
+    """Set up what no store operation writes: `column` of these documents, straight in SQL (in the store's own
+    placeholders)."""
+    mark = store.dialect.mark  # type: ignore[attr-defined]
+    with store.transaction(counter) as conn:
+        for doc_id, value in values.items():
+            conn.execute(f"UPDATE documents SET {column} = {mark} WHERE id = {mark}", (value, doc_id))
 
 
 def _ids(store: Store, filters: Filters | None = None) -> list[str]:
@@ -172,8 +181,7 @@ def test_filter_values_fold_case_alike_and_name_ids_by_their_display_names(contr
     """One rule on both stores: NFKC and Unicode case folding (SQLite's NOCASE folds ASCII only, PostgreSQL's
     lower() every letter: they disagreed on "CÔTE D'IVOIRE"), and a type's, status's or label's name selects its id."""
     store = contract_store
-    with store.transaction() as conn:  # a country whose capitals are not ASCII
-        conn.execute("UPDATE documents SET country = ? WHERE id = ?", ("Côte d'Ivoire", "ghana"))
+    _set_documents(store, "country", {"ghana": "Côte d'Ivoire"})  # a country whose capitals are not ASCII
     for value in ("CÔTE D'IVOIRE", "côte d'ivoire", "Côte  d'Ivoire", "ＣÔＴＥ D'IVOIRE"):  # the last full-width
         assert _ids(store, Filters.parse([f"country={value}"])) == ["ghana"], value
     assert _ids(store, Filters.parse(["doc_type=Information document"])) == ["ghana"]
@@ -200,9 +208,7 @@ def test_min_quality_compares_the_written_scores_alike(contract_store: Store) ->
     """PostgreSQL keeps the score as `real`: the bound 1e-50 was out of its range (a 500), and a score of 0.7
     read as a double is 0.69999998807, below 0.7. Both stores compare the scores as written."""
     store = contract_store
-    with store.transaction("marks") as conn:
-        for doc_id, score in {"kenya": 0.7, "ghana": 0.6999, "fiji": 0.0001, "unicef": 0.0}.items():
-            conn.execute("UPDATE documents SET quality = ? WHERE id = ?", (score, doc_id))
+    _set_documents(store, "quality", {"kenya": 0.7, "ghana": 0.6999, "fiji": 0.0001, "unicef": 0.0}, "marks")
 
     def at_least(bound: str) -> list[str]:
         return _ids(store, Filters.parse([f"min_quality={bound}"]))

@@ -170,11 +170,11 @@ CRASH_SCRIPT = textwrap.dedent("""
     sys.path.insert(0, sys.argv[1])
     from index.embedders import FakeEmbedder
     from index.folder import IndexFolder
-    from index.store import Store
+    from index.store import SqliteStore
     from index.writer import IndexWriter
 
     folder = IndexFolder.open(Path(sys.argv[2]), embedders={"minilm": FakeEmbedder()})
-    real_write = Store.write_document
+    real_write = SqliteStore.write_document
 
     class DyingConnection:
         # kill -9 at the 8th statement of the write: inside the transaction, part of the rows written
@@ -188,10 +188,10 @@ CRASH_SCRIPT = textwrap.dedent("""
 
     def dying_write(self, target, *args, **kwargs):
         if target.slug == "second":
-            self.conn = DyingConnection(self.conn)
+            self._main = DyingConnection(self._main)
         return real_write(self, target, *args, **kwargs)
 
-    Store.write_document = dying_write
+    SqliteStore.write_document = dying_write
     IndexWriter(folder).ingest([Path(p) for p in sys.argv[3:]])
 """)
 
