@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import ServiceDep
 from api.heavy import HEAVY_ERRORS
-from api.schemas import NON_BLANK, ErrorResponse, FilterParams
+from api.schemas import NON_BLANK, ErrorResponse, FilterParams, VersionOut
 from api.service import Service
 from index.filters import Filters
 from search.characterization.tagging import taxonomy_for
@@ -114,6 +114,8 @@ class CitationOut(BaseModel):
     char_end: int
     passage: str
     curation: str = Field(description="the cited document's curation status (best_practice, promising, noted, none)")
+    versions: list[VersionOut] = Field(default_factory=list, description="the cited document's other language "
+                                                                          "versions (one version is quoted)")
 
 
 class GapOut(BaseModel):

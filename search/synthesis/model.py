@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from index.records import ChunkRecord, DocumentRecord
+from ingest.language import LANGUAGE_NAMES
 from search.synthesis.facts import Fact
 
 
@@ -26,11 +27,14 @@ class Citation:
     passage: str
     actor_type: str = ""
     curation: str = "none"  # the document's curation status (best_practice, promising, noted, none)
+    versions: tuple[dict[str, str], ...] = ()  # the document's other language versions (document_id, language)
 
     @classmethod
-    def make(cls, number: int, doc: DocumentRecord, chunk: ChunkRecord) -> Citation:
+    def make(cls, number: int, doc: DocumentRecord, chunk: ChunkRecord,
+             versions: tuple[dict[str, str], ...] = ()) -> Citation:
         return cls(number, doc.id, chunk.id, doc.title, doc.source, doc.country, doc.region, chunk.page_start,
-                   chunk.page_end, chunk.char_start, chunk.char_end, chunk.text, doc.actor_type, doc.curation)
+                   chunk.page_end, chunk.char_start, chunk.char_end, chunk.text, doc.actor_type, doc.curation,
+                   versions)
 
     def label(self) -> str:
         """[title, source, page] as readers see it."""
@@ -40,6 +44,9 @@ class Citation:
             parts.append(f"p. {self.page}" if self.page_end in (None, self.page) else f"pp. {self.page}–{self.page_end}")
         if self.curation in CURATED:
             parts.append(CURATED[self.curation])
+        if self.versions:
+            parts.append("also in " + ", ".join(LANGUAGE_NAMES.get(v["language"], v["language"])
+                                                 for v in self.versions))
         return ", ".join(parts)
 
 

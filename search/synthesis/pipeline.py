@@ -138,6 +138,11 @@ class Synthesizer:
             self._split(passages)
             sent_vecs, sent_rel = self._embed_sentences(passages, queries, topic_vec, patterns, opts)
             selected = self._select(passages, sent_rel, opts)
+            # one version of a contribution in several languages is quoted: the requested language's when it has
+            # sentences on the topic, else the version of the most relevant sentence
+            ranked = sorted(selected, key=lambda key: (-sent_rel[key], key))
+            one = set(versions(self.store).first_of_each(ranked, lambda key: passages[key[0]].doc.id, opts.language))
+            selected = [key for key in selected if key in one]
             groups = _with_two_sources(self._cluster(selected, sent_vecs, opts), passages, sent_vecs)
             if not selected:
                 synthesis.notes.append("No sentence in the passages found is about this topic (with these filters).")
@@ -202,8 +207,6 @@ class Synthesizer:
             passages.append(_Passage(chunk, docs[chunk.document_id], vec, relevance,
                                      on_label=chunk.document_id in labelled))
         passages.sort(key=lambda p: (-p.relevance, p.chunk.id))
-        # one version of a contribution published in several languages: the requested language's, else the best
-        passages = versions(self.store).first_of_each(passages, lambda p: p.doc.id, opts.language)
         kept: list[_Passage] = []
         per_document: dict[str, int] = {}
         for p in passages:  # the most relevant passages, a few per document: one long report must not fill it
@@ -328,6 +331,7 @@ class Synthesizer:
         titles = self._titles(passages, groups, texts, sent_vecs, phrases, self._topic_labels(topic, label), opts,
                              label.name if label else topic)
         citations: dict[int, Citation] = {}
+        found = versions(self.store)  # a quoted document's other language versions are named in its reference
         used: dict[int, list[tuple[int, int]]] = {}  # chunk id → spans quoted already
 
         def fresh(key: Key) -> bool:
@@ -338,7 +342,8 @@ class Synthesizer:
         def cite(key: Key) -> CitedSentence:
             p = passages[key[0]]
             if p.chunk.id not in citations:
-                citations[p.chunk.id] = Citation.make(len(citations) + 1, p.doc, p.chunk)
+                citations[p.chunk.id] = Citation.make(len(citations) + 1, p.doc, p.chunk, tuple(
+                    v.to_json() for v in found.others(p.doc.id)))
             start, end = p.sentences[key[1]]
             used.setdefault(p.chunk.id, []).append((start, end))
             return CitedSentence(p.chunk.text[start:end], citations[p.chunk.id].number, start, end,

@@ -143,3 +143,24 @@ def test_versions_without_a_symbol_are_proposed_and_linked_by_a_curator(mixed_in
         with store.transaction() as conn:
             store.set_state(conn, "versions", '{"groups": []}')
     assert versions(store).others(a) == []
+
+
+@pytest.mark.slow
+def test_a_synthesis_quotes_one_version_and_names_the_others(real_sample_index: IndexFolder) -> None:
+    """UNICEF's guidance in English and Spanish is quoted from one version, the other named in its reference,
+    whatever language is asked for (the Spanish one when its own sentences answer the topic)."""
+    from search.characterization.tagging import taxonomy_for
+    from search.synthesis.pipeline import SynthesisOptions, Synthesizer
+    from search.synthesis.render import render_markdown
+
+    synthesizer = Synthesizer(real_sample_index, taxonomy_for(real_sample_index.store))
+    pair = {"unicef-legislative-guidance", "unicef-guia-legislativa-es"}
+    for topic, language in (("legislation against online child sexual exploitation and abuse", ""),
+                            ("legislation against online child sexual exploitation and abuse", "es"),
+                            ("legislación contra la explotación y el abuso sexual de niños en línea", "es")):
+        synthesis = synthesizer.synthesize(topic, options=SynthesisOptions(language=language))
+        quoted = {c.document_id for c in synthesis.citations} & pair
+        assert len(quoted) == 1, (topic, language, quoted)
+        reference = next(c for c in synthesis.citations if c.document_id in pair)
+        assert [v["document_id"] for v in reference.versions] == list(pair - quoted)
+        assert "also in" in render_markdown(synthesis)
