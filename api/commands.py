@@ -17,8 +17,8 @@ from index.folder import IndexFolder, index_location
 from index.pg_store import safe_location
 from index.writer import FileResult, IndexWriter, scan_paths
 from ingest.metadata import read_manifest
-from search.retrieval.answer import answer
-from search.retrieval.engine import Hit, SearchEngine
+from search.retrieval.answer import Question, answer_in_snapshot
+from search.retrieval.engine import BoundError, Hit, SearchEngine
 from search.retrieval.similar import SimilarFinder
 from search.retrieval.versions import document_json, versions
 from search.synthesis.model import source_with_country
@@ -103,14 +103,11 @@ def _cite(hit: Hit) -> str:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    filters = Filters.parse(args.where)
-    if args.per_source is not None and args.per_source < 1:
-        raise UsageError("--per-source must be at least 1")
+    question = _question(args)  # checked before the index is opened
     folder = open_index(args, settings)
     try:
-        engine = SearchEngine(folder, query_chars=settings.query_chars)
-        found = answer(engine, args.query, k=args.k, filters=filters, per_source=args.per_source, mode=args.mode,
-                       min_relevance=args.min_relevance)
+        with folder.store.snapshot():
+            found = answer_in_snapshot(SearchEngine(folder, query_chars=settings.query_chars), question)
     finally:
         folder.close()
     if args.json:
@@ -126,6 +123,20 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print(f"({found.held_back} passages held back under relevance {found.min_relevance:.2f}: "
               f"--min-relevance 0 shows them)")
     return EXIT_OK
+
+
+SEARCH_OPTIONS = {"per_source": "--per-source", "min_relevance": "--min-relevance"}  # as the user typed them
+
+
+def _question(args: argparse.Namespace) -> Question:
+    """The search asked on the command line; a bound it breaks is named by its option (`--per-source`)."""
+    filters = Filters.parse(args.where)
+    try:
+        return Question(args.query, args.k, filters, args.per_source, args.mode, args.min_relevance)
+    except BoundError as exc:
+        if exc.parameter in SEARCH_OPTIONS:
+            raise UsageError(f"{SEARCH_OPTIONS[exc.parameter]} {exc.rule}") from None
+        raise
 
 
 def _print_hits(hits: list[Hit], mark: str = "") -> None:

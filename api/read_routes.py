@@ -33,7 +33,7 @@ from index.filters import Filters
 from index.records import DocumentRecord
 from ingest.errors import NotFound, QueryError
 from search.characterization.facets import facet_counts
-from search.retrieval.answer import answer
+from search.retrieval.answer import Question, answer_in_snapshot
 from search.retrieval.engine import query_is_cut
 from search.retrieval.versions import Versions, document_json, versions
 
@@ -94,14 +94,12 @@ async def search(params: Annotated[SearchParams, Query()], request: Request, ser
 
 
 def _search(params: SearchParams, service: Service) -> dict[str, Any]:
-    filters = to_filters(params)
+    question = Question(params.q, params.k, to_filters(params), params.per_source, params.mode, params.min_relevance)
     store = service.folder.store
-    with store.snapshot():  # the hits and the facet counts see one state of the index
-        found = answer(service.engine, params.q, k=params.k, filters=filters, per_source=params.per_source,
-                       mode=params.mode, min_relevance=params.min_relevance)
+    with store.snapshot():  # the one snapshot of the search: the hits and the facet counts see one state
+        found = answer_in_snapshot(service.engine, question)
         facets = facet_counts(store, document_ids={h.document_id for h in found.hits})
-    return {**found.to_json(), "query": params.q, "query_cut": query_is_cut(params.q, service.engine.query_chars),
-            "facets": _facets_json(facets)}
+    return {**found.to_json(), "query": params.q, "query_cut": found.cut, "facets": _facets_json(facets)}
 
 
 @router.get("/similar", response_model=SimilarResponse, responses={**NOT_FOUND, **HEAVY_ERRORS}, tags=["search"],

@@ -2,7 +2,7 @@
 library's passages apart, only when they answer too; and nothing at all when nothing answers.
 
 `answer` ranks the question among the contributions and, by default, among the library (two filtered searches of
-one prepared query: it is encoded once), estimates for each candidate passage the probability that it answers
+one prepared query: it is read, encoded and counted once), estimates for each candidate passage the probability that it answers
 (search/retrieval/relevance.py), holds back the passages under the floor and those that are not content
 (contents pages, headings, lists: search/retrieval/content.py), and orders what is left by that probability.
 """
@@ -15,10 +15,10 @@ import numpy as np
 
 from index.filters import Filters
 from index.store_api import Store
-from ingest.errors import QueryError
-from ingest.language import LANGUAGE_NAMES, query_language
+from ingest.language import LANGUAGE_NAMES
 from search.retrieval.content import content_share
-from search.retrieval.engine import MAX_K, Hit, PreparedQuery, SearchEngine
+from search.retrieval.engine import MAX_K, Hit, PreparedQuery, SearchEngine, check_bounds
+from search.retrieval.lexical import TermStats
 from search.retrieval.relevance import (
     PassageView,
     QueryView,
@@ -42,11 +42,28 @@ NOTHING = "nothing in the repository answers this"
 DOCUMENT_FLOOR = 0.35
 
 
+@dataclass(frozen=True)
+class Question:
+    """A search as the CLI, the HTTP API or a Python caller asks it. Its bounds are checked when it is made
+    (`check_bounds`: before any index is opened), its text and mode when it is read (`SearchEngine.prepare`)."""
+
+    text: str
+    k: int = 10
+    filters: Filters | None = None
+    per_source: int | None = None
+    mode: str = "hybrid"
+    min_relevance: float | None = None  # the floor (default: the relevance model's)
+
+    def __post_init__(self) -> None:
+        check_bounds(self.k, self.per_source, self.min_relevance)
+
+
 @dataclass
 class Answer:
     """What a question gets: `hits` (the passages that answer, most likely first), `library` (reference
     passages that answer too, shown apart), how many candidates were `held_back` under the floor, the floor
-    used, and `notices` for the reader (nothing answers; a language the models do not read)."""
+    used, and `notices` for the reader (nothing answers; a language the models do not read). `cut`: the
+    question was longer than the part read (the HTTP answer's `query_cut`)."""
 
     query: str
     terms: list[str]
@@ -55,6 +72,7 @@ class Answer:
     held_back: int = 0
     min_relevance: float | None = None  # None: relevance is not calibrated for this index's models
     notices: list[str] = field(default_factory=list)
+    cut: bool = False
 
     @property
     def nothing(self) -> bool:
@@ -80,33 +98,38 @@ def scopes(filters: Filters | None, store: Store) -> tuple[Filters, Filters | No
 def answer(engine: SearchEngine, query: str, *, k: int = 10, filters: Filters | None = None,
            per_source: int | None = None, mode: str = "hybrid", min_relevance: float | None = None,
            model: RelevanceModel | None = None) -> Answer:
-    """The answer to `query` (see the module's doc). `min_relevance`: the floor (default: the model's)."""
-    if not 1 <= k <= MAX_K:
-        raise QueryError(f"k must be between 1 and {MAX_K}")
-    if per_source is not None and per_source < 1:
-        raise QueryError("per_source must be at least 1")
-    if min_relevance is not None and not 0.0 <= min_relevance <= 1.0:
-        raise QueryError("min_relevance must be between 0 and 1")
+    """The answer to `query` (see the module's doc), in one snapshot of the index (see `answer_in_snapshot`).
+    `min_relevance`: the floor (default: the model's)."""
+    question = Question(query, k, filters, per_source, mode, min_relevance)
+    with engine.store.snapshot():
+        return answer_in_snapshot(engine, question, model)
+
+
+def answer_in_snapshot(engine: SearchEngine, question: Question, model: RelevanceModel | None = None) -> Answer:
+    """The answer to `question`, read in the caller's snapshot of the index (`store.snapshot()`): the CLI's, or
+    the HTTP route's, which counts the facets of the hits in the same one. The query is read once (its text,
+    terms, vectors and language: `PreparedQuery`) and its terms counted once (`TermStats`), for both lists."""
     model = model or shipped_model()
     known = calibrated(engine, model)
-    floor = (model.floor if min_relevance is None else min_relevance) if known else None
-    with engine.store.snapshot():
-        main, library = scopes(filters, engine.store)
-        plan = engine.prepare(query, mode, vectors=True if known else None)
-        view = _query_view(engine, plan) if known else None
-        found = versions(engine.store)
-        # a contribution once: its version in the question's language when that one answers, else the best one
-        wanted = 2 * k if len(found) else k
-        hits, held = _offered(engine, plan, view, model, main, min(wanted, MAX_K), per_source, floor)
-        hits = found.first_of_each(hits, lambda h: h.document_id, question_language(plan.text))[:k]
-        shown: list[Hit] = []
-        if library is not None and floor is not None:
-            shown, held_library = _offered(engine, plan, view, model, library, LIBRARY_HITS, 1, floor)
-            held += held_library
-        for hit in [*hits, *shown]:
-            hit.versions = [v.to_json() for v in found.others(hit.document_id)]
-    result = Answer(plan.text, plan.terms, hits, shown, held, floor)
-    unread = _unread_language(engine, plan.text)
+    k, per_source = question.k, question.per_source
+    floor = (model.floor if question.min_relevance is None else question.min_relevance) if known else None
+    main, library = scopes(question.filters, engine.store)
+    plan = engine.prepare(question.text, question.mode, vectors=True if known else None)
+    stats = TermStats.read(engine.store, plan.terms)
+    view = _query_view(engine, plan, stats) if known else None
+    found = versions(engine.store)
+    # a contribution once: its version in the question's language when that one answers, else the best one
+    wanted = 2 * k if len(found) else k
+    hits, held = _offered(engine, plan, stats, view, model, main, min(wanted, MAX_K), per_source, floor)
+    hits = found.first_of_each(hits, lambda h: h.document_id, question_language(plan.language))[:k]
+    shown: list[Hit] = []
+    if library is not None and floor is not None:
+        shown, held_library = _offered(engine, plan, stats, view, model, library, LIBRARY_HITS, 1, floor)
+        held += held_library
+    for hit in [*hits, *shown]:
+        hit.versions = [v.to_json() for v in found.others(hit.document_id)]
+    result = Answer(plan.text, plan.terms, hits, shown, held, floor, cut=plan.cut)
+    unread = _unread_language(engine, plan)
     if unread:
         result.notices.append(unread)
     if result.nothing:
@@ -121,17 +144,18 @@ def answering_documents(engine: SearchEngine, query: str, filters: Filters | Non
     follows."""
     with engine.store.snapshot():
         filters = in_scope(filters, engine.store)
-    found = answer(engine, query, k=limit, filters=filters.with_values("collection", filters.fields.get(
-        "collection", ["all"])), min_relevance=min_relevance)
+        filters = filters.with_values("collection", filters.fields.get("collection", ["all"]))
+        found = answer_in_snapshot(engine, Question(query, limit, filters, min_relevance=min_relevance))
     return list(dict.fromkeys(h.document_id for h in found.hits))
 
 
-def _offered(engine: SearchEngine, plan: PreparedQuery, view: QueryView | None, model: RelevanceModel,
-             filters: Filters, k: int, per_source: int | None, floor: float | None) -> tuple[list[Hit], int]:
+def _offered(engine: SearchEngine, plan: PreparedQuery, stats: TermStats, view: QueryView | None,
+             model: RelevanceModel, filters: Filters, k: int, per_source: int | None,
+             floor: float | None) -> tuple[list[Hit], int]:
     """(the passages offered from one list, how many candidates were held back)."""
     depth = max(3 * k, MIN_CANDIDATES) if floor is not None else k
     ranked = engine.rank(plan, k=depth if per_source is None else max(depth * 20, engine.settings.candidates),
-                         filters=filters)
+                         filters=filters, stats=stats)
     candidates = engine.hits(ranked, depth, per_source)
     if view is None or floor is None:
         return candidates[:k], 0
@@ -152,7 +176,7 @@ def passage_relevance(engine: SearchEngine, query: str, hits: list[Hit],
     if not calibrated(engine, model):
         return None
     plan = engine.prepare(query, "dense", vectors=True)
-    return _relevance(engine, _query_view(engine, plan), model, hits)
+    return _relevance(engine, _query_view(engine, plan, TermStats.read(engine.store, plan.terms)), model, hits)
 
 
 def text_relevance(engine: SearchEngine, query: str, texts: list[str], languages: list[str],
@@ -168,7 +192,8 @@ def text_relevance(engine: SearchEngine, query: str, texts: list[str], languages
     folder = engine.folder
     vectors = {s: (vectors or {}).get(s) if (vectors or {}).get(s) is not None else folder.embedder(s).encode(texts)
                for s in folder.spaces}
-    view = _query_view(engine, engine.prepare(query, "dense", vectors=True))
+    plan = engine.prepare(query, "dense", vectors=True)
+    view = _query_view(engine, plan, TermStats.read(engine.store, plan.terms))
     passages = [PassageView(t, lang, {s: vectors[s][n] for s in vectors}) for n, (t, lang) in enumerate(zip(texts, languages))]
     return model.probabilities(features(view, passages))
 
@@ -178,11 +203,11 @@ def calibrated(engine: SearchEngine, model: RelevanceModel | None = None) -> boo
     return (model or shipped_model()).applies_to({s: engine.folder.embedder(s).model_id for s in engine.folder.spaces})
 
 
-def _query_view(engine: SearchEngine, plan: PreparedQuery) -> QueryView:
-    store, folder = engine.store, engine.folder
-    idf = term_idf(store.fts_row_counts(plan.terms), store.chunk_count(), plan.terms) if plan.terms else ()
+def _query_view(engine: SearchEngine, plan: PreparedQuery, stats: TermStats) -> QueryView:
+    folder = engine.folder
+    idf = term_idf(stats.rows, stats.chunks, plan.terms) if plan.terms else ()
     vectors = {space: plan.vector(space) for space in folder.spaces}
-    shares, trust = query_language(plan.text)
+    shares, trust = plan.language
     reads = {space: folder.embedder(space).languages for space in folder.spaces}
     return QueryView(tuple(plan.terms), idf, vectors, shares, trust, reads)
 
@@ -197,18 +222,19 @@ def _relevance(engine: SearchEngine, view: QueryView, model: RelevanceModel, hit
     return model.probabilities(features(view, passages))
 
 
-def question_language(text: str) -> str:
-    """The language a question is written in, when it is clear enough to choose a version by ("" if not)."""
-    shares, trust = query_language(text)
+def question_language(language: tuple[dict[str, float], float]) -> str:
+    """The language a question is written in (`PreparedQuery.language`: shares, trust), when it is clear enough
+    to choose a version by ("" if not)."""
+    shares, trust = language
     if not shares or trust < 0.5:
         return ""
     language, share = max(shares.items(), key=lambda kv: kv[1])
     return language if share >= 0.6 else ""
 
 
-def _unread_language(engine: SearchEngine, text: str) -> str | None:
+def _unread_language(engine: SearchEngine, plan: PreparedQuery) -> str | None:
     """A notice when the question is in a language none of the index's models reads."""
-    shares, trust = query_language(text)
+    shares, trust = plan.language
     if not shares or trust < 0.5:
         return None
     language, share = max(shares.items(), key=lambda kv: kv[1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from ingest.errors import QueryError
 from ingest.language import query_language
 from ingest.textclean import normalize_text
 from search.retrieval.fusion import get_fusion
-from search.retrieval.lexical import ROW_BUDGET, lexical_search, query_terms
+from search.retrieval.lexical import ROW_BUDGET, TermStats, lexical_search, query_terms
 
 MAX_QUERY_CHARS = 10_000  # the longest query accepted at all
 # ... and the part of it that is read (encoded, and searched for words): a question's meaning is in its
@@ -79,12 +80,38 @@ class Hit:
                    collection=doc.collection)
 
 
-def validate_query(query: str, limit: int = MAX_QUERY_CHARS) -> str:
-    """The query as the engine reads it: normalised as document text is (NFKC, no control characters), and
-    its first `limit` characters only (`cut_query`)."""
-    if not isinstance(query, str) or not normalize_text(query).strip():
+class BoundError(QueryError):
+    """A search parameter outside its bounds. `parameter` is its name as Python and HTTP callers spell it (a
+    front door may name it its own way: the CLI's `--per-source`), `rule` what it must be."""
+
+    def __init__(self, parameter: str, rule: str) -> None:
+        super().__init__(f"{parameter} {rule}")
+        self.parameter, self.rule = parameter, rule
+
+
+def check_bounds(k: int, per_source: int | None = None, min_relevance: float | None = None) -> None:
+    """The bounds of one search (`BoundError` when outside): the one place they are checked, for the CLI, HTTP and
+    Python callers alike (`answer.Question` on being made, `SearchEngine.search`)."""
+    if not 1 <= k <= MAX_K:
+        raise BoundError("k", f"must be between 1 and {MAX_K}")
+    if per_source is not None and per_source < 1:
+        raise BoundError("per_source", "must be at least 1")
+    if min_relevance is not None and not 0.0 <= min_relevance <= 1.0:
+        raise BoundError("min_relevance", "must be between 0 and 1")
+
+
+def read_query(query: str, limit: int = MAX_QUERY_CHARS) -> tuple[str, bool]:
+    """(the query as the engine reads it: normalised as document text is (NFKC, no control characters), and its
+    first `limit` characters only (`cut_query`); whether that is less than the whole of it)."""
+    text = normalize_text(query).strip() if isinstance(query, str) else ""
+    if not text:
         raise QueryError("empty query: type a few words to search for")
-    return cut_query(normalize_text(query).strip(), limit)
+    return cut_query(text, limit), len(text) > limit
+
+
+def validate_query(query: str, limit: int = MAX_QUERY_CHARS) -> str:
+    """The query as the engine reads it (`read_query`)."""
+    return read_query(query, limit)[0]
 
 
 def cut_query(query: str, limit: int) -> str:
@@ -107,15 +134,22 @@ def query_is_cut(query: str, limit: int) -> bool:
 
 @dataclass(frozen=True)
 class PreparedQuery:
-    """A query read once (`SearchEngine.prepare`): what each list and the relevance estimate need of it."""
+    """A query read once (`SearchEngine.prepare`): what each list and the relevance estimate need of it (its
+    text, terms, vectors and language are taken here and nowhere else)."""
 
     text: str
     mode: str
     terms: list[str]
     vectors: dict[str, Future[np.ndarray]]
+    cut: bool = False  # the query was longer than the part read (`query_cut` in the HTTP answer)
 
     def vector(self, space: str) -> np.ndarray:
         return self.vectors[space].result()
+
+    @cached_property
+    def language(self) -> tuple[dict[str, float], float]:
+        """(language shares, how far to trust them): `query_language` of the text, guessed once, when first asked."""
+        return query_language(self.text)
 
 
 class SearchEngine:
@@ -132,18 +166,18 @@ class SearchEngine:
         on their way (the encoders batch it with other requests' queries, on their own threads). `vectors`:
         encode it whatever the mode (the relevance estimate reads them), default only where the mode ranks
         by them."""
-        text = validate_query(query, self.query_chars)  # cut before encoding and before its words are taken
+        text, cut = read_query(query, self.query_chars)  # cut before encoding and before its words are taken
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
         encode = mode in ("hybrid", "dense") if vectors is None else vectors
         futures = {space: self.folder.query_encoder(space).submit(text) for space in self.folder.spaces} if encode else {}
-        return PreparedQuery(text, mode, query_terms(text), futures)
+        return PreparedQuery(text, mode, query_terms(text, normalized=True), futures, cut)
 
     def rank(self, query: str | PreparedQuery, *, k: int = 10, filters: Filters | None = None,
-             mode: str = "hybrid") -> list[tuple[int, float]]:
+             mode: str = "hybrid", stats: TermStats | None = None) -> list[tuple[int, float]]:
         """(chunk id, score) best first, `k` deep (no diversification), among chunks passing `filters`. A
         `PreparedQuery` is ranked in its own mode, and can be ranked again under other filters at no cost of
-        encoding."""
+        encoding. `stats`: its terms' counts in this state of the index, when the caller read them already."""
         plan = query if isinstance(query, PreparedQuery) else self.prepare(query, mode)
         query, mode = plan.text, plan.mode
         s = self.settings
@@ -161,7 +195,7 @@ class SearchEngine:
             # Asked for lexical results alone, the user gets every match scored, however many.
             budget = 0 if mode == "lexical" else ROW_BUDGET
             lists.append(lexical_search(self.store, query, depth, filters, allowed=allowed, budget=budget,
-                                        terms=plan.terms))
+                                        terms=plan.terms, stats=stats))
             names.append("lexical")
         for space, found in dense.items():
             lists.append(found.result())
@@ -174,12 +208,12 @@ class SearchEngine:
             return list(zip(ids.tolist(), scores.tolist()))[:k]
         names = [n for n, _ in lists_nonempty]
         ids, table = get_fusion(s.fusion)([lst for _, lst in lists_nonempty])
-        weights = self._weights(names, ids, query)
+        weights = self._weights(names, ids, plan.language)
         fused = (table * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         order = np.argsort(-fused, kind="stable")[:k]
         return [(int(ids[i]), float(fused[i])) for i in order]
 
-    def _weights(self, names: list[str], ids: np.ndarray, query: str) -> np.ndarray:
+    def _weights(self, names: list[str], ids: np.ndarray, language: tuple[dict[str, float], float]) -> np.ndarray:
         """Per-candidate weights of each list. With a multilingual space, a document in another language
         than the query leans on it (lexical and English-model scores mean little across languages), in
         proportion to how sure we are that the languages differ: a short query's language is a guess, and
@@ -189,7 +223,7 @@ class SearchEngine:
                           "use": s.same_language_use_weight}.get(n, s.dense_weight) for n in names], dtype=np.float32)
         weights = np.tile(base, (len(ids), 1))
         if "use" in names:
-            shares, trust = query_language(query)
+            shares, trust = language
             if shares and trust > 0:
                 # the English model means little for a question in another language, even on passages in it
                 not_english = trust * (1.0 - shares.get("en", 0.0))
@@ -208,10 +242,7 @@ class SearchEngine:
     def search(self, query: str, *, k: int = 10, filters: Filters | None = None, per_source: int | None = None,
                mode: str = "hybrid") -> list[Hit]:
         """Ranked passages with citations; at most `per_source` per source when given."""
-        if not 1 <= k <= MAX_K:
-            raise QueryError(f"k must be between 1 and {MAX_K}")
-        if per_source is not None and per_source < 1:
-            raise QueryError("per_source must be at least 1")
+        check_bounds(k, per_source)
         with self.store.snapshot():
             depth = k if per_source is None else max(k * 20, self.settings.candidates)
             ranked = self.rank(query, k=depth, filters=filters, mode=mode)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import regex
 
@@ -34,16 +36,30 @@ STOPWORDS = frozenset(
 _WORD = regex.compile(r"[\p{L}\p{N}\p{M}]+")
 
 
-def query_terms(query: str) -> list[str]:
+def query_terms(query: str, *, normalized: bool = False) -> list[str]:
     """Distinct words of the query, stop words dropped unless nothing else is left. The query is normalised
-    as document text is (NFKC: full-width letters, ligatures, decomposed accents), then lower-cased."""
-    words = _WORD.findall(normalize_text(query).lower())
+    as document text is (NFKC: full-width letters, ligatures, decomposed accents; `normalized`: it was already,
+    by `engine.read_query`), then lower-cased."""
+    words = _WORD.findall((query if normalized else normalize_text(query)).lower())
     seen: dict[str, None] = {}
     for w in words:
         seen.setdefault(w, None)
     terms = list(seen)
     content = [t for t in terms if t not in STOPWORDS]
     return (content or terms)[:MAX_TERMS]
+
+
+@dataclass(frozen=True)
+class TermStats:
+    """How many chunks hold each of a query's terms, and how many chunks there are, in one state of the index:
+    read once per query (`read`) for the lexical lists and the relevance estimate's idf."""
+
+    rows: dict[str, int]
+    chunks: int
+
+    @classmethod
+    def read(cls, store: Store, terms: list[str]) -> TermStats:
+        return cls(store.fts_row_counts(terms) if terms else {}, store.chunk_count())
 
 
 def within_budget(terms: list[str], rows: dict[str, int], budget: int, share: float = 1.0) -> list[str]:
@@ -68,21 +84,25 @@ def within_budget(terms: list[str], rows: dict[str, int], budget: int, share: fl
 
 def lexical_search(store: Store, query: str, k: int, filters: Filters | None = None,
                    weights: tuple[float, float, float] = FIELD_WEIGHTS, allowed: np.ndarray | None = None,
-                   budget: int = ROW_BUDGET, terms: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   budget: int = ROW_BUDGET, terms: list[str] | None = None,
+                   stats: TermStats | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (chunk ids, BM25 scores; higher is better) among chunks passing `filters`.
 
     `allowed`: the ids of the chunks passing `filters`, when the caller has them: a set lookup then
     replaces the join to documents (3x faster at 100k chunks), and rows outside it are never scored.
     With more rows to score than `budget`, only the rarest terms are scored (`budget=0`: no limit).
+    `terms` and `stats`: the query's terms and their counts, when the caller read them already.
     """
-    terms = query_terms(query) if terms is None else terms  # `terms`: the query's, read already
+    terms = query_terms(query) if terms is None else terms
     if not terms or k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     filtered = filters is not None and not filters.is_empty()
-    share = len(allowed) / max(store.chunk_count(), 1) if filtered and allowed is not None else 1.0
+    share = 1.0  # of the chunks that a filter keeps
+    if filtered and allowed is not None:
+        share = len(allowed) / max(stats.chunks if stats is not None else store.chunk_count(), 1)
     if budget > 0:  # a broad filter is scored as if there were none (below)
-        terms = within_budget(terms, store.fts_row_counts(terms), budget,
-                              1.0 if share >= POST_FILTER_SHARE else share)
+        rows = stats.rows if stats is not None else store.fts_row_counts(terms)
+        terms = within_budget(terms, rows, budget, 1.0 if share >= POST_FILTER_SHARE else share)
         if not terms:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     if filtered and allowed is not None and share >= POST_FILTER_SHARE:
