@@ -118,3 +118,16 @@ def test_usage_errors_are_clean(indexed: Path, args: list[str], code: int, messa
     proc = run(*args, cwd=indexed)
     assert proc.returncode == code and message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_parser_and_the_dispatch_come_from_one_table():
+    """Every command of the modules' COMMANDS tables is a sub-command, once, in the order of `cwg --help`; the
+    CLI dispatches through the same records (no lookup of a function by its name)."""
+    from api.cli import COMMANDS, build_parser
+
+    names = [c.name for c in COMMANDS]
+    assert len(names) == len(set(names)) and {"ingest", "search", "tag", "curate"} <= set(names)
+    assert "{" + ",".join(names) + "}" in build_parser().format_usage()
+    parsed = build_parser().parse_args(["search", "teachers", "--per-source", "2"])
+    assert parsed.command == "search" and parsed.per_source == 2 and parsed.index is None
+    assert not hasattr(build_parser().parse_args(["template"]), "index")  # a command that reads no index
