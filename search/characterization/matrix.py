@@ -14,6 +14,7 @@ from ingest.errors import QueryError
 from search.characterization.csv_export import csv_text
 from search.characterization.taxonomy import FACETS, Taxonomy
 from search.retrieval.scope import in_scope
+from search.retrieval.versions import versions
 
 ROW_FIELDS = ("country", "source", "region", "actor_type")
 FORMATS = ("csv", "json", "md")
@@ -64,12 +65,15 @@ def build_matrix(store: Store, rows: str = "country", cols: str = "theme", filte
         filters = in_scope(filters, store)  # the group's contributions unless a collection is named
         docs = store.document_values(rows, filters)
         labels = store.facet_labels(cols, filters)
-    row_of = {doc_id: (value or NO_VALUE) for doc_id, value in docs}
+        counted = versions(store).once_ids(doc_id for doc_id, _ in docs)  # a contribution once, not per language
+    row_of = {doc_id: (value or NO_VALUE) for doc_id, value in docs if doc_id in counted}
     row_documents: dict[str, int] = {}
     for value in row_of.values():
         row_documents[value] = row_documents.get(value, 0) + 1
     cells: dict[tuple[str, str], list[str]] = {}
     for doc_id, label in labels:
+        if doc_id not in row_of:
+            continue
         cells.setdefault((row_of[doc_id], label), []).append(doc_id)
     for ids in cells.values():
         ids.sort()

@@ -24,6 +24,7 @@ from ingest.metadata import check_date
 from ingest.records import ACTOR_TYPES
 from search.characterization.taxonomy import FACETS, Taxonomy
 from search.retrieval.scope import in_scope
+from search.retrieval.versions import versions
 
 TREND_FACETS = (*FACETS, "actor_type")
 PERIODS = ("meeting", "year")
@@ -115,7 +116,7 @@ def _date_key(date: str) -> str:
 
 def meeting_summaries(store: Store, taxonomy: Taxonomy, meetings: list[Meeting]) -> list[MeetingSummary]:
     with store.snapshot():
-        docs = store.documents()
+        docs = versions(store).once(store.documents())  # a contribution once, not once per language
         labels = store.labels_of([d.id for d in docs])
     by_meeting: dict[str, list[DocumentRecord]] = {}
     for d in docs:
@@ -146,6 +147,7 @@ def trends(store: Store, taxonomy: Taxonomy, facet: str, by: str, filters: Filte
         raise MeetingsError(f"by {by!r}: choose meeting or year")
     with store.snapshot():
         docs = store.documents(in_scope(filters, store))  # the group's contributions unless a collection is named
+        docs = versions(store).once(docs)  # a contribution once, not once per language
         labels = store.labels_of([d.id for d in docs]) if facet != "actor_type" else {}
     dates = {m.id.upper(): m.date for m in meetings or []}
     periods: dict[str, dict[str, object]] = {}
