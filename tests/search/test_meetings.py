@@ -91,7 +91,8 @@ def test_the_brief_cites_only_documents_that_exist(tagged_sample_index):
     assert {c.document_id for c in upcoming["synthesis"].citations} <= ids and upcoming["own"] == []
     assert set(upcoming["not_yet"]["regions"]) >= {"CIS"}  # no sample document from there at all
     held = brief(tagged_sample_index, taxonomy, "cwg-cop-20", load_meetings())
-    assert {d["document_id"] for d in held["own"]} == ids and held["earlier"] == []  # nothing before it here
+    translations = {"unicef-guia-legislativa-es", "maroc-ateliers-protection-en-ligne-fr"}  # counted once, in English
+    assert {d["document_id"] for d in held["own"]} == ids - translations and held["earlier"] == []  # nothing before
     text = brief_markdown(upcoming)
     assert "## What earlier meetings contributed" in text and "### Thematic synthesis" in text
     assert any(p.text.startswith("Briefing pack") for p in Document(io.BytesIO(brief_docx(upcoming))).paragraphs)
