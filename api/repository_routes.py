@@ -291,7 +291,8 @@ async def get_version_proposals(request: Request, service: ServiceDep) -> Any:
 
 
 @curator_router.put("/versions", response_model=Linked, dependencies=[Depends(require_curator_key)],
-                    responses={**ERRORS, 401: {"model": ErrorResponse, "description": "missing or wrong curator key"},
+                    responses={**ERRORS, 400: {"model": ErrorResponse, "description": "a body that is not JSON"},
+                               401: {"model": ErrorResponse, "description": "missing or wrong curator key"},
                                403: {"model": ErrorResponse, "description": "an upload key, or curation disabled"}},
                     summary="Confirm that documents are versions of one contribution (a curator key)")
 async def put_versions(request: Annotated[LinkRequest, Body()], service: ServiceDep) -> Any:
