@@ -2,9 +2,11 @@
 each with its evidence (a sentence, its page and its place in the text) or a hint of what is missing, and a
 score in [0, 1] (the weights of the signals found over all weights).
 
-A signal is found in a sentence that holds one of its cues and satisfies its detector when it has one
-(a figure, a named initiative or organisation, a link, a verb in the past). The evidence is the sentence with
-the most cues (the earliest on a tie). Text only, no model: it runs at ingest and again with `cwg tag`.
+A signal is found in a sentence that holds one of its cues, or stands under a heading (or after a lead-in)
+that names the signal, and satisfies its detector when it has one (a figure, a named initiative or
+organisation, a link, a verb in the past). Headings, labels, questions and the template's own words are never
+evidence (ingest/quality_structure.py). The evidence is the sentence with the most cues (the earliest on a
+tie). Text only, no model: it runs at ingest and again with `cwg tag`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from pathlib import Path
 
 import yaml
 
-from ingest.chunking import split_sentences
 from ingest.errors import CwgError
 from ingest.organisations import find_organisation
+from ingest.quality_structure import read_passages, words_of
 from ingest.text_facts import figures, initiative_names
 
 SIGNAL_IDS = ("objective", "initiative", "audience", "results", "figures", "evaluation", "lessons", "partners",
@@ -28,8 +30,9 @@ SIGNAL_IDS = ("objective", "initiative", "audience", "results", "figures", "eval
 DETECTORS = ("figure", "name", "link", "past", "stated")
 BANDS = (("high", 0.7), ("medium", 0.4), ("low", 0.0))  # quality bands: score from this value up
 QUALITY_BAND_NAMES = {"high": "High (0.7 and above)", "medium": "Medium (0.4 to 0.7)", "low": "Low (below 0.4)"}
-_MAX_SENTENCE_WORDS = 80
-_MIN_SENTENCE_WORDS = 4  # "Purpose" (a heading) is no evidence of an objective
+TEMPLATE_TITLE = "Contribution to the Council Working Group on Child Online Protection"
+TEMPLATE_INTRO = ("Each heading below is what readers of the repository look for. A contribution that answers them "
+                  "is easier to find, to compare and to select as a good practice.")
 _ENOUGH = 3  # cues in one sentence after which a signal's evidence is not looked for further
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _LINK = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w.\-]+@[\w\-]+\.[\w.]+")
@@ -56,12 +59,14 @@ class Signal:
     needs: str = ""
     first_words: frozenset[str] = frozenset()  # a sentence without one of these cannot match a phrase cue …
     has_regex: bool = False  # … unless a regular-expression cue matches
+    headings: re.Pattern[str] | None = None  # a heading (or lead-in) that names the signal: the text below shows it
 
 
 @dataclass(frozen=True)
 class SignalSet:
     signals: tuple[Signal, ...]
     version: str  # a digest of the file: a profile computed with other signals is recomputed
+    template: frozenset[str] = frozenset()  # the template's questions, hints and introduction (never evidence)
 
     def get(self, signal_id: str) -> Signal:
         return next(s for s in self.signals if s.id == signal_id)
@@ -175,11 +180,15 @@ def _load(path: str, digest: str) -> SignalSet:
         cues = item.get("cues") or []
         if not isinstance(cues, list) or (not cues and not needs):
             raise QualityError(f"{at}: `cues` must be a list of phrases (or empty with `needs`)")
+        headings = item.get("headings") or []
+        if not isinstance(headings, list):
+            raise QualityError(f"{at}: `headings` must be a list of phrases")
         phrases = [str(c) for c in cues if not str(c).startswith("re:")]
         signals.append(Signal(sid, str(item.get("name") or sid), str(item.get("question") or ""),
                               str(item.get("hint") or ""), weight, _cue_pattern(cues, at) if cues else None,
                               needs, frozenset(p.split()[0].lower() for p in phrases if p.split()),
-                              any(str(c).startswith("re:") for c in cues)))
+                              any(str(c).startswith("re:") for c in cues),
+                              _cue_pattern(headings, f"{at} headings") if headings else None))
     ids = [s.id for s in signals]
     if sorted(ids) != sorted(SIGNAL_IDS):
         missing = sorted(set(SIGNAL_IDS) - set(ids))
@@ -188,7 +197,10 @@ def _load(path: str, digest: str) -> SignalSet:
     if sum(s.weight for s in signals) <= 0:
         raise QualityError(f"{where}: the weights add up to 0")
     order = {sid: i for i, sid in enumerate(SIGNAL_IDS)}
-    return SignalSet(tuple(sorted(signals, key=lambda s: order[s.id])), digest)
+    template = [TEMPLATE_INTRO] + [text for s in signals for text in (s.question, s.hint)]
+    sentences = {words_of(part) for text in template for part in re.split(r"(?<=[.?!])\s+", text)}
+    return SignalSet(tuple(sorted(signals, key=lambda s: order[s.id])), digest,
+                     frozenset(t for t in sentences if len(t.split()) >= 3))
 
 
 def load_signals(path: Path | str | None = None) -> SignalSet:
@@ -228,43 +240,28 @@ def _satisfies(needs: str, sentence: str) -> bool:
     return True
 
 
-def sentences_of(text: str) -> list[tuple[int, int]]:
-    """The sentence spans of a document's text, list items and table rows apart, long runs left out."""
-    out = []
-    for start, end in split_sentences(text):
-        pos = start
-        for part in re.split(r"(\n+)", text[start:end]):
-            if part and not part.startswith("\n"):
-                piece = part.strip()
-                if piece and _MIN_SENTENCE_WORDS <= len(piece.split()) <= _MAX_SENTENCE_WORDS:
-                    offset = text.index(piece, pos)
-                    out.append((offset, offset + len(piece)))
-            pos += len(part)
-    return out
-
-
 def assess(text: str, pages: list[tuple[int, int, int | None]] | None = None,
            signals: SignalSet | None = None) -> QualityProfile:
     """The quality profile of a document's text. `pages`: (char_start, char_end, page) spans (its chunks),
     to give each evidence its page."""
     signals = signals or load_signals()
-    spans = sentences_of(text)
     best: dict[str, tuple[int, int, int]] = {}  # signal → (cue count, start, end)
-    for start, end in spans:
+    for passage in read_passages(text, signals.template):
+        start, end = passage.start, passage.end
         sentence = text[start:end]
         words = set(_WORD.findall(sentence.lower()))
+        context = f"{passage.heading} {passage.lead}".strip()
         for signal in signals.signals:
             if best.get(signal.id, (0,))[0] >= _ENOUGH:
                 continue  # a sentence with several cues is evidence enough (and keeps a 300-page scan short)
-            if signal.cues is not None and not signal.has_regex and not words & signal.first_words:
-                continue  # no cue can match: skip the regular expression
+            count = 0
             if signal.cues is None:
                 count = _detected(signal.needs, sentence)
-            else:
+            elif signal.has_regex or words & signal.first_words:  # else no cue can match: skip the expression
                 count = len(signal.cues.findall(sentence))
-                if count and not _satisfies(signal.needs, sentence):
-                    continue
-            if not count:
+            if context and signal.headings is not None and signal.headings.search(context):
+                count += 1  # under "Lessons learned", a sentence that states something is a lesson
+            if not count or (signal.cues is not None and not _satisfies(signal.needs, sentence)):
                 continue
             current = best.get(signal.id)
             if current is None or count > current[0]:

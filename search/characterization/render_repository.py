@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import io
 
+from ingest.quality import TEMPLATE_INTRO, TEMPLATE_TITLE
 from search.characterization.csv_export import csv_text
 
 SELECT_FORMATS = ("md", "html", "docx", "csv", "json")
@@ -122,11 +123,9 @@ def card_html(c: dict) -> str:  # type: ignore[type-arg]
 def template_markdown(signals) -> str:  # type: ignore[no-untyped-def]
     """The contribution template (meeting report 9.7.1), generated from the quality signals: one section per
     signal, its question and the hint of what to write."""
-    out = ["# Contribution to the Council Working Group on Child Online Protection", "",
+    out = [f"# {TEMPLATE_TITLE}", "",
            "Submitted by: (member state or organisation)  ", "Meeting: (e.g. CWG-COP-21)  ",
-           "Document type: (contribution, information document, …)", "",
-           "Each heading below is what readers of the repository look for. A contribution that answers them "
-           "is easier to find, to compare and to select as a good practice.", ""]
+           "Document type: (contribution, information document, …)", "", TEMPLATE_INTRO, ""]
     for s in signals.signals:
         out += [f"## {s.name}", "", f"*{s.question}* {s.hint}", "", "…", ""]
     return "\n".join(out)
@@ -138,12 +137,11 @@ def template_docx(signals) -> bytes:  # type: ignore[no-untyped-def]
     from search.synthesis.render_docx import docx_text
 
     doc = Document()
-    doc.add_heading("Contribution to the Council Working Group on Child Online Protection", level=0)
+    doc.add_heading(TEMPLATE_TITLE, level=0)
     for line in ("Submitted by: (member state or organisation)", "Meeting: (e.g. CWG-COP-21)",
                  "Document type: (contribution, information document, …)"):
         doc.add_paragraph(line)
-    doc.add_paragraph("Each heading below is what readers of the repository look for. A contribution that answers "
-                      "them is easier to find, to compare and to select as a good practice.")
+    doc.add_paragraph(TEMPLATE_INTRO)
     for s in signals.signals:
         doc.add_heading(docx_text(s.name), level=1)
         doc.add_paragraph(docx_text(f"{s.question} {s.hint}")).runs[0].italic = True

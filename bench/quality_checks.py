@@ -1,0 +1,178 @@
+"""Checks of the quality profile that need no hand labels (issue 23): the blank template's score, the same draft
+in four formats, the correlation of score and length, and where one contribution ranks in the sample.
+
+    .venv/bin/python bench/quality_checks.py [--rank malawi-training-of-trainers]
+
+- template: `cwg template` as Markdown and as DOCX, scored as `cwg check` scores a draft (aim: 0.1 or less);
+- formats: one strong draft as .txt, .md, .docx and .pdf (aim: within 0.1 of each other);
+- length: Spearman's rho of score and length in words among the sample contributions (examples/cwg-cop-20)
+  and among the reference files (../shared/data/policy_pdfs and policy_texts, read in place; aim: |rho| <= 0.3);
+- rank: the given contribution's place among the sample contributions by score (1 = best).
+
+The texts of the reference files are cached in bench/out (keyed by the loaders' source), so a second run takes
+seconds. Writes bench/out/quality-checks.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.quality_eval import spearman  # noqa: E402
+from ingest.prepare import prepare_document  # noqa: E402
+
+SAMPLE = ROOT / "examples" / "cwg-cop-20"
+SHARED = ROOT.parent / "shared" / "data"
+SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html")
+CACHE = ROOT / "bench" / "out" / "quality-checks-texts.json"
+
+STRONG_DRAFT = [
+    ("Safer Schools Online in Freedonia", 0, ""),
+    ("", 0, "Submitted by: Republic of Freedonia, Ministry of Education"),
+    ("Problem and objective", 1,
+     "Many pupils meet grooming and cyberbullying online without knowing where to turn. The Safer Schools "
+     "Online programme gives every secondary school a trained focal point so that pupils can report harm early."),
+    ("What we did", 1,
+     "In 2023 the Ministry of Education launched Safer Schools Online for pupils aged 11 to 16, their parents "
+     "and teachers. We trained 1,200 teachers in 340 schools, and 45,000 pupils took part in awareness sessions."),
+    ("Evaluation", 1,
+     "An independent survey of 2,000 pupils before and after the sessions found that the share who knew how to "
+     "report abuse rose from 31% to 68%."),
+    ("Lessons learned", 1,
+     "Short sessions repeated each term kept pupils' attention better than one long day. Rural schools with "
+     "poor connectivity needed printed materials."),
+    ("Partners", 1,
+     "The programme is run with UNICEF, the national Computer Emergency Response Team and the Freedonia "
+     "Telecommunications Authority."),
+    ("Resources", 1, "The teachers' toolkit is available at https://example.org/safer-schools."),
+    ("Next steps", 1, "In 2025 the programme will reach primary schools. We invite members of the Working Group "
+                      "to share their own materials for younger children."),
+]
+
+
+def draft_files(folder: Path) -> dict[str, Path]:
+    """The strong draft as .txt (headings as lines), .md (# headings), .docx (heading styles) and .pdf (large
+    type for headings)."""
+    from docx import Document
+    from fpdf import FPDF
+
+    txt, md = [], []
+    docx_doc = Document()
+    pdf = FPDF()
+    pdf.add_page()
+    for heading, level, body in STRONG_DRAFT:
+        if heading:
+            txt += [heading, ""]
+            md += ["#" * max(level, 1) + " " + heading, ""]
+            docx_doc.add_heading(heading, level=level)
+            pdf.set_font("Helvetica", "B", 18 if level == 0 else 14)
+            pdf.multi_cell(0, 9, heading)
+            pdf.ln(2)
+        if body:
+            txt += [body, ""]
+            md += [body, ""]
+            docx_doc.add_paragraph(body)
+            pdf.set_font("Helvetica", "", 11)
+            pdf.multi_cell(0, 6, body)
+            pdf.ln(3)
+    out = {ext: folder / f"draft.{ext}" for ext in ("txt", "md", "docx", "pdf")}
+    out["txt"].write_text("\n".join(txt), encoding="utf-8")
+    out["md"].write_text("\n".join(md), encoding="utf-8")
+    docx_doc.save(str(out["docx"]))
+    pdf.output(str(out["pdf"]))
+    return out
+
+
+def score(path: Path) -> float:
+    prepared = prepare_document(path)
+    assert prepared.quality is not None
+    return prepared.quality.score
+
+
+def _loader_key() -> str:
+    digest = hashlib.sha256()
+    for name in ("loaders.py", "textclean.py", "pdf_text.py", "chunking.py"):
+        digest.update((ROOT / "ingest" / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def reference_texts() -> dict[str, str]:
+    """Reference file → its text as ingest reads it (cached)."""
+    key = _loader_key()
+    if CACHE.exists():
+        cached = json.loads(CACHE.read_text(encoding="utf-8"))
+        if cached.get("key") == key:
+            return dict(cached["texts"])
+    from ingest.chunking import chunk_blocks
+    from ingest.loaders import load_file
+
+    texts = {}
+    for folder in ("policy_pdfs", "policy_texts"):
+        for path in sorted((SHARED / folder).rglob("*")):
+            if path.suffix not in (".pdf", ".txt") or path.name.startswith("SOURCE"):
+                continue
+            try:
+                text, _ = chunk_blocks(load_file(path).blocks)
+            except Exception as exc:  # noqa: BLE001 - a file the loader refuses is reported, not fatal
+                print(f"{path.name}: {exc}", file=sys.stderr)
+                continue
+            texts[f"{folder}/{path.relative_to(SHARED / folder)}"] = text
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    CACHE.write_text(json.dumps({"key": key, "texts": texts}), encoding="utf-8")
+    return texts
+
+
+def main() -> None:
+    from ingest.quality import assess
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rank", default="malawi-training-of-trainers")
+    parser.add_argument("--skip-reference", action="store_true", help="leave the reference files out")
+    args = parser.parse_args()
+    from ingest.quality import load_signals
+    from search.characterization.render_repository import template_docx, template_markdown
+
+    result: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "template.md").write_text(template_markdown(load_signals()), encoding="utf-8")
+        (folder / "template.docx").write_bytes(template_docx(load_signals()))
+        result["template"] = {name: score(folder / name) for name in ("template.md", "template.docx")}
+        result["formats"] = {ext: score(path) for ext, path in draft_files(folder).items()}
+    sample = {}
+    for path in sorted(SAMPLE.iterdir()):
+        if path.suffix in SUFFIXES:
+            prepared = prepare_document(path)
+            assert prepared.quality is not None
+            sample[path.stem] = (prepared.quality.score, len(prepared.text.split()))
+    ranked = sorted(sample, key=lambda d: -sample[d][0])
+    result["rank"] = {"document": args.rank, "rank": ranked.index(args.rank) + 1 if args.rank in sample else None,
+                      "of": len(ranked), "score": sample.get(args.rank, (None,))[0]}
+    lengths: dict[str, object] = {"sample": {
+        "documents": len(sample),
+        "spearman": round(spearman([s for s, _ in sample.values()], [float(n) for _, n in sample.values()]), 3)}}
+    if not args.skip_reference:
+        reference = {name: (assess(text).score, len(text.split())) for name, text in reference_texts().items()}
+        lengths["reference"] = {
+            "documents": len(reference),
+            "spearman": round(spearman([s for s, _ in reference.values()], [float(n) for _, n in reference.values()]), 3),
+            "mean_score": round(sum(s for s, _ in reference.values()) / len(reference), 3)}
+        result["reference_scores"] = dict(sorted(reference.items(), key=lambda kv: -kv[1][0]))
+    result["length"] = lengths
+    result["sample_scores"] = {d: sample[d] for d in ranked}
+    summary = {k: result[k] for k in ("template", "formats", "rank", "length")}
+    print(json.dumps(summary, indent=1))
+    out = ROOT / "bench" / "out" / "quality-checks.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
