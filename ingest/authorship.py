@@ -118,6 +118,33 @@ def author_source(author: str | None) -> str:
     return author[:100]
 
 
+_SUBMITTER_LINE = re.compile(
+    r"^[^\n:]{0,60}?\b(?i:submitted\s+by|contribution\s+(?:from|by|of)|presented\s+by|source|soumis\s+par|"
+    r"contribution\s+de|presentado\s+por|contribución\s+de)\s*(?::|–|-|\s)\s*(?:(?i:the)\s+)?([^\n]{2,160})$",
+    re.MULTILINE)
+
+
+def submitter(cover: str) -> str:
+    """Who a submitter line on the cover names ("Submitted by: Republic of Korea", "Contribution from ECPAT
+    International", "Source: Ministry of Education"): the country when it names a state, else the organisation;
+    "" for a placeholder ("(member state or organisation)") or none."""
+    for match in _SUBMITTER_LINE.finditer(cover[:3000]):
+        value = match.group(1).strip()
+        if value.startswith(("(", "[", "…", "<")):
+            continue
+        first = _clean(re.split(r"[;,(]|\s[–-]\s", value)[0])
+        state = government_source(first) or (lookup_country(first).name if lookup_country(first) else "")
+        if state:
+            return state
+        found = find_organisation(value) or _organisation(first)
+        if found:
+            return found
+        countries = find_countries(first)
+        if countries:
+            return countries[0].name
+    return ""
+
+
 def infer_source(cover: str, ending: str, author: str | None) -> str:
     """Who wrote a document, from its cover page (`cover`: the first page or two) and its last page."""
     return (credited_source(cover) or government_source(cover) or find_organisation(cover[:600])

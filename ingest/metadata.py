@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.actors import infer_actor_type, normalize_actor_type
-from ingest.authorship import government_source, infer_source
+from ingest.authorship import government_source, infer_source, submitter
 from ingest.countries import find_countries, find_countries_in_filename, lookup_country
 from ingest.errors import ManifestError
 from ingest.itu_header import parse_header
@@ -414,8 +414,11 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
         country = found.name if found else country_raw
     elif "source" not in fields:
         country = infer_country(file_name, title, first_page_text[:5000])
+    named = "" if fields.get("source") else submitter(_cover_text(loaded))  # "Submitted by: Republic of …"
+    if named and not country_raw and lookup_country(named):
+        country = lookup_country(named).name  # type: ignore[union-attr]
     found = lookup_country(country) if country else None
-    source = fields.get("source") or country or find_organisation_in_filename(file_name) or \
+    source = fields.get("source") or named or country or find_organisation_in_filename(file_name) or \
         find_organisation(title, loaded.author or "")
     if not source:  # nothing named it so far: read the cover pages and the last page
         source = infer_source(_cover_text(loaded), text[-3000:], loaded.author)

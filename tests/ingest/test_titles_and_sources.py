@@ -96,3 +96,21 @@ def test_real_pdfs_without_a_manifest():
             assert meta.title == title, (rel, meta.title)
         if source:
             assert meta.source == source, (rel, meta.source)
+
+
+def test_a_submitter_line_gives_the_source():
+    """Without a manifest, "Submitted by: Republic of …", "Contribution from …" and "Source: …" on the cover name
+    the submitter (issue 23), before a country or an organisation the title or the text mentions; the
+    template's placeholder names nobody."""
+    meta = _meta(["Learning from Kenya's helpline", "Submitted by: Republic of Korea, Ministry of Science and ICT",
+                  "In 2023 the ministry launched a programme with UNICEF for schools."])
+    assert (meta.source, meta.country) == ("Republic of Korea", "Republic of Korea")
+    meta = _meta(["UNICEF's guidance on age assurance, read by practitioners", "Contribution from ECPAT International",
+                  "Age assurance must respect children's rights and their privacy."])
+    assert meta.source == "ECPAT International"
+    meta = _meta(["Digital literacy in schools", "Source: Ministry of Education",
+                  "The curriculum includes online safety from the age of eight."])
+    assert meta.source == "Ministry of Education"
+    meta = _meta(["Safer play", "Submitted by: (member state or organisation)",
+                  "Say what the initiative is for."])
+    assert meta.source == ""
