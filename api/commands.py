@@ -16,6 +16,7 @@ from index.filters import Filters
 from index.folder import IndexFolder, index_location
 from index.pg_store import safe_location
 from index.writer import FileResult, IndexWriter, scan_paths
+from ingest.language import LANGUAGE_NAMES
 from ingest.metadata import read_manifest
 from search.retrieval.answer import Question, answer_in_snapshot
 from search.retrieval.engine import BoundError, Hit, SearchEngine
@@ -144,6 +145,9 @@ def _print_hits(hits: list[Hit], mark: str = "") -> None:
         score = f"{hit.relevance:.2f}" if hit.relevance is not None else f"{hit.score:.3f}"
         print(printable(f"{mark}{n}. [{score}] {_cite(hit)}  <{hit.document_id}>"))
         print(textwrap.indent(textwrap.fill(printable(hit.text[:600].replace("\n", " ")), 100), "   "))
+        if hit.versions:  # the same contribution in other languages
+            print(printable("   also in: " + ", ".join(f"{LANGUAGE_NAMES.get(v['language'], v['language'])} "
+                                                       f"<{v['document_id']}>" for v in hit.versions)))
 
 
 def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:

@@ -103,6 +103,8 @@ def test_versions_are_listed_linked_and_proposed(indexed: Path):
     assert [[v["document_id"] for v in g] for g in groups] == [pair]
     docs = {d["document_id"]: d for d in json.loads(run("documents", "--json", cwd=indexed).stdout)["documents"]}
     assert docs["malawi-training-of-trainers"]["versions"] == [{"document_id": pair[0], "language": "en"}]
+    shown = run("search", "training teachers as trainers in Malawi", "-k", "3", cwd=indexed).stdout
+    assert "also in: English <council-of-europe-lanzarote>" in shown
     proposed = run("versions", "--propose", "--json", cwd=indexed)
     assert proposed.returncode == 0 and json.loads(proposed.stdout) == {"proposals": []}  # one language here
 
