@@ -17,17 +17,28 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from ingest.errors import IndexUnavailable, QueryError
+from ingest.errors import IndexOpenError, IndexUnavailable, QueryError
 
 WRITE_LOCK = 0x63776702  # pg_advisory_xact_lock key of every write transaction ("cwg" + 2)
 IDLE_CONNECTIONS = 16  # pooled connections kept open between reads (more are opened under load, then closed)
 READ_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 NUL_REFUSED = "text with a NUL character (\\x00) cannot be kept or looked up in a PostgreSQL index: remove it"
 URI_SCHEMES = ("postgresql://", "postgres://")
+POSTGRES_EXTRA = "pip install cwg-search[postgres]"
 T = TypeVar("T")
+
+
+def require_driver() -> None:
+    """The driver and pgvector's adapter are an optional extra: without them, say what to install."""
+    try:
+        import pgvector.psycopg  # noqa: F401
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise IndexOpenError(f"a PostgreSQL index needs the PostgreSQL driver ({exc}): {POSTGRES_EXTRA}") from exc
 
 
 def is_database_uri(location: object) -> bool:
@@ -123,6 +134,7 @@ class PgConnections:
         self._pool: list[Any] = []
         self._pool_lock = threading.Lock()
         self._closed = False
+        self._executor: ThreadPoolExecutor | None = None  # work beside this thread's reads (`beside`)
 
     # --- the pool ------------------------------------------------------------------------------------------
     def _checkout(self) -> Any:
@@ -195,6 +207,9 @@ class PgConnections:
         with self._pool_lock:
             self._closed = True
             pooled, self._pool = self._pool, []
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
         for raw in pooled:
             raw.close()
         with self._lock:
@@ -299,3 +314,31 @@ class PgConnections:
         if getattr(local, "exported", None) is None:
             local.exported = str(local.reader.execute("SELECT pg_export_snapshot()").fetchone()[0])
         return local.exported  # type: ignore[no-any-return]
+
+    def beside(self, work: Callable[[Any], T]) -> Future[T]:
+        """`work` started now on a pooled connection of its own, in this thread's snapshot (exported to it, so it
+        sees what the caller sees), while the caller goes on with its next reads. Inside a write transaction
+        (whose rows no exported snapshot holds), done at once on the writer's connection."""
+        if self.writing():
+            done: Future[T] = Future()
+            done.set_result(work(self._main))
+            return done
+        snapshot = self.exported_snapshot()
+
+        def run(raw: Any) -> T:
+            from psycopg import sql
+
+            try:
+                if snapshot is not None:
+                    raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+                return work(raw)
+            finally:
+                if usable(raw) and in_transaction(raw):
+                    raw.execute("ROLLBACK")
+
+        with self._pool_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=IDLE_CONNECTIONS, thread_name_prefix="cwg-pgvector")
+            executor = self._executor
+        # a read: run again on a new connection when a pooled one was dead (the caller's snapshot still holds)
+        return executor.submit(self.on_pooled, run, retry=True, begin=READ_BEGIN if snapshot is not None else None)

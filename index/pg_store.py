@@ -17,8 +17,8 @@ import io
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import numpy as np
@@ -29,27 +29,24 @@ from index.filters import Filters
 from index.fts_terms import FtsTerms
 from index.manifest import IndexManifest
 from index.pg_connections import (
-    IDLE_CONNECTIONS,
-    READ_BEGIN,
     PgConnections,
     connect,
-    in_transaction,
     is_connection_error,
-    is_database_uri,
     register_vectors,
+    require_driver,
     safe_location,
-    usable,
 )
 from index.pg_schema import migrate
 from index.records import COPIED_TABLES, ChunkRecord, DocumentRecord, DocumentTarget, WriteOutcome
 from index.sql_dialect import POSTGRESQL
+from index.state_caches import StateCaches
 from index.store_tables import AlreadyIndexed, StoreTables, WritePlan, export_rows
 from index.vectors import VectorIndex
 from ingest.errors import IndexOpenError, IndexUnavailable
 from ingest.quality import QualityProfile
 from ingest.records import PreparedDocument
 
-__all__ = ["MANIFEST_STATE_KEY", "PostgresStore", "is_database_uri", "safe_location"]
+__all__ = ["MANIFEST_STATE_KEY", "PostgresStore", "safe_location"]  # safe_location: api/commands.py's import
 MANIFEST_STATE_KEY = "manifest"  # where the manifest is kept (a folder keeps it in index.json)
 Matches = tuple[np.ndarray, np.ndarray]
 EMPTY: Matches = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
@@ -61,10 +58,9 @@ class PostgresStore:
     dialect = POSTGRESQL
 
     def __init__(self, uri: str) -> None:
+        require_driver()
         self.uri = uri
         self._placed = threading.local()  # per thread: the originals its write transaction kept
-        self._executor: ThreadPoolExecutor | None = None  # vector searches beside the caller's reads
-        self._executor_lock = threading.Lock()
         self._terms = FtsTerms()
         self._word_terms: dict[str, list[str]] = {}
         self._spaces: dict[str, bool] = {}  # vector spaces whose table exists
@@ -74,7 +70,8 @@ class PostgresStore:
         except Exception as exc:  # noqa: BLE001 - any failure to connect is said in full, as an open error
             raise IndexOpenError(f"cannot open the PostgreSQL index {safe_location(uri)}: {exc}") from exc
         self._connections = PgConnections(uri, raw)
-        self._tables = StoreTables(POSTGRESQL, self._connections.read, self.transaction, self._connections.writing)
+        self._caches = StateCaches(POSTGRESQL, self._connections.read, self._connections.writing)
+        self._tables = StoreTables(POSTGRESQL, self._caches, self.transaction)
         try:
             migrate(raw)  # once, under an advisory lock, whichever replica comes first
             register_vectors(raw)
@@ -93,28 +90,22 @@ class PostgresStore:
             self._placed.names = set()
             yield raw
 
-    def snapshot(self) -> Any:
+    def snapshot(self) -> AbstractContextManager[Any]:
         return self._connections.snapshot()
 
-    @contextmanager
-    def _reading(self) -> Iterator[Any]:
+    def _reading(self) -> AbstractContextManager[Any]:
         """A connection for a few reads: this thread's snapshot or transaction, else a snapshot of its own."""
-        with self._connections.snapshot() as raw:
-            yield raw
+        return self._connections.snapshot()
 
     def close(self) -> None:
-        with self._executor_lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
         self._connections.close()
 
     # --- state -------------------------------------------------------------------------------------------
     def generation(self) -> int:
-        return self._tables.counter("generation")
+        return self._caches.counter("generation")
 
     def marks_generation(self) -> int:
-        return self._tables.counter("marks")
+        return self._caches.counter("marks")
 
     def store_id(self) -> str:
         return self._tables.state_text("store_id") or ""
@@ -146,7 +137,7 @@ class PostgresStore:
         return self._tables.document_text(document_id)
 
     def document_ids(self, filters: Filters) -> list[str]:
-        return self._tables.document_ids(filters)
+        return self._caches.document_ids(filters)
 
     def document_count(self) -> int:
         return self._tables.count("documents")
@@ -198,7 +189,7 @@ class PostgresStore:
         ids = [int(r[0]) for r in conn.execute("SELECT id FROM chunks WHERE document_id = %s", [doc_id])]
         if ids:
             pg_lexical.delete_rows(conn, ids)
-            for table in self._space_tables(conn):
+            for table in pg_vectors.space_tables(conn):
                 conn.execute(f"DELETE FROM {table} WHERE chunk_id = ANY(%s)", [ids])
         placed = list(getattr(self._placed, "names", ()))  # a copy this write just placed may bear the same name
         conn.execute("DELETE FROM files WHERE name IN (SELECT stored_file FROM documents WHERE id = %s) "
@@ -220,15 +211,14 @@ class PostgresStore:
 
     def keep_file(self, name: str, data: bytes) -> None:
         """Inside the write transaction that points a document to it (every replica can then serve it)."""
-        conn = self._connections.current()
-        if conn is None or not self._connections.writing():
+        if not self._connections.writing():
             raise RuntimeError("keep_file runs inside transaction()")
-        conn.execute("INSERT INTO files (name, data) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
+        self._connections.current().execute("INSERT INTO files (name, data) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
                      "SET data = excluded.data", [name, data])
         self._placed.names.add(name)
 
     def open_file(self, name: str) -> io.BytesIO:
-        row = self._tables.one("SELECT data FROM files WHERE name = %s", [name])
+        row = self._caches.one("SELECT data FROM files WHERE name = %s", [name])
         if row is None:
             raise FileNotFoundError(name)
         return io.BytesIO(bytes(row[0]))
@@ -280,7 +270,7 @@ class PostgresStore:
         return self._tables.facet_labels(facet, filters)
 
     def facet_table(self, state: tuple[int, int] | None = None) -> FacetTable:
-        return self._tables.facet_table(state)
+        return self._caches.facet_table(state)
 
     # --- chunks -----------------------------------------------------------------------------------------------
     def chunk_count(self) -> int:
@@ -299,16 +289,16 @@ class PostgresStore:
         return self._tables.chunk_document_paths()
 
     def chunk_ids(self, filters: Filters) -> np.ndarray:
-        return self._tables.chunk_ids(filters)
+        return self._caches.chunk_ids(filters)
 
     def chunk_owners(self, chunk_ids: list[int]) -> dict[int, str]:
-        return self._tables.chunk_owners(chunk_ids)
+        return self._caches.chunk_owners(chunk_ids)
 
     def chunk_documents(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        return self._tables.chunk_documents(chunk_ids)
+        return self._caches.chunk_documents(chunk_ids)
 
     def chunk_languages(self, chunk_ids: list[int]) -> list[str]:
-        return self._tables.chunk_languages(chunk_ids)
+        return self._caches.chunk_languages(chunk_ids)
 
     def sample_chunk_texts(self, limit: int) -> list[str]:
         return self._tables.sample_chunk_texts(limit)
@@ -343,22 +333,8 @@ class PostgresStore:
 
     # --- vectors: pgvector, one table per space ---------------------------------------------------------------
     def _ensure_space(self, conn: Any, space: str, dimension: int, with_index: bool = True) -> None:
-        """The table of a vector space, made with its change trigger the first time the space is written."""
-        if self._spaces.get(space):
-            return
-        table = pg_vectors.table_name(space)
-        if _has_table(conn, table):
-            self._spaces[space] = True  # committed before (a table made now is known once its write commits)
-            return
-        pg_vectors.create_vector_table(conn, space, dimension, with_index)
-        conn.execute(f"CREATE OR REPLACE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                     f"FOR EACH ROW EXECUTE FUNCTION cwg_vector_changed('{space}')")
-
-    @staticmethod
-    def _space_tables(conn: Any) -> list[str]:
-        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                            "AND tablename LIKE 'vectors\\_%'").fetchall()
-        return [str(r[0]) for r in rows]
+        if not self._spaces.get(space):
+            self._spaces[space] = pg_vectors.ensure_space(conn, space, dimension, with_index)
 
     def vector_count(self, space: str) -> int:
         generation = self.generation()
@@ -367,30 +343,24 @@ class PostgresStore:
             return cached[1]
         table = pg_vectors.table_name(space)
         with self._reading() as raw:
-            count = int(raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) if _has_table(raw, table) else 0
+            found = pg_vectors.has_table(raw, table)
+            count = int(raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) if found else 0
         self._vector_counts[space] = (generation, count)
         return count
 
-    def _vector_rows(self, space: str, sql: str, params: Sequence[Any]) -> list[tuple[int, np.ndarray]]:
-        table = pg_vectors.table_name(space)
+    def _vector_rows(self, space: str, where: str, params: Sequence[Any]) -> list[tuple[int, np.ndarray]]:
         with self._reading() as raw:
-            if not _has_table(raw, table):
-                return []
-            with raw.cursor(binary=True) as cursor:
-                rows = cursor.execute(sql.format(table=table), list(params)).fetchall()
-        return [(int(r[0]), _array(r[1])) for r in rows]
+            return pg_vectors.vector_rows(raw, space, where, params)
 
     def cached_vectors(self, document_id: str, space: str) -> dict[str, np.ndarray]:
-        rows = self._tables.rows("SELECT embed_hash, id FROM chunks WHERE document_id = %s", [document_id])
+        rows = self._caches.rows("SELECT embed_hash, id FROM chunks WHERE document_id = %s", [document_id])
         hashes = {int(r[1]): str(r[0]) for r in rows}
-        found = self._vector_rows(space, "SELECT chunk_id, embedding FROM {table} WHERE chunk_id = ANY(%s)",
-                                  [list(hashes)])
+        found = self._vector_rows(space, "WHERE chunk_id = ANY(%s)", [list(hashes)])
         return {hashes[cid]: v for cid, v in found}
 
     def vector_batches(self, space: str, dimension: int, batch: int = 65_536) -> Iterator[Matches]:
         after = -1
-        while rows := self._vector_rows(space, "SELECT chunk_id, embedding FROM {table} WHERE chunk_id > %s "
-                                               "ORDER BY chunk_id LIMIT %s", [after, batch]):
+        while rows := self._vector_rows(space, "WHERE chunk_id > %s ORDER BY chunk_id LIMIT %s", [after, batch]):
             after = rows[-1][0]
             yield (np.array([r[0] for r in rows], dtype=np.int64),
                    np.stack([r[1] for r in rows]).reshape(len(rows), dimension))
@@ -402,8 +372,8 @@ class PostgresStore:
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def vectors_of(self, space: str, chunk_ids: np.ndarray, dimension: int) -> Matches:
-        rows = self._vector_rows(space, "SELECT chunk_id, embedding FROM {table} WHERE chunk_id = ANY(%s) "
-                                        "ORDER BY chunk_id", [np.asarray(chunk_ids, dtype=np.int64).tolist()])
+        rows = self._vector_rows(space, "WHERE chunk_id = ANY(%s) ORDER BY chunk_id",
+                                 [np.asarray(chunk_ids, dtype=np.int64).tolist()])
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros((0, dimension), dtype=np.float32)
         return np.array([r[0] for r in rows], dtype=np.int64), np.stack([r[1] for r in rows])
@@ -411,58 +381,25 @@ class PostgresStore:
     def vectors_for(self, space: str, chunk_ids: list[int], dimension: int) -> np.ndarray:
         out = np.zeros((len(chunk_ids), dimension), dtype=np.float32)
         pos = {cid: i for i, cid in enumerate(chunk_ids)}
-        for cid, vector in self._vector_rows(space, "SELECT chunk_id, embedding FROM {table} WHERE chunk_id = ANY(%s)",
-                                             [[int(c) for c in chunk_ids]]):
+        for cid, vector in self._vector_rows(space, "WHERE chunk_id = ANY(%s)", [[int(c) for c in chunk_ids]]):
             out[pos[cid]] = vector
         return out
 
     def nearest_soon(self, space: str, query: np.ndarray | Future[np.ndarray], k: int, allowed: np.ndarray | None,
                      local_index: Callable[[str], VectorIndex]) -> Future[Matches]:
-        """pgvector (the process's FAISS index is not asked), started now on a pooled connection of its own, in
-        this thread's snapshot (exported to it), so the caller's next reads run beside it."""
+        """pgvector (the process's FAISS index is not asked), started now on a connection of its own in this
+        thread's snapshot, so that the caller's next reads (its lexical search) run beside it."""
         total = self.vector_count(space)
-        if self._connections.writing():  # a write's own rows are in no exported snapshot: searched here, now
-            done: Future[Matches] = Future()
-            with self._reading() as raw:
-                done.set_result(_top_k(raw, space, _value(query), k, allowed, total))
-            return done
-        snapshot = self._connections.exported_snapshot()
-        return self._workers().submit(self._nearest_in, snapshot, space, query, k, allowed, total)
-
-    def _nearest_in(self, snapshot: str | None, space: str, query: np.ndarray | Future[np.ndarray], k: int,
-                    allowed: np.ndarray | None, total: int) -> Matches:
-        vector = _value(query)
-
-        def search(raw: Any) -> Matches:
-            from psycopg import sql
-
-            try:
-                if snapshot is not None:
-                    raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-                return _top_k(raw, space, vector, k, allowed, total)
-            finally:
-                if usable(raw) and in_transaction(raw):
-                    raw.execute("ROLLBACK")
-
-        if total == 0:
-            return EMPTY
-        # a read: run again on a new connection when a pooled one was dead (the caller's snapshot still holds)
-        return self._connections.on_pooled(search, retry=True, begin=READ_BEGIN if snapshot is not None else None)
-
-    def _workers(self) -> ThreadPoolExecutor:
-        with self._executor_lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=IDLE_CONNECTIONS, thread_name_prefix="cwg-pgvector")
-            return self._executor
+        return self._connections.beside(lambda raw: _top_k(raw, space, _value(query), k, allowed, total))
 
     # --- the log of vector changes (each space's trigger writes it) ---------------------------------------------
     def vector_seq(self) -> int:
         """The number of the last committed change (writers take turns, so numbers commit in order)."""
-        row = self._tables.one("SELECT MAX(seq) FROM vector_changes")
+        row = self._caches.one("SELECT MAX(seq) FROM vector_changes")
         return int(row[0]) if row and row[0] is not None else self.vector_log_floor()
 
     def vector_log_floor(self) -> int:
-        return self._tables.counter("vector_log_floor")
+        return self._caches.counter("vector_log_floor")
 
     def vector_change(self, seq: int) -> tuple[str, int] | None:
         return self._tables.vector_change(seq)
@@ -508,7 +445,7 @@ class PostgresStore:
                 copy.write_row((chunk_id, vector))
 
     def finish_import(self, conn: Any) -> None:
-        for table in self._space_tables(conn):
+        for table in pg_vectors.space_tables(conn):
             pg_vectors.create_vector_index(conn, table.removeprefix("vectors_"))
 
 
@@ -518,12 +455,3 @@ def _top_k(raw: Any, space: str, vector: np.ndarray, k: int, allowed: np.ndarray
 
 def _value(query: np.ndarray | Future[np.ndarray]) -> np.ndarray:
     return query.result() if isinstance(query, Future) else query
-
-
-def _has_table(conn: Any, table: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0] is True
-
-
-def _array(value: Any) -> np.ndarray:
-    """A vector as pgvector's loaders give it (its binary loader: a `Vector`; its text loader: an array)."""
-    return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=np.float32)

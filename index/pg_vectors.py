@@ -17,6 +17,7 @@ tests/index/test_pg_vectors.py holds every case to brute force on a real server.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,44 @@ def table_name(space: str) -> str:
     if not space or not set(space) <= _SPACE_CHARS:
         raise ValueError(f"not a vector space name: {space!r}")
     return f"vectors_{space}"
+
+
+def has_table(conn: Any, table: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0] is True
+
+
+def space_tables(conn: Any) -> list[str]:
+    """The tables of every vector space in the database."""
+    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                        "AND tablename LIKE 'vectors\\_%'").fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def ensure_space(conn: Any, space: str, dimension: int, with_index: bool = True) -> bool:
+    """The table of a vector space, made with its change trigger (index/pg_schema.py) the first time the space
+    is written; True when it was there already (committed: a table made now is known once its write commits)."""
+    table = table_name(space)
+    if has_table(conn, table):
+        return True
+    create_vector_table(conn, space, dimension, with_index)
+    conn.execute(f"CREATE OR REPLACE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                 f"FOR EACH ROW EXECUTE FUNCTION cwg_vector_changed('{space}')")
+    return False
+
+
+def vector_rows(conn: Any, space: str, where: str, params: Sequence[Any]) -> list[tuple[int, np.ndarray]]:
+    """(chunk id, vector) of the rows of `space` that `where` (and its `params`) selects; none without a table."""
+    table = table_name(space)
+    if not has_table(conn, table):
+        return []
+    with conn.cursor(binary=True) as cursor:
+        rows = cursor.execute(f"SELECT chunk_id, embedding FROM {table} {where}", list(params)).fetchall()
+    return [(int(r[0]), _vector(r[1])) for r in rows]
+
+
+def _vector(value: Any) -> np.ndarray:
+    """A vector as pgvector's loaders give it (its binary loader: a `Vector`; its text loader: an array)."""
+    return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=np.float32)
 
 
 def create_vector_table(conn: Any, space: str, dimension: int, with_index: bool = True) -> None:

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -24,8 +24,9 @@ from index.filters import Filters
 from index.fts_terms import fts_expression
 from index.manifest import IndexManifest
 from index.records import COPIED_TABLES, ChunkRecord, DocumentRecord, DocumentTarget, WriteOutcome
-from index.schema import migrate
 from index.sql_dialect import SQLITE
+from index.sqlite_connections import SqliteConnections
+from index.state_caches import StateCaches
 from index.store_tables import AlreadyIndexed, StoreTables, WritePlan, export_rows
 from index.vectors import VectorIndex
 from ingest.quality import QualityProfile
@@ -43,108 +44,39 @@ class SqliteStore:
     def __init__(self, path: Path, files_dir: Path | None = None) -> None:
         self.path = path
         self.files_dir = files_dir if files_dir is not None else path.parent / FILES_DIR
-        self._readers: list[sqlite3.Connection] = []
-        self._lock = threading.RLock()  # one writer at a time on the main connection
-        self._local = threading.local()  # per thread: its read connection and snapshot depth
+        self._connections = SqliteConnections(path)  # creates the file's tables on first open (atomically)
         self._counts_lock = threading.Lock()  # the cache of lexical row counts per word
         self._counts: dict[str, int] = {}
         self._counts_generation = -1
-        self._tables = StoreTables(SQLITE, self._read, self.transaction,
-                                   lambda: getattr(self._local, "writing", False))
-        self._main = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
-        self._main.row_factory = sqlite3.Row
-        # 16 KiB pages (set when the file is created): a vector row (1.5 KB MiniLM, 2 KB USE) then fits in
-        # its page. With 4 KiB pages SQLite moved each row's tail to an overflow page of its own: 4.7 KB
-        # stored per MiniLM vector instead of 1.8 KB (bench/index_size.py).
-        self._main.execute("PRAGMA page_size = 16384")
-        self._main.execute("PRAGMA journal_mode = WAL")
-        self._main.execute("PRAGMA synchronous = NORMAL")
-        self._main.execute("PRAGMA foreign_keys = ON")
-        migrate(self._main)
+        self._caches = StateCaches(SQLITE, self._read, self._connections.writing)
+        self._tables = StoreTables(SQLITE, self._caches, self.transaction)
         self._tables.backfill_actor_types(read_only=(sqlite3.OperationalError,))
         self._tables.backfill_quality(read_only=(sqlite3.OperationalError,))
 
-    # --- connections and transactions ----------------------------------------------------------------------
+    # --- connections and transactions (index/sqlite_connections.py) ------------------------------------------
     @property
     def conn(self) -> sqlite3.Connection:
-        """This thread's connection: its read connection inside `snapshot()`, else the main one
-        (always the main one inside `transaction()`: what a write reads must be what it writes over)."""
-        if getattr(self._local, "depth", 0) and not getattr(self._local, "writing", False):
-            return self._local.reader  # type: ignore[no-any-return]
-        return self._main
+        """This thread's connection: its snapshot's, else the main one (always inside `transaction()`)."""
+        return self._connections.conn
 
     def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return work(self.conn)
+        return work(self._connections.conn)
+
+    def transaction(self, counter: str = "generation") -> AbstractContextManager[sqlite3.Connection]:
+        return self._connections.transaction(counter)
+
+    def snapshot(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._connections.snapshot()
 
     def close(self) -> None:
-        with self._lock:
-            for reader in self._readers:
-                reader.close()
-            self._readers.clear()
-            self._main.close()
-
-    @contextmanager
-    def transaction(self, counter: str = "generation") -> Iterator[sqlite3.Connection]:
-        """One write transaction (`BEGIN IMMEDIATE`: writers take turns) bumping `counter` (see Store)."""
-        conn = self._main
-        with self._lock:
-            conn.execute("BEGIN IMMEDIATE")
-            self._local.writing = True
-            try:
-                yield conn
-                conn.execute("INSERT OR IGNORE INTO state (key, value) VALUES (?, '0')", (counter,))
-                conn.execute("UPDATE state SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (counter,))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            finally:
-                self._local.writing = False
-
-    @contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees the same committed state.
-
-        Each thread reads through its own connection (WAL: readers neither wait for the writer nor
-        for each other, and see a write entirely or not at all). Nests: inside a snapshot this thread
-        already holds, it joins the open one.
-        """
-        local = self._local
-        if getattr(local, "depth", 0):
-            local.depth += 1
-            try:
-                yield local.reader
-            finally:
-                local.depth -= 1
-            return
-        reader = self._reader()
-        reader.execute("BEGIN")
-        local.depth = 1
-        try:
-            yield reader
-        finally:
-            local.depth = 0
-            if reader.in_transaction:
-                reader.execute("COMMIT")
-
-    def _reader(self) -> sqlite3.Connection:
-        reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
-        if reader is None:
-            reader = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
-            reader.row_factory = sqlite3.Row
-            reader.execute("PRAGMA query_only = ON")
-            with self._lock:
-                self._readers.append(reader)
-            self._local.reader = reader
-        return reader
+        self._connections.close()
 
     # --- state -------------------------------------------------------------------------------------------
     def generation(self) -> int:
-        return self._tables.counter("generation")
+        return self._caches.counter("generation")
 
     def marks_generation(self) -> int:
-        return self._tables.counter("marks")
+        return self._caches.counter("marks")
 
     def store_id(self) -> str:
         return self._tables.state_text("store_id") or ""
@@ -175,7 +107,7 @@ class SqliteStore:
         return self._tables.document_text(document_id)
 
     def document_ids(self, filters: Filters) -> list[str]:
-        return self._tables.document_ids(filters)
+        return self._caches.document_ids(filters)
 
     def document_count(self) -> int:
         return self._tables.count("documents")
@@ -302,7 +234,7 @@ class SqliteStore:
         return self._tables.facet_labels(facet, filters)
 
     def facet_table(self, state: tuple[int, int] | None = None) -> FacetTable:
-        return self._tables.facet_table(state)
+        return self._caches.facet_table(state)
 
     # --- chunks -----------------------------------------------------------------------------------------------
     def chunk_count(self) -> int:
@@ -321,16 +253,16 @@ class SqliteStore:
         return self._tables.chunk_document_paths()
 
     def chunk_ids(self, filters: Filters) -> np.ndarray:
-        return self._tables.chunk_ids(filters)
+        return self._caches.chunk_ids(filters)
 
     def chunk_owners(self, chunk_ids: list[int]) -> dict[int, str]:
-        return self._tables.chunk_owners(chunk_ids)
+        return self._caches.chunk_owners(chunk_ids)
 
     def chunk_documents(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        return self._tables.chunk_documents(chunk_ids)
+        return self._caches.chunk_documents(chunk_ids)
 
     def chunk_languages(self, chunk_ids: list[int]) -> list[str]:
-        return self._tables.chunk_languages(chunk_ids)
+        return self._caches.chunk_languages(chunk_ids)
 
     def sample_chunk_texts(self, limit: int) -> list[str]:
         return self._tables.sample_chunk_texts(limit)
@@ -364,7 +296,7 @@ class SqliteStore:
                    f"AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY s LIMIT ?")
             params: list[object] = [expression, json.dumps(np.asarray(allowed).tolist()), int(limit)]
         elif filters is not None and not filters.is_empty():
-            where, fparams = self._tables.filter_sql(filters)
+            where, fparams = self._caches.filter_sql(filters)
             sql = (f"SELECT f.rowid, bm25(chunks_fts, {weight_args}) AS s FROM chunks_fts f "
                    f"JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id "
                    f"WHERE chunks_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
@@ -443,7 +375,7 @@ class SqliteStore:
         return int(row[0]) if row else 0
 
     def vector_log_floor(self) -> int:
-        return self._tables.counter("vector_log_floor")
+        return self._caches.counter("vector_log_floor")
 
     def vector_change(self, seq: int) -> tuple[str, int] | None:
         return self._tables.vector_change(seq)

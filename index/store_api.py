@@ -2,9 +2,9 @@
 
 `SqliteStore` (index/store.py: one SQLite file, FAISS beside it) and `PostgresStore` (index/pg_store.py: one
 database, pgvector) are siblings: neither inherits the other, each defines every operation below (what they
-share is index/store_tables.py, over index/sql_dialect.py's two dialects). `tests/index/test_store_contract.py`
-holds both to the same answers; `tests/index/test_store_protocol.py` to this list. SQL stays inside `index/`
-(`tests/test_store_boundary.py`): callers name operations, never statements.
+share is index/store_tables.py and index/state_caches.py, over index/sql_dialect.py's two dialects).
+`tests/index/test_store_contract.py` holds both to the same answers; `tests/index/test_store_protocol.py` to
+this list. SQL stays inside `index/` (`tests/test_store_boundary.py`): callers name operations, not statements.
 
 Reads are consistent inside `snapshot()` (one committed state for every read in it); a read outside one sees
 the latest committed state. Writes are one transaction each: all of it or nothing, after every other writer's.
@@ -93,8 +93,10 @@ class Store(Protocol):
 
     def indexed_already(self, target: DocumentTarget, file_hash: str, entry: dict[str, str]
                         ) -> tuple[DocumentRecord | None, DocumentRecord | None]:
-        """(the document that holds these bytes with this entry already, the document a write would replace):
-        at most one is set (see `SqliteStore.indexed_already` for the rule)."""
+        """(the document that holds these bytes with this entry already, the document a write would replace); at
+        most one is set. Same key (`target.key`, a path) with other bytes, or an entry that changes a field: that
+        document is replaced. No document under the key: the same bytes indexed elsewhere count as indexed (with
+        no entry of their own, or the same one). `target.document_id`: exactly that document is replaced."""
 
     def write_document(self, target: DocumentTarget, prepared: PreparedDocument, embed_hashes: list[str],
                        vectors: dict[str, np.ndarray], entry: dict[str, str],

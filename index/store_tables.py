@@ -1,26 +1,25 @@
-"""What both stores run alike: the statements over the tables they share, and the caches kept per state.
+"""What both stores run alike: the statements over the tables they share.
 
 The SQLite and the PostgreSQL store have the same documents, chunks, labels, quality signals, curation and state
 tables (index/schema.py, index/pg_schema.py). Statements over them are written once here, with the placeholders
 and the few fragments that differ taken from the store's `Dialect` (index/sql_dialect.py); rows are read by
 position, as both drivers give them. A store holds one `StoreTables` and answers each operation of the protocol
-(index/store_api.py) itself: with one of these, or with its own SQL. Nothing here is inherited.
+(index/store_api.py) itself: with one of these, or with its own SQL (FTS5 or pgvector, chunk ids, COPY). What
+both keep per state of the index is index/state_caches.py. Nothing here is inherited.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import numpy as np
 
-from index.facet_table import FacetTable, read_facet_table
-from index.filters import LABEL_FACETS, Filters
+from index.filters import Filters
 from index.records import (
     CHUNK_COLUMNS,
     COPIED_TABLES,
@@ -33,25 +32,17 @@ from index.records import (
     merged_entry,
 )
 from index.sql_dialect import Dialect
+from index.state_caches import BATCH, DOCUMENT_ORDER, StateCaches
 from ingest.errors import NotFound
 from ingest.quality import QualityProfile, assess
 from ingest.records import COLLECTIONS, CURATION_STATUSES, PreparedDocument
 from ingest.textclean import one_line
 
-T = TypeVar("T")
-DOCUMENT_ORDER = "d.meeting, d.source, d.title, d.id"  # how documents are listed
 # the latest status a curator gave the document `d` (NULL: never curated)
 CURRENT_CURATION = "SELECT cu.status FROM curation cu WHERE cu.document_id = d.id ORDER BY cu.seq DESC LIMIT 1"
 SELECTED = (*DOCUMENT_COLUMNS, "chunks", "quality", "curation")
-BATCH = 900  # ids per `IN (...)`
 EXPORT_ORDER = {"documents": "id", "chunks": "id", "labels": "document_id, facet, label",
                 "quality_signals": "document_id, signal", "curation": "seq"}
-
-
-class Reads(Protocol):
-    """How a store runs a read: on this thread's snapshot or write transaction, else on a connection of its own."""
-
-    def __call__(self, work: Callable[[Any], T]) -> T: ...
 
 
 class AlreadyIndexed(Exception):
@@ -78,38 +69,16 @@ class WritePlan:
 
 
 class StoreTables:
-    """The shared tables' operations for one store, and its caches per (generation, marks)."""
+    """The operations over the shared tables, for one store (its dialect, caches and transactions)."""
 
-    def __init__(self, dialect: Dialect, read: Reads, transaction: Callable[[str], AbstractContextManager[Any]],
-                 writing: Callable[[], bool]) -> None:
+    def __init__(self, dialect: Dialect, caches: StateCaches,
+                 transaction: Callable[[str], AbstractContextManager[Any]]) -> None:
         self.dialect = dialect
-        self.read = read  # the store's way to run reads
+        self.caches = caches  # the store's caches per state (and its way to read, `caches.read`)
+        self.rows, self.one = caches.rows, caches.one
         self.transaction = transaction  # the store's write transaction (takes the counter it bumps)
-        self.writing = writing  # whether this thread is inside a write transaction
-        self._lock = threading.Lock()  # the caches below
-        self._allowed: dict[tuple[object, ...], np.ndarray] = {}  # document and chunk ids per filter and state
-        self._owners: tuple[np.ndarray, np.ndarray, list[str]] = (np.zeros(0, np.int64), np.zeros(0, np.int32), [])
-        self._owners_generation: int | None = None
-        self._facet_table: tuple[tuple[int, int], FacetTable] | None = None
-        self._languages: dict[int, str] = {}  # chunk id → its document's language, for one generation
-        self._languages_generation = -1
-
-    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
-        return self.read(lambda conn: conn.execute(sql, params).fetchall())
-
-    def one(self, sql: str, params: Sequence[object] = ()) -> Any:
-        return self.read(lambda conn: conn.execute(sql, params).fetchone())
 
     # --- state ---------------------------------------------------------------------------------------------
-    def counter(self, key: str) -> int:
-        row = self.one(f"SELECT value FROM state WHERE key = {self.dialect.mark}", (key,))
-        return int(row[0]) if row else 0
-
-    def state_key(self) -> tuple[int, int]:
-        """(generation, marks) in one statement: what the caches of filters and facets are kept by."""
-        found = dict(self.rows("SELECT key, value FROM state WHERE key IN ('generation', 'marks')"))
-        return int(found.get("generation", 0)), int(found.get("marks", 0))
-
     def state_text(self, key: str) -> str | None:
         row = self.one(f"SELECT value FROM state WHERE key = {self.dialect.mark}", (key,))
         return str(row[0]) if row else None
@@ -127,11 +96,6 @@ class StoreTables:
                      f"SET value = excluded.value", (key, value))
 
     # --- documents -----------------------------------------------------------------------------------------
-    def filter_sql(self, filters: Filters | None, state: tuple[int, int] | None = None) -> tuple[str, list[object]]:
-        """`filters` as SQL over exact stored values, resolved against the facet table (of `state`, when given)."""
-        filters = filters or Filters()
-        return filters.to_sql(self.facet_table(state) if filters.fields else None, self.dialect)
-
     def select_documents(self, where: str = "1 = 1", params: Sequence[object] = ()) -> list[DocumentRecord]:
         cols = ", ".join(f"d.{c}" for c in DOCUMENT_COLUMNS)
         rows = self.rows(f"SELECT {cols}, (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id), d.quality, "
@@ -139,7 +103,7 @@ class StoreTables:
         return [DocumentRecord.from_row(dict(zip(SELECTED, r))) for r in rows]
 
     def documents(self, filters: Filters | None) -> list[DocumentRecord]:
-        return self.select_documents(*self.filter_sql(filters))
+        return self.select_documents(*self.caches.filter_sql(filters))
 
     def documents_by_id(self, ids: list[str]) -> dict[str, DocumentRecord]:
         out: dict[str, DocumentRecord] = {}
@@ -170,7 +134,7 @@ class StoreTables:
     def document_values(self, field: str, filters: Filters | None) -> list[tuple[str, str | None]]:
         if field not in DOCUMENT_COLUMNS:
             raise ValueError(f"unknown document field {field!r}")
-        where, params = self.filter_sql(filters)
+        where, params = self.caches.filter_sql(filters)
         return [(str(r[0]), r[1]) for r in self.rows(f"SELECT d.id, d.{field} FROM documents d WHERE {where}", params)]
 
     def stored_files(self) -> set[str]:
@@ -364,7 +328,7 @@ class StoreTables:
                 for r in rows]
 
     def facet_labels(self, facet: str, filters: Filters | None) -> list[tuple[str, str]]:
-        where, params = self.filter_sql(filters)
+        where, params = self.caches.filter_sql(filters)
         rows = self.rows(f"SELECT l.document_id, l.label FROM labels l JOIN documents d ON d.id = l.document_id "
                          f"WHERE l.facet = {self.dialect.mark} AND {where}", [facet, *params])
         return [(str(r[0]), str(r[1])) for r in rows]
@@ -399,117 +363,6 @@ class StoreTables:
                          (step, limit))
         return [str(r[0]) for r in rows]
 
-    # --- kept per state of the index (index/store_caches.py would be the same few lines) -------------------------
-    def facet_table(self, state: tuple[int, int] | None) -> FacetTable:
-        key = state if state is not None else self.state_key()
-        with self._lock:
-            cached = self._facet_table
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        table = self.read(lambda conn: read_facet_table(conn, self.dialect, LABEL_FACETS))
-        if self.writing():
-            return table  # what a write sees before it commits is kept for no one else
-        with self._lock:
-            self._facet_table = (key, table)
-        return table
-
-    def _kept(self, key: tuple[object, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:
-        with self._lock:
-            cached = self._allowed.get(key)
-        if cached is not None:
-            return cached
-        found = compute()
-        found.flags.writeable = False  # shared through the cache
-        with self._lock:
-            if len(self._allowed) >= 16:
-                self._allowed.pop(next(iter(self._allowed)))
-            self._allowed[key] = found
-        return found
-
-    def document_ids(self, filters: Filters) -> list[str]:
-        """Kept per filter and state (a page of a long list then reads only its own documents)."""
-        state = self.state_key()
-        where, params = self.filter_sql(filters, state)
-        return list(self._kept(("documents", where, tuple(params), *state), lambda: np.array(
-            [r[0] for r in self.rows(f"SELECT d.id FROM documents d WHERE {where} ORDER BY {DOCUMENT_ORDER}", params)],
-            dtype=object)))
-
-    def chunk_ids(self, filters: Filters) -> np.ndarray:
-        """Per document, not per chunk: a document's chunks are written in one transaction, so their ids are
-        one run (MIN..MAX) unless COUNT says otherwise; 500 rows to read instead of 25,000. Kept per filter and
-        state (filters repeat: a country, a meeting): 74 ms for 250k of 1M chunks."""
-        state = self.state_key()
-        where, params = self.filter_sql(filters, state)
-
-        def compute() -> np.ndarray:
-            runs = self.rows(f"SELECT d.id, MIN(c.id), MAX(c.id), COUNT(*) FROM documents d "
-                             f"{self.dialect.join_in_order} chunks c ON c.document_id = d.id WHERE {where} "
-                             f"GROUP BY d.id", params)
-            parts = []
-            for doc_id, low, high, count in runs:
-                if high - low + 1 == count:
-                    parts.append(np.arange(low, high + 1, dtype=np.int64))
-                else:
-                    rows = self.rows(f"SELECT id FROM chunks WHERE document_id = {self.dialect.mark}", (doc_id,))
-                    parts.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
-            ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-            ids.sort()
-            return ids
-
-        return self._kept((where, tuple(params), *state), compute)
-
-    def chunk_owners(self, chunk_ids: list[int] | np.ndarray) -> dict[int, str]:
-        """The whole map (two arrays) is read once per generation: a "similar" query asks about most chunks."""
-        ids, codes, names = self._owner_map()
-        wanted = np.asarray(chunk_ids, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(ids, wanted), max(len(ids) - 1, 0))
-        found = (ids[pos] == wanted) if len(ids) else np.zeros(len(wanted), dtype=bool)
-        return {int(c): names[int(codes[p])] for c, p, ok in zip(wanted.tolist(), pos.tolist(), found.tolist()) if ok}
-
-    def chunk_documents(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """Array work over the owner map (no per-chunk Python)."""
-        ids, codes, names = self._owner_map()
-        wanted = np.asarray(chunk_ids, dtype=np.int64)
-        if not len(ids):
-            return np.full(len(wanted), -1, dtype=np.int32), list(names)
-        pos = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
-        return np.where(ids[pos] == wanted, codes[pos], -1).astype(np.int32), list(names)
-
-    def _owner_map(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        generation = self.counter("generation")
-        with self._lock:
-            if self._owners_generation == generation:
-                return self._owners
-        rows = self.rows("SELECT id, document_id FROM chunks ORDER BY id")
-        names = sorted({r[1] for r in rows})
-        code = {name: i for i, name in enumerate(names)}
-        owners = (np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
-                  np.fromiter((code[r[1]] for r in rows), dtype=np.int32, count=len(rows)), names)
-        with self._lock:
-            self._owners, self._owners_generation = owners, generation
-        return owners
-
-    def chunk_languages(self, chunk_ids: list[int]) -> list[str]:
-        """Kept per generation as chunks are asked about: a search asks about its 1,000–3,000 candidates, and
-        candidates recur from query to query."""
-        generation = self.counter("generation")
-        with self._lock:
-            if self._languages_generation != generation or len(self._languages) > 500_000:
-                self._languages, self._languages_generation = {}, generation
-            known = self._languages
-            missing = [i for i in chunk_ids if i not in known]
-        found: dict[int, str] = {}
-        for start in range(0, len(missing), BATCH):
-            part = [int(i) for i in missing[start:start + BATCH]]
-            found.update((int(r[0]), r[1]) for r in self.rows(
-                f"SELECT c.id, d.language FROM chunks c JOIN documents d ON d.id = c.document_id "
-                f"WHERE c.id IN ({self.dialect.marks(len(part))})", part))
-        if found:
-            with self._lock:
-                if self._languages_generation == generation:
-                    self._languages.update(found)
-        return [known.get(i) or found.get(i, "") for i in chunk_ids]
-
     # --- the log of vector changes (both stores' triggers write it alike) -------------------------------------
     def vector_change(self, seq: int) -> tuple[str, int] | None:
         row = self.one(f"SELECT space, chunk_id FROM vector_changes WHERE seq = {self.dialect.mark}", (seq,))
@@ -524,7 +377,7 @@ class StoreTables:
 
     def prune_vector_changes(self, upto: int) -> None:
         with self.transaction("vector_log") as conn:
-            if upto > self.counter("vector_log_floor"):
+            if upto > self.caches.counter("vector_log_floor"):
                 conn.execute(f"DELETE FROM vector_changes WHERE seq <= {self.dialect.mark}", (upto,))
                 self.set_state(conn, "vector_log_floor", str(upto))
 

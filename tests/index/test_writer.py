@@ -188,7 +188,7 @@ CRASH_SCRIPT = textwrap.dedent("""
 
     def dying_write(self, target, *args, **kwargs):
         if target.slug == "second":
-            self._main = DyingConnection(self._main)
+            self._connections._main = DyingConnection(self._connections._main)
         return real_write(self, target, *args, **kwargs)
 
     SqliteStore.write_document = dying_write
