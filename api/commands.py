@@ -14,7 +14,7 @@ from api.settings import Settings
 from index.embedders import MODEL_NAMES, spaces_for_model
 from index.filters import Filters
 from index.folder import IndexFolder, index_location
-from index.pg_store import safe_location
+from index.pg_connections import safe_location
 from index.writer import FileResult, IndexWriter, scan_paths
 from ingest.language import LANGUAGE_NAMES
 from ingest.metadata import read_manifest
