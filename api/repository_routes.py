@@ -286,7 +286,7 @@ async def get_versions(service: ServiceDep) -> Any:
 async def get_version_proposals(request: Request, service: ServiceDep) -> Any:
     from search.retrieval.versions import propose
 
-    proposals = await service.heavy.run(request, lambda _checkpoint: propose(service.folder))
+    proposals = await service.heavy.run(request, lambda checkpoint: propose(service.folder, checkpoint=checkpoint))
     return {"proposals": [p.to_json() for p in proposals]}
 
 

@@ -235,24 +235,33 @@ class Proposal:
         return {"a": self.a.to_json(), "b": self.b.to_json(), "alignment": round(self.alignment, 3)}
 
 
-def propose(folder: IndexFolder, floor: float = PROPOSAL_FLOOR, min_ratio: float = PROPOSAL_RATIO) -> list[Proposal]:
+def propose(folder: IndexFolder, floor: float = PROPOSAL_FLOOR, min_ratio: float = PROPOSAL_RATIO,
+            checkpoint: Callable[[], None] | None = None) -> list[Proposal]:
     """Pairs of documents in different languages, of one meeting (or both without), not yet versions of one
-    another, whose passages align from `floor`: candidates for a curator to confirm (`link`)."""
+    another, whose passages align from `floor`: candidates for a curator to confirm (`link`). `checkpoint` is
+    called between documents (a heavy request stops there when its client leaves or its deadline passes)."""
     store = folder.store
     with store.snapshot():
         docs = store.documents(Filters.parse(["collection=all"]))
         found = versions(store)
         space = multilingual_space(folder)
-        cache: dict[str, np.ndarray] = {}
+        by_meeting: dict[str, list[DocumentRecord]] = {}
+        for doc in docs:
+            by_meeting.setdefault(doc.meeting.upper(), []).append(doc)
         out = []
-        for n, a in enumerate(docs):
-            for b in docs[n + 1:]:
-                if a.language == b.language or a.meeting.upper() != b.meeting.upper() or \
-                        found.key(a.id) == found.key(b.id):
-                    continue
-                score, ratio = alignment(folder, a.id, b.id, space, cache)
-                if score >= floor and ratio >= min_ratio:
-                    out.append(Proposal(Version(a.id, a.language), Version(b.id, b.language), score))
+        for group in by_meeting.values():
+            cache: dict[str, np.ndarray] = {}  # one meeting's passage vectors at a time
+            for n, a in enumerate(group):
+                if checkpoint is not None:
+                    checkpoint()
+                for b in group[n + 1:]:
+                    sizes = sorted((a.chunks or 0, b.chunks or 0))
+                    if a.language == b.language or found.key(a.id) == found.key(b.id) or \
+                            sizes[0] < min_ratio * sizes[1]:  # a translation has about as many passages
+                        continue
+                    score, ratio = alignment(folder, a.id, b.id, space, cache)
+                    if score >= floor and ratio >= min_ratio:
+                        out.append(Proposal(Version(a.id, a.language), Version(b.id, b.language), score))
     return sorted(out, key=lambda p: (-p.alignment, p.a.document_id, p.b.document_id))
 
 

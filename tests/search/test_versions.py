@@ -131,6 +131,15 @@ def test_versions_without_a_symbol_are_proposed_and_linked_by_a_curator(mixed_in
     score, _ = alignment(mixed_index, a, b)
     assert score < 0.6
     assert all(p.alignment >= 0.6 and p.a.language != p.b.language for p in propose(mixed_index))
+
+    class Stopped(Exception):
+        pass
+
+    def stop() -> None:  # a heavy request whose client left: the work ends at its next checkpoint
+        raise Stopped
+
+    with pytest.raises(Stopped):
+        propose(mixed_index, checkpoint=stop)
     assert versions(store).others(a) == []
     with pytest.raises(Exception, match="at least two"):
         link(store, [a])
