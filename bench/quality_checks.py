@@ -27,68 +27,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.quality_eval import spearman  # noqa: E402
 from ingest.prepare import prepare_document  # noqa: E402
+from tests.ingest.drafts import draft_files  # noqa: E402  (the draft the tests score)
 
 SAMPLE = ROOT / "examples" / "cwg-cop-20"
 SHARED = ROOT.parent / "shared" / "data"
 SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html")
 CACHE = ROOT / "bench" / "out" / "quality-checks-texts.json"
-
-STRONG_DRAFT = [
-    ("Safer Schools Online in Freedonia", 0, ""),
-    ("", 0, "Submitted by: Republic of Freedonia, Ministry of Education"),
-    ("Problem and objective", 1,
-     "Many pupils meet grooming and cyberbullying online without knowing where to turn. The Safer Schools "
-     "Online programme gives every secondary school a trained focal point so that pupils can report harm early."),
-    ("What we did", 1,
-     "In 2023 the Ministry of Education launched Safer Schools Online for pupils aged 11 to 16, their parents "
-     "and teachers. We trained 1,200 teachers in 340 schools, and 45,000 pupils took part in awareness sessions."),
-    ("Evaluation", 1,
-     "An independent survey of 2,000 pupils before and after the sessions found that the share who knew how to "
-     "report abuse rose from 31% to 68%."),
-    ("Lessons learned", 1,
-     "Short sessions repeated each term kept pupils' attention better than one long day. Rural schools with "
-     "poor connectivity needed printed materials."),
-    ("Partners", 1,
-     "The programme is run with UNICEF, the national Computer Emergency Response Team and the Freedonia "
-     "Telecommunications Authority."),
-    ("Resources", 1, "The teachers' toolkit is available at https://example.org/safer-schools."),
-    ("Next steps", 1, "In 2025 the programme will reach primary schools. We invite members of the Working Group "
-                      "to share their own materials for younger children."),
-]
-
-
-def draft_files(folder: Path) -> dict[str, Path]:
-    """The strong draft as .txt (headings as lines), .md (# headings), .docx (heading styles) and .pdf (large
-    type for headings)."""
-    from docx import Document
-    from fpdf import FPDF
-
-    txt, md = [], []
-    docx_doc = Document()
-    pdf = FPDF()
-    pdf.add_page()
-    for heading, level, body in STRONG_DRAFT:
-        if heading:
-            txt += [heading, ""]
-            md += ["#" * max(level, 1) + " " + heading, ""]
-            docx_doc.add_heading(heading, level=level)
-            pdf.set_font("Helvetica", "B", 18 if level == 0 else 14)
-            pdf.multi_cell(0, 9, heading)
-            pdf.ln(2)
-        if body:
-            txt += [body, ""]
-            md += [body, ""]
-            docx_doc.add_paragraph(body)
-            pdf.set_font("Helvetica", "", 11)
-            pdf.multi_cell(0, 6, body)
-            pdf.ln(3)
-    out = {ext: folder / f"draft.{ext}" for ext in ("txt", "md", "docx", "pdf")}
-    out["txt"].write_text("\n".join(txt), encoding="utf-8")
-    out["md"].write_text("\n".join(md), encoding="utf-8")
-    docx_doc.save(str(out["docx"]))
-    pdf.output(str(out["pdf"]))
-    return out
-
 
 def score(path: Path) -> float:
     prepared = prepare_document(path)
