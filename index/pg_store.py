@@ -52,6 +52,10 @@ Matches = tuple[np.ndarray, np.ndarray]
 EMPTY: Matches = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
+REINDEX_ELSEWHERE = ("cwg reindex works on an index folder: copy the database into one (`cwg migrate --from URI "
+                     "--to DIR`), reindex it there, and copy it into a new database")
+
+
 class PostgresStore:
     """The store in a PostgreSQL database (with pgvector). See the module's doc for what it guarantees."""
 
@@ -447,6 +451,13 @@ class PostgresStore:
     def finish_import(self, conn: Any) -> None:
         for table in pg_vectors.space_tables(conn):
             pg_vectors.create_vector_index(conn, table.removeprefix("vectors_"))
+
+    # --- re-embedding in place: not on a shared database (replicas serve its vectors while it would change) ---
+    def embedding_inputs(self) -> list[tuple[int, str, str, str]]:
+        raise IndexOpenError(REINDEX_ELSEWHERE)
+
+    def replace_vectors(self, space: str, ids: list[int], matrix: np.ndarray | None) -> None:
+        raise IndexOpenError(REINDEX_ELSEWHERE)
 
 
 def _top_k(raw: Any, space: str, vector: np.ndarray, k: int, allowed: np.ndarray | None, total: int) -> Matches:

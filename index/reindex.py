@@ -10,9 +10,7 @@ from index import vector_cache
 from index.embedders import SPACE_MODEL_IDS, spaces_for_model
 from index.folder import IndexFolder
 from index.manifest import IndexManifest
-from index.store import SqliteStore
 from index.writer import embedding_text
-from ingest.errors import IndexOpenError
 
 BATCH = 256
 
@@ -25,12 +23,9 @@ def reindex(folder: IndexFolder, model: str, progress: Callable[[int], None] | N
     Returns the number of chunks embedded per new space.
     """
     store = folder.store
-    if not isinstance(store, SqliteStore):
-        raise IndexOpenError("cwg reindex works on an index folder: copy the database into one "
-                             "(`cwg migrate --from URI --to DIR`), reindex it there, and copy it into a new database")
+    rows = store.embedding_inputs()  # first: a store that cannot be re-embedded in place says so before any work
     wanted = spaces_for_model(model)
     done: dict[str, int] = {}
-    rows = store.embedding_inputs()
     new_spaces = {s: {"model_id": SPACE_MODEL_IDS[s], "dimension": None} for s in wanted
                   if s not in folder.manifest.spaces}
     for space in new_spaces:
@@ -48,8 +43,8 @@ def reindex(folder: IndexFolder, model: str, progress: Callable[[int], None] | N
         store.replace_vectors(space, [r[0] for r in rows], matrix)  # one transaction
         done[space] = len(rows)
     spaces = {s: folder.manifest.spaces.get(s) or new_spaces[s] for s in wanted}
-    IndexManifest(model=model, spaces=spaces, dtype=folder.manifest.dtype, created=folder.manifest.created,
-                  chunking=folder.manifest.chunking).write(folder.path)
+    store.save_manifest(IndexManifest(model=model, spaces=spaces, dtype=folder.manifest.dtype,
+                                      created=folder.manifest.created, chunking=folder.manifest.chunking))
     for space in [s for s in folder.manifest.spaces if s not in wanted]:
         store.replace_vectors(space, [], None)
         vector_cache.remove(folder.path, space)

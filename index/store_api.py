@@ -261,3 +261,12 @@ class Store(Protocol):
 
     def finish_import(self, conn: Any) -> None:
         """After the last `import_*` of a copy, in its transaction (indexes built once)."""
+
+    # --- re-embedding the stored texts (`cwg reindex`) ----------------------------------------------------
+    def embedding_inputs(self) -> list[tuple[int, str, str, str]]:
+        """(chunk id, title, section, text) of every chunk, by id: what a new vector space encodes. A store that
+        cannot be re-embedded in place raises `IndexOpenError` saying what to do instead."""
+
+    def replace_vectors(self, space: str, ids: list[int], matrix: np.ndarray | None) -> None:
+        """Every vector of `space` replaced by these (None: the space dropped), in one transaction (a new
+        generation)."""
