@@ -16,9 +16,10 @@ import json
 import re
 import threading
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -160,23 +161,22 @@ class Versions:
 
 
 LINKED_STATE = "versions"  # the store's state record of the groups curators confirmed: {"groups": [[id, …], …]}
-_cache: dict[tuple[str, int], Versions] = {}
+_cache: weakref.WeakKeyDictionary[Any, tuple[int, Versions]] = weakref.WeakKeyDictionary()  # store → its state's
 _lock = threading.Lock()
 
 
 def versions(store: Store) -> Versions:
-    """The version groups of every document in the index (both collections), per state of the index."""
-    key = (store.store_id(), store.generation())
+    """The version groups of every document in the index (both collections), per state of the index (kept with
+    the store object: a search asks for them on its hot path, and reads nothing more while the state holds)."""
+    generation = store.generation()
     with _lock:
-        found = _cache.get(key)
-    if found is not None:
-        return found
+        found = _cache.get(store)
+    if found is not None and found[0] == generation:
+        return found[1]
     record = store.state_record(LINKED_STATE) or {}
     built = Versions(store.documents(Filters.parse(["collection=all"])), record.get("groups", []))  # type: ignore[arg-type]
     with _lock:
-        for old in [k for k in _cache if k[0] == key[0]]:
-            del _cache[old]
-        _cache[key] = built
+        _cache[store] = (generation, built)
     return built
 
 
