@@ -10,13 +10,13 @@ so both stores run the same SQL over exact stored values, and a value that names
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ingest.errors import QueryError
 from ingest.metadata import check_date
 from ingest.records import ACTOR_TYPES, COLLECTIONS, CURATION_STATUSES, DOC_TYPES
+from ingest.textclean import fold  # the one folding rule (filter values equal stored values by it)
 
 if TYPE_CHECKING:
     from index.facet_table import FacetTable
@@ -33,10 +33,6 @@ EVERY_COLLECTION = "all"
 MATCHES_NOTHING = "1 = 0"
 
 
-def fold(value: str) -> str:
-    """The one rule by which a filter value equals a stored value, whatever the store: NFKC, case folding
-    ("CÔTE D'IVOIRE" = "Côte d'Ivoire", "STRASSE" = "straße"), runs of white space as one space."""
-    return " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold()).split())
 
 
 def resolve(table: FacetTable, name: str, values: list[str]) -> list[str]:

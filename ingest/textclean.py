@@ -33,6 +33,13 @@ def normalize_text(text: str) -> str:
 _LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 
 
+def fold(value: str) -> str:
+    """The one rule by which two names are the same value, whatever the store: NFKC, case folding ("CÔTE
+    D'IVOIRE" = "Côte d'Ivoire", "STRASSE" = "straße"), runs of white space as one space. Filter values
+    (index/filters.py) and source aliases (ingest/source_aliases.py) both compare by it."""
+    return " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold()).split())
+
+
 def one_line(text: str) -> str:
     """A metadata value or a reason as one line of text: control, line-separator and bidirectional-override
     characters become spaces (a file named "a\\nb" never puts a line break in a title, a CLI line or an export)."""
