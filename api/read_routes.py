@@ -50,7 +50,10 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "des
 MEDIA_TYPES = {"pdf": "application/pdf",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                "html": "text/html; charset=utf-8", "markdown": "text/markdown; charset=utf-8",
-               "text": "text/plain; charset=utf-8"}
+               "text": "text/plain; charset=utf-8",
+               "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+               "odt": "application/vnd.oasis.opendocument.text", "doc": "application/msword",
+               "ppt": "application/vnd.ms-powerpoint"}
 
 def single_values(request: Request) -> None:
     """A parameter that takes one value, given twice (`text=a&text=b`), is refused: which one would count?

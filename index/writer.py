@@ -21,17 +21,18 @@ import numpy as np
 from index.folder import IndexFolder
 from index.records import DocumentRecord, DocumentTarget, merged_entry
 from ingest.errors import CwgError, IndexUnavailable, LoadError
-from ingest.formats import BINARY_EXTENSIONS, TEXT_EXTENSIONS
+from ingest.formats import BINARY_EXTENSIONS, LEGACY_EXTENSIONS, TEXT_EXTENSIONS
 from ingest.limits import ReadLimits
 from ingest.prepare import file_sha256, prepare_document
 from ingest.quality import load_signals
 from ingest.records import PreparedDocument
 from ingest.textclean import one_line
 
-DOCUMENT_EXTENSIONS = set(BINARY_EXTENSIONS) | set(TEXT_EXTENSIONS) | {".doc"}
+DOCUMENT_EXTENSIONS = set(BINARY_EXTENSIONS) | set(TEXT_EXTENSIONS) | set(LEGACY_EXTENSIONS)
 # Repository bookkeeping that sits beside documents in a folder; named explicitly, they are ingested.
 _BOOKKEEPING = re.compile(r"^(readme|source|sources|license|licence|changelog|manifest)(\.[a-z]+)?$", re.IGNORECASE)
-_FORMAT_SUFFIX = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "markdown": ".md", "text": ".txt"}
+_FORMAT_SUFFIX = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "markdown": ".md", "text": ".txt", "pptx": ".pptx",
+                  "odt": ".odt", "doc": ".doc", "ppt": ".ppt"}
 LOOKAHEAD_FILES = 64  # files read and chunked ahead of the encoder …
 LOOKAHEAD_BYTES = 64 * 1024 * 1024  # … holding at most this much file data (one file may exceed it)
 BATCH_TEXTS = 128  # chunks of consecutive files encoded together (once they are ready) …

@@ -1,4 +1,10 @@
-"""Decide a file's format from its content (magic bytes), never from its name alone."""
+"""Decide a file's format from its content (magic bytes), never from its name alone.
+
+Zip packages are told apart by their parts: a Word document holds word/document.xml, a PowerPoint deck
+ppt/presentation.xml, an OpenDocument its `mimetype` part. A legacy binary Office file (OLE compound file) is
+named by the stream its program writes ("WordDocument", "PowerPoint Document"): .doc and .ppt are converted
+when a converter is installed (ingest/legacy_office.py).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,16 @@ from pathlib import Path
 from ingest.encoding import looks_like_utf16
 from ingest.errors import LoadError
 
-BINARY_EXTENSIONS = {".pdf": "pdf", ".docx": "docx"}
+BINARY_EXTENSIONS = {".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".odt": "odt"}
+LEGACY_EXTENSIONS = {".doc": "doc", ".ppt": "ppt"}  # read through a converter when one is installed
+# The document type a format implies when no manifest row, front matter or upload field names one.
+DEFAULT_DOC_TYPES = {"pptx": "presentation", "ppt": "presentation"}
+_ZIP_UNSUPPORTED = {  # packages recognised but not read: say what they are and what to do
+    "xl/workbook.xml": "an Excel workbook (.xlsx): save the sheets to read as PDF",
+    "application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation (.odp): save it as .pptx or PDF",
+    "application/vnd.oasis.opendocument.spreadsheet": "an OpenDocument spreadsheet (.ods): save it as PDF",
+}
+_OLE_STREAMS = {"doc": "WordDocument".encode("utf-16-le"), "ppt": "PowerPoint Document".encode("utf-16-le")}
 TEXT_EXTENSIONS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
                    ".html": "html", ".htm": "html", ".xhtml": "html"}
 SUPPORTED = ", ".join(sorted(set(BINARY_EXTENSIONS) | set(TEXT_EXTENSIONS)))
@@ -36,12 +51,36 @@ def sniff(head: bytes) -> str:
     return "text"
 
 
-def _is_docx(data: bytes) -> bool:
+def zip_kind(data: bytes) -> str:
+    """docx, pptx or odt for a package we read; raise LoadError naming one we recognise but do not read,
+    or a zip that cannot be opened (a truncated download); "binary" for any other zip."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "word/document.xml" in zf.namelist()
-    except zipfile.BadZipFile:
-        return False
+            names = set(zf.namelist())
+            mimetype = zf.read("mimetype")[:100].decode("ascii", "replace").strip() if "mimetype" in names else ""
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise LoadError(f"a damaged zip package (an Office file cut short or corrupted?): {exc}") from exc
+    except (KeyError, RuntimeError) as exc:  # an encrypted or malformed `mimetype` entry
+        raise LoadError(f"a zip package whose parts cannot be read ({exc})") from exc
+    if "word/document.xml" in names:
+        return "docx"
+    if "ppt/presentation.xml" in names:
+        return "pptx"
+    if mimetype == "application/vnd.oasis.opendocument.text":
+        return "odt"
+    for marker, what in _ZIP_UNSUPPORTED.items():
+        if marker in names or marker == mimetype:
+            raise LoadError(f"{what}; supported: {SUPPORTED}")
+    return "binary"
+
+
+def ole_kind(data: bytes) -> str:
+    """doc or ppt for a legacy Office file, by the stream its program writes; LoadError for any other."""
+    for kind, stream in _OLE_STREAMS.items():
+        if stream in data:
+            return kind
+    raise LoadError("legacy binary Office file (.xls or another OLE file): save it as PDF or in a current format "
+                    f"({SUPPORTED})")
 
 
 def detect_format(path: Path, data: bytes) -> str:
@@ -55,11 +94,11 @@ def detect_format(path: Path, data: bytes) -> str:
     ext = path.suffix.lower()
     kind = sniff(data[:8192])
     if kind == "zip":
-        kind = "docx" if _is_docx(data) else "binary"
+        kind = zip_kind(data)
     if kind == "ole":
-        raise LoadError("legacy binary Word/Office file (.doc/.xls): save it as .docx or PDF first")
+        return ole_kind(data)  # converted, or refused with advice, by the loader
     claimed = BINARY_EXTENSIONS.get(ext) or TEXT_EXTENSIONS.get(ext)
-    if kind in ("pdf", "docx"):
+    if kind in ("pdf", "docx", "pptx", "odt"):
         if claimed not in (None, kind):
             raise LoadError(f"named {ext} but the content is {kind.upper()}: rename it to .{kind}")
         return kind

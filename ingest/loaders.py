@@ -11,8 +11,11 @@ import yaml
 from ingest.encoding import decode_text
 from ingest.errors import LoadError
 from ingest.formats import detect_format
+from ingest.legacy_office import convert
 from ingest.limits import Deadline, ReadLimits
+from ingest.odt_text import read_odt
 from ingest.pdf_text import MIN_PAGE_CHARS, read_pdf
+from ingest.pptx_text import read_pptx
 from ingest.records import Block, LoadedDocument
 from ingest.textclean import lines_to_blocks, normalize_text, repeated_margin_lines, strip_margins
 
@@ -36,6 +39,14 @@ def load_file(path: Path, data: bytes | None = None, limits: ReadLimits | None =
         elif fmt == "docx":
             limits.check_zip(data)
             doc = load_docx(data, deadline)
+        elif fmt == "pptx":
+            limits.check_zip(data)
+            doc = read_pptx(data, deadline)
+        elif fmt == "odt":
+            limits.check_zip(data)
+            doc = read_odt(data, deadline)
+        elif fmt in ("doc", "ppt"):
+            doc = load_legacy(fmt, data, limits, deadline)
         elif fmt == "html":
             doc = load_html(data)
         else:
@@ -49,6 +60,20 @@ def load_file(path: Path, data: bytes | None = None, limits: ReadLimits | None =
         doc.format = "markdown"
     if not any(b.text.strip() for b in doc.blocks):
         raise LoadError("no text found in the file (empty document)")
+    return doc
+
+
+def load_legacy(kind: str, data: bytes, limits: ReadLimits, deadline: Deadline) -> LoadedDocument:
+    """A .doc/.ppt through the installed converter (ingest/legacy_office.py), then read as what it became;
+    the document keeps its own format (its stored copy is the original file)."""
+    converted = convert(kind, data, timeout=limits.max_parse_seconds)
+    if converted.format == "text":
+        doc = load_text(converted.data)
+    else:
+        limits.check_zip(converted.data)
+        doc = load_docx(converted.data, deadline) if converted.format == "docx" else read_pptx(converted.data, deadline)
+    doc.format = kind
+    doc.warnings.append(f"converted from .{kind} by {converted.converter}")
     return doc
 
 

@@ -14,6 +14,7 @@ from ingest.actors import infer_actor_type, normalize_actor_type
 from ingest.authorship import government_source, infer_source, submitter
 from ingest.countries import find_countries, find_countries_in_filename, lookup_country
 from ingest.errors import ManifestError
+from ingest.formats import DEFAULT_DOC_TYPES
 from ingest.itu_header import parse_header
 from ingest.language import detect_language
 from ingest.organisations import find_organisation, find_organisation_in_filename, organisation_span
@@ -426,7 +427,7 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
             country = source
             found = lookup_country(country)
     language = fields.get("language", "").lower() or detect_language(_language_sample(text), "und")
-    doc_type, known = normalize_doc_type(fields.get("doc_type", "other"))
+    doc_type, known = normalize_doc_type(fields.get("doc_type", DEFAULT_DOC_TYPES.get(loaded.format, "other")))
     if not known and (entry or {}).get("doc_type") != fields["doc_type"]:  # a manifest row is warned of by its line
         loaded.warnings.append(unknown_doc_type_warning(fields["doc_type"], doc_type))
     actor_type, known = normalize_actor_type(fields.get("actor_type", ""))

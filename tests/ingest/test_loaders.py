@@ -84,8 +84,8 @@ def test_truncated_pdf_is_refused_not_crashing():
 @pytest.mark.parametrize("data, reason", [
     (b"", "empty file"),
     (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "unsupported binary"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "legacy binary Word"),
-    (b"PK\x03\x04" + b"\x00" * 100, "unsupported binary"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "legacy binary Office"),
+    (b"PK\x03\x04" + b"\x00" * 100, "damaged zip package"),
     (b"   \n\n \t", "no text"),
 ])
 def test_bad_inputs_have_reasons(data: bytes, reason: str):
