@@ -94,12 +94,14 @@ def chunk_blocks(
     min_words: int = 150,
     max_words: int = 250,
     overlap_words: int = 40,
+    pages_apart: bool = False,
 ) -> tuple[str, list[Chunk]]:
     """Return the document text and its chunks.
 
     Chunks end at a paragraph boundary once they hold `min_words`, never exceed `max_words`
     (except for one oversized unit), start anew at a heading when they are already substantial,
-    and repeat the last sentence (up to `overlap_words`) when a paragraph is cut mid-way.
+    and repeat the last sentence (up to `overlap_words`) when a paragraph is cut mid-way. With `pages_apart`
+    a chunk never spans two pages (a slide deck: each slide is cited on its own).
     """
     text, offsets = join_blocks(blocks)
     units = _units(blocks, offsets, max_words)
@@ -118,6 +120,8 @@ def chunk_blocks(
             if j > i and words + u.words > max_words:
                 break
             if j > i and u.heading and words >= min_words // 3:
+                break
+            if j > i and pages_apart and u.page != units[j - 1].page:
                 break
             words += u.words
             j += 1

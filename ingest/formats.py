@@ -19,6 +19,7 @@ BINARY_EXTENSIONS = {".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".odt": "o
 LEGACY_EXTENSIONS = {".doc": "doc", ".ppt": "ppt"}  # read through a converter when one is installed
 # The document type a format implies when no manifest row, front matter or upload field names one.
 DEFAULT_DOC_TYPES = {"pptx": "presentation", "ppt": "presentation"}
+SLIDE_FORMATS = frozenset({"pptx", "ppt"})  # a page is a slide: passages never span two (ingest/prepare.py)
 _ZIP_UNSUPPORTED = {  # packages recognised but not read: say what they are and what to do
     "xl/workbook.xml": "an Excel workbook (.xlsx): save the sheets to read as PDF",
     "application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation (.odp): save it as .pptx or PDF",

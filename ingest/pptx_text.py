@@ -59,7 +59,7 @@ def read_pptx(data: bytes, deadline: Deadline | None = None) -> LoadedDocument:
             blocks.append(Block("paragraph", NOTES_PREFIX + notes, number))
     warnings = [_picture_warning(kind, pages) for kind, pages in counts.items() if pages]
     props = deck.core_properties
-    head = "\n".join(b.text for b in blocks if (b.page or 0) <= 2 and not b.text.startswith(NOTES_PREFIX))
+    head = "\n".join(b.text for b in blocks if b.page == 1 and not b.text.startswith(NOTES_PREFIX))  # the cover
     return LoadedDocument("pptx", blocks, page_count=len(slides), title=(props.title or "").strip() or None,
                           author=(props.author or "").strip() or None, head_text=head[:6000], warnings=warnings)
 

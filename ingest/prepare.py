@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest.chunking import chunk_blocks
 from ingest.errors import LoadError
+from ingest.formats import SLIDE_FORMATS
 from ingest.limits import ReadLimits
 from ingest.loaders import load_file
 from ingest.metadata import build_meta
@@ -36,7 +37,8 @@ def prepare_document(
             raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
     name = file_name or path.name
     loaded = load_file(path if file_name is None else Path(name), data, limits)
-    text, chunks = chunk_blocks(loaded.blocks, min_words=min_words, max_words=max_words)
+    text, chunks = chunk_blocks(loaded.blocks, min_words=min_words, max_words=max_words,
+                                pages_apart=loaded.format in SLIDE_FORMATS)
     if not chunks:
         raise LoadError("no text found in the file (empty document)")
     meta = build_meta(loaded, name, text, entry)
