@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ingest.countries import find_countries, lookup_country
-from ingest.organisations import ORGANISATION_TYPES, find_organisation
+from ingest.organisations import find_organisation, organisation_type
 from ingest.records import ACTOR_TYPES
 
 _ALIASES = {"state": "member_state", "member state": "member_state", "government": "member_state",
@@ -62,7 +62,7 @@ def infer_actor_type(source: str, country: str = "") -> str:
         return "member_state"
     known = find_organisation(source)
     if known and not _OWN_BODY.search(source):  # "UNICEF", not "Ministry of Education, with UNICEF"
-        return ORGANISATION_TYPES.get(known, "other")
+        return organisation_type(known) or "other"
     for kind, pattern in others:
         if pattern.search(source):
             if kind == "national_body":  # a state body, if we know of which state
@@ -70,7 +70,7 @@ def infer_actor_type(source: str, country: str = "") -> str:
                     return "member_state"
                 continue
             return kind
-    return ORGANISATION_TYPES.get(known, "other") if known else "other"
+    return (organisation_type(known) or "other") if known else "other"
 
 
 _OWN_BODY = re.compile(r"\b(ministry|ministère|ministerio|government|university|université)\b", re.I)

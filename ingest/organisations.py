@@ -1,94 +1,61 @@
-"""Organisations that often submit or publish child online protection documents, with their aliases.
+"""Organisations that often submit or publish child online protection documents, with their names.
 
-Used to infer a document's `source` when no manifest or front matter names it; matched only in the
-file name, the title and the file's author field, where a name is a claim of authorship rather than
-a mention.
+The vocabulary is ingest/organisations.yaml (one entry per organisation: canonical name, kind of actor, names,
+whole-value aliases, web domains), read once when first needed. Here it is used to infer a document's `source`
+when no manifest or front matter names it: matched only in the file name, the title and the file's author field,
+where a name is a claim of authorship rather than a mention. ingest/source_aliases.py reads the same vocabulary to
+name each source once.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
 
-# canonical name: (actor type, aliases). Acronyms are matched case-sensitively, other names case-insensitively.
-# Actor types: see ingest.records.ACTOR_TYPES.
-ORGANISATION_TABLE: dict[str, tuple[str, tuple[str, ...]]] = {
-    "ITU": ("un_agency", ("International Telecommunication Union", "ITU")),
-    "UNICEF": ("un_agency", ("UNICEF", "United Nations Children's Fund", "United Nations Children’s Fund")),
-    "UNESCO": ("un_agency", ("UNESCO", "United Nations Educational, Scientific and Cultural Organization")),
-    "UNICRI": ("un_agency", ("UNICRI", "United Nations Interregional Crime and Justice Research Institute")),
-    "UNODC": ("un_agency", ("UNODC", "United Nations Office on Drugs and Crime")),
-    "OHCHR": ("un_agency", ("OHCHR", "Office of the High Commissioner for Human Rights")),
-    "UNDP": ("un_agency", ("UNDP", "United Nations Development Programme")),
-    "UNHCR": ("un_agency", ("UNHCR",)),
-    "UN Women": ("un_agency", ("UN Women",)),
-    "UNFPA": ("un_agency", ("UNFPA", "United Nations Population Fund")),
-    "ILO": ("un_agency", ("International Labour Organization",)),
-    "WHO": ("un_agency", ("World Health Organization",)),
-    "World Bank": ("intergovernmental", ("World Bank", "worldbank")),
-    "OECD": ("intergovernmental", ("OECD", "Organisation for Economic Co-operation and Development")),
-    "European Union": ("intergovernmental", ("European Union", "European Commission", "European Parliament", "EU",
-                                             "Joint Research Centre")),
-    "Council of Europe": ("intergovernmental", ("Council of Europe",)),
-    "African Union": ("intergovernmental", ("African Union",)),
-    "League of Arab States": ("intergovernmental", ("League of Arab States", "Arab League")),
-    "ASEAN": ("intergovernmental", ("ASEAN", "Association of Southeast Asian Nations")),
-    "Commonwealth Secretariat": ("intergovernmental", ("Commonwealth Secretariat",)),
-    "INTERPOL": ("intergovernmental", ("INTERPOL", "Interpol")),
-    "Europol": ("intergovernmental", ("Europol", "EUROPOL")),
-    "ECPAT International": ("civil_society", ("ECPAT",)),
-    "ICMEC": ("civil_society", ("ICMEC", "International Centre for Missing & Exploited Children",
-                                "International Centre for Missing and Exploited Children")),
-    "NCMEC": ("civil_society", ("NCMEC", "National Center for Missing & Exploited Children")),
-    "WeProtect Global Alliance": ("other", ("WeProtect",)),
-    "End Violence Partnership": ("other", ("End Violence Against Children", "End Violence Partnership",
-                                           "Global Partnership to End Violence")),
-    "5Rights Foundation": ("civil_society", ("5Rights",)),
-    "Internet Watch Foundation": ("civil_society", ("Internet Watch Foundation", "IWF")),
-    "INHOPE": ("civil_society", ("INHOPE",)),
-    "Thorn": ("civil_society", ("Thorn",)),
-    "Save the Children": ("civil_society", ("Save the Children",)),
-    "Plan International": ("civil_society", ("Plan International",)),
-    "World Vision": ("civil_society", ("World Vision",)),
-    "Terre des Hommes": ("civil_society", ("Terre des Hommes",)),
-    "Child Helpline International": ("civil_society", ("Child Helpline International",)),
-    "Internet Society": ("civil_society", ("Internet Society",)),
-    "SWGfL": ("civil_society", ("SWGfL", "South West Grid for Learning")),
-    "euCONSENT": ("civil_society", ("euCONSENT",)),
-    "Stairway Foundation": ("civil_society", ("Stairway Foundation",)),
-    "SCORT Foundation": ("civil_society", ("SCORT",)),
-    "Stiftung Digitale Chancen": ("civil_society", ("Stiftung Digitale Chancen",)),
-    "PKPA Foundation": ("civil_society", ("PKPA",)),
-    "Voice of Children": ("civil_society", ("Voice of Children",)),
-    "HAQ: Centre for Child Rights": ("civil_society", ("HAQ: Centre for Child Rights", "HAQ Centre for Child Rights")),
-    "Center for Global IT Cooperation": ("civil_society", ("Center for Global IT Cooperation",
-                                                           "Center for Global IT-Cooperation", "CGITC")),
-    "Raspberry Pi Foundation": ("civil_society", ("Raspberry Pi Foundation", "Raspberry_Pi_Foundation", "CoderDojo",
-                                                  "Code Club")),
-    "Safe Online": ("other", ("Safe Online Initiative", "Safe Online")),
-    "Global Cybersecurity Forum": ("other", ("Global Cybersecurity Forum",)),
-    "World Economic Forum": ("other", ("World Economic Forum",)),
-    "Oxford Insights": ("industry", ("Oxford Insights",)),
-    "GSMA": ("industry", ("GSMA",)),
-    "Kaspersky": ("industry", ("Kaspersky",)),
-    "Microsoft": ("industry", ("Microsoft Corporation",)),
-    "Google": ("industry", ("Google LLC",)),
-    "Meta": ("industry", ("Meta Platforms",)),
-    "Roblox": ("industry", ("Roblox",)),
-    "TikTok": ("industry", ("TikTok",)),
-    "LEGO Group": ("industry", ("LEGO Group",)),
-    "Yoti": ("industry", ("Yoti",)),
-}
-ORGANISATIONS: dict[str, tuple[str, ...]] = {name: aliases for name, (_kind, aliases) in ORGANISATION_TABLE.items()}
-ORGANISATION_TYPES: dict[str, str] = {name: kind for name, (kind, _aliases) in ORGANISATION_TABLE.items()}
+import yaml
+
+from ingest.records import ACTOR_TYPES
+
+VOCABULARY = "organisations.yaml"
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str  # the canonical source
+    kind: str  # an id of ACTOR_TYPES
+    names: tuple[str, ...]  # matched in text, and aliases as a whole value
+    also: tuple[str, ...] = ()  # aliases as a whole source value only (acronyms too common as words)
+    domains: tuple[str, ...] = ()  # web sites (lower case, no "www.")
+
+
+@lru_cache(maxsize=1)
+def organisations() -> tuple[Organisation, ...]:
+    """The shipped vocabulary, checked (a broken file is a defect of the package: it raises)."""
+    raw = yaml.safe_load(files("ingest").joinpath(VOCABULARY).read_text(encoding="utf-8"))
+    out = []
+    for entry in raw["organisations"]:
+        kind = entry.get("type", "other")
+        if kind not in ACTOR_TYPES:
+            raise ValueError(f"{VOCABULARY}: {entry['name']}: type {kind!r} is not one of {', '.join(ACTOR_TYPES)}")
+        out.append(Organisation(str(entry["name"]), kind, tuple(map(str, entry.get("names", ()))),
+                                tuple(map(str, entry.get("also", ()))),
+                                tuple(str(d).lower().removeprefix("www.") for d in entry.get("domains", ()))))
+    return tuple(out)
+
+
+def organisation_type(name: str) -> str:
+    """The kind of actor a canonical organisation name is ("" when the vocabulary does not know it)."""
+    return next((o.kind for o in organisations() if o.name == name), "")
 
 
 @lru_cache(maxsize=1)
 def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     out = []
-    for name, aliases in ORGANISATIONS.items():
-        parts = []
-        for alias in aliases:
+    for organisation in organisations():
+        name, parts = organisation.name, []
+        for alias in organisation.names:
             escaped = re.escape(alias).replace(r"\ ", r"[\s_\-]+")
             parts.append(escaped if alias.isupper() or any(c.isdigit() for c in alias) else f"(?i:{escaped})")
         out.append((name, re.compile(r"(?<![A-Za-z0-9])(" + "|".join(parts) + r")(?![A-Za-z0-9])")))
@@ -124,8 +91,9 @@ def find_organisation_in_filename(file_name: str) -> str:
     """Like `find_organisation`, for lower-case, run-together file names ("unesco2019beijing_…")."""
     tokens = re.findall(r"[a-z]+|\d+", file_name.lower())
     best: tuple[int, str] | None = None
-    for name, aliases in ORGANISATIONS.items():
-        for alias in aliases:
+    for organisation in organisations():
+        name = organisation.name
+        for alias in organisation.names:
             words = re.findall(r"[a-z]+|\d+", alias.lower())
             if not words or (len(words) == 1 and len(words[0]) < 2):
                 continue
