@@ -243,6 +243,8 @@ class DocumentOut(BaseModel):
     quality: float | None = Field(description="quality score in [0, 1] from the quality signals")
     quality_band: str = Field(description="high (>= 0.7), medium (>= 0.4) or low")
     curation: str = Field(description="the curator's latest status: best_practice, promising, noted or none")
+    quality_from: str = Field("", description="the version whose quality profile `quality` is: the document's own "
+                                              "id, or its contribution's most complete language version")
     extra: dict[str, str]
     warnings: list[str]
     versions: list[VersionOut] = Field(default_factory=list, description="the same contribution in other languages")
