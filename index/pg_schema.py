@@ -126,6 +126,20 @@ MIGRATIONS: list[str] = [
     UPDATE documents SET collection = CASE WHEN meeting != '' THEN 'contributions' ELSE 'library' END;
     CREATE INDEX documents_collection ON documents (collection);
     """,
+    # 4: curators' corrections of quality signals (the embedded store's 8)
+    """
+    CREATE TABLE quality_corrections (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        document_id text NOT NULL,
+        signal text NOT NULL,
+        verdict text NOT NULL,
+        quote text NOT NULL,
+        reason text NOT NULL,
+        curator text NOT NULL,
+        at text NOT NULL
+    );
+    CREATE INDEX quality_corrections_document ON quality_corrections (document_id, seq);
+    """,
 ]
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from index import pg_lexical, pg_vectors
+from index import pg_lexical, pg_vectors, quality_corrections
 from index.facet_table import FacetTable
 from index.filters import Filters
 from index.fts_terms import FtsTerms
@@ -209,6 +209,9 @@ class PostgresStore:
     def set_collection(self, document_ids: list[str], collection: str) -> list[str]:
         return self._tables.set_collection(document_ids, collection)
 
+    def set_sources(self, changes: dict[str, tuple[str, str]]) -> list[str]:
+        return self._tables.set_sources(changes)
+
     # --- originals: rows of `files`, written and deleted with the documents that point to them ----------------
     def stored_files(self) -> set[str]:
         return self._tables.stored_files()
@@ -255,6 +258,13 @@ class PostgresStore:
 
     def import_curation(self, events: list[dict[str, str]]) -> int:
         return self._tables.import_curation(events)
+
+    def correct_quality(self, document_id: str, signal: str, verdict: str, quote: str, reason: str,
+                        curator: str) -> dict[str, str]:
+        return quality_corrections.correct_quality(self._tables, document_id, signal, verdict, quote, reason, curator)
+
+    def quality_corrections(self, document_id: str | None = None) -> list[dict[str, str]]:
+        return quality_corrections.quality_corrections(self._tables, document_id)
 
     # --- labels and facets ------------------------------------------------------------------------------------
     def has_labels(self) -> bool:

@@ -136,6 +136,21 @@ MIGRATIONS: list[str] = [
     UPDATE documents SET collection = CASE WHEN meeting != '' THEN 'contributions' ELSE 'library' END;
     CREATE INDEX documents_collection ON documents(collection);
     """,
+    # 8: curators' corrections of quality signals (issue 23): confirmed or rejected, with the quote that shows
+    # it; append-only and outliving re-ingest, like curation
+    """
+    CREATE TABLE quality_corrections (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        document_id TEXT NOT NULL,
+        signal TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        quote TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        curator TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX quality_corrections_document ON quality_corrections(document_id, seq);
+    """,
 ]
 
 

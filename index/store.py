@@ -19,6 +19,7 @@ from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 
+from index import quality_corrections
 from index.facet_table import FacetTable
 from index.filters import Filters
 from index.fts_terms import fts_expression
@@ -166,6 +167,9 @@ class SqliteStore:
     def set_collection(self, document_ids: list[str], collection: str) -> list[str]:
         return self._tables.set_collection(document_ids, collection)
 
+    def set_sources(self, changes: dict[str, tuple[str, str]]) -> list[str]:
+        return self._tables.set_sources(changes)
+
     # --- originals: files in the folder beside the store -------------------------------------------------------
     def stored_files(self) -> set[str]:
         return self._tables.stored_files()
@@ -215,6 +219,13 @@ class SqliteStore:
 
     def import_curation(self, events: list[dict[str, str]]) -> int:
         return self._tables.import_curation(events)
+
+    def correct_quality(self, document_id: str, signal: str, verdict: str, quote: str, reason: str,
+                        curator: str) -> dict[str, str]:
+        return quality_corrections.correct_quality(self._tables, document_id, signal, verdict, quote, reason, curator)
+
+    def quality_corrections(self, document_id: str | None = None) -> list[dict[str, str]]:
+        return quality_corrections.quality_corrections(self._tables, document_id)
 
     # --- labels and facets ------------------------------------------------------------------------------------
     def has_labels(self) -> bool:

@@ -112,6 +112,10 @@ class Store(Protocol):
         """Move documents to `collection` (nothing encoded again); returns the ids moved. `NotFound` rolls
         back; `ValueError` for an unknown collection."""
 
+    def set_sources(self, changes: dict[str, tuple[str, str]]) -> list[str]:
+        """Give documents a new (source, actor type) (nothing read or encoded again; index/sources.py decides
+        them), in one transaction; returns the ids changed."""
+
     # --- originals ----------------------------------------------------------------------------------------
     def stored_files(self) -> set[str]:
         """Names of the originals that committed documents point to."""
@@ -151,6 +155,14 @@ class Store(Protocol):
 
     def import_curation(self, events: list[dict[str, str]]) -> int:
         """Append exported history events this store does not hold yet; returns how many were added."""
+
+    def correct_quality(self, document_id: str, signal: str, verdict: str, quote: str, reason: str,
+                        curator: str) -> dict[str, str]:
+        """Append a curator's verdict on one quality signal (confirmed or rejected, with the quote that shows it,
+        "" when none) to the document's corrections; `NotFound`, `ValueError` for an unknown signal or verdict."""
+
+    def quality_corrections(self, document_id: str | None = None) -> list[dict[str, str]]:
+        """Every correction (of one document, or of all), oldest first."""
 
     # --- labels and facets --------------------------------------------------------------------------------
     def has_labels(self) -> bool: ...

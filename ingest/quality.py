@@ -18,15 +18,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from ingest.errors import CwgError
 from ingest.organisations import find_organisation
-from ingest.quality_structure import read_passages, words_of
+from ingest.quality_meaning import CUE_FEATURES, Encode, MeaningModel, spread
+from ingest.quality_structure import Passage, read_passages, words_of
 from ingest.text_facts import figures, initiative_names
 
 SIGNAL_IDS = ("objective", "initiative", "audience", "results", "figures", "evaluation", "lessons", "partners",
               "resources", "next_steps")
+QUALITY_VERDICTS = ("confirmed", "rejected")  # a curator's word on one signal of one document
 DETECTORS = ("figure", "name", "link", "past", "stated")
 BANDS = (("high", 0.7), ("medium", 0.4), ("low", 0.0))  # quality bands: score from this value up
 QUALITY_BAND_NAMES = {"high": "High (0.7 and above)", "medium": "Medium (0.4 to 0.7)", "low": "Low (below 0.4)"}
@@ -240,43 +243,122 @@ def _satisfies(needs: str, sentence: str) -> bool:
     return True
 
 
+def cue_hit(signal: Signal, sentence: str, words: set[str], context: str) -> tuple[int, bool]:
+    """How many of the signal's cues (or detector hits) `sentence` holds, counting a heading or lead-in that
+    names the signal as one, and whether the sentence satisfies the signal's detector."""
+    count = 0
+    if signal.cues is None:
+        count = _detected(signal.needs, sentence)
+    elif signal.has_regex or words & signal.first_words:  # else no cue can match: skip the expression
+        count = len(signal.cues.findall(sentence))
+    if context and signal.headings is not None and signal.headings.search(context):
+        count += 1  # under "Lessons learned", a sentence that states something is a lesson
+    return count, signal.cues is None or _satisfies(signal.needs, sentence)
+
+
+def passage_words(sentence: str) -> set[str]:
+    return set(_WORD.findall(sentence.lower()))
+
+
 def assess(text: str, pages: list[tuple[int, int, int | None]] | None = None,
-           signals: SignalSet | None = None) -> QualityProfile:
+           signals: SignalSet | None = None, encode: Encode | None = None,
+           model: MeaningModel | None = None) -> QualityProfile:
     """The quality profile of a document's text. `pages`: (char_start, char_end, page) spans (its chunks),
-    to give each evidence its page."""
+    to give each evidence its page. With `encode` (the multilingual encoder, from the index floor) and a
+    meaning model, the signals the model decides are found by what sentences say (ingest/quality_meaning.py);
+    without, by the cue lists alone."""
     signals = signals or load_signals()
+    passages = spread(read_passages(text, signals.template))
+    if encode is not None and model is not None and passages:
+        chosen = _by_meaning(text, passages, signals, encode, model)
+    else:
+        chosen = _by_cues(text, passages, signals)
+    results = []
+    for signal in signals.signals:
+        found = chosen.get(signal.id)
+        evidence = None
+        if found is not None:
+            start, end = found
+            evidence = Evidence(text[start:end], _page_at(pages, start), start, end)
+        results.append(SignalResult(signal.id, signal.name, found is not None, evidence, signal.hint))
+    version = signals.version if encode is None or model is None else f"{signals.version}+{model.digest}"
+    return QualityProfile(score_of(signals, {r.id for r in results if r.found}), tuple(results), version)
+
+
+def score_of(signals: SignalSet, found: set[str]) -> float:
+    """The weights of the signals found over all weights."""
+    total = sum(s.weight for s in signals.signals)
+    return round(sum(s.weight for s in signals.signals if s.id in found) / total, 4)
+
+
+def cue_features(text: str, passages: list[Passage], signals: SignalSet) -> np.ndarray:
+    """(passages, signals, CUE_FEATURES): whether the cue lists take the sentence as evidence (a cue, a heading or
+    the detector, and the detector satisfied), whether it satisfies the detector, and its cues (up to 3, over 3)."""
+    out = np.zeros((len(passages), len(signals.signals), len(CUE_FEATURES)), dtype=np.float32)
+    for row, passage in enumerate(passages):
+        sentence = text[passage.start:passage.end]
+        words = passage_words(sentence)
+        context = f"{passage.heading} {passage.lead}".strip()
+        for col, signal in enumerate(signals.signals):
+            count, ok = cue_hit(signal, sentence, words, context)
+            out[row, col] = (float(count > 0 and ok), float(ok), min(count, _ENOUGH) / _ENOUGH)
+    return out
+
+
+def sentence_scores(text: str, passages: list[Passage], signals: SignalSet, encode: Encode,
+                    model: MeaningModel) -> tuple[np.ndarray, np.ndarray]:
+    """The classifiers' probabilities (passages, signals, in the signal file's order) and the cue features."""
+    cues = cue_features(text, passages, signals)
+    vectors = encode([text[p.start:p.end] for p in passages])
+    if vectors.shape[1] != model.dimension:
+        raise QualityError(f"the quality model reads {model.dimension}-d vectors ({model.model_id}); "
+                           f"the encoder gave {vectors.shape[1]}-d")
+    rows = [model.signal_ids.index(s.id) for s in signals.signals]
+    sub = MeaningModel(tuple(s.id for s in signals.signals), model.weights[rows], model.bias[rows],
+                       model.thresholds[rows], model.decides, model.model_id, model.trained_on, model.digest)
+    return sub.probabilities(vectors, cues), cues
+
+
+def _by_meaning(text: str, passages: list[Passage], signals: SignalSet, encode: Encode,
+                model: MeaningModel) -> dict[str, tuple[int, int]]:
+    """signal → the span of its evidence. The classifier decides the signals it beat the cue lists on; the cue
+    lists decide the others. Either way the evidence is the sentence the classifier scores highest among those
+    that count."""
+    probs, cues = sentence_scores(text, passages, signals, encode, model)
+    out: dict[str, tuple[int, int]] = {}
+    for col, signal in enumerate(signals.signals):
+        p = probs[:, col]
+        if signal.id in model.decides:
+            row = int(np.argmax(p))
+            if p[row] < model.thresholds[model.signal_ids.index(signal.id)]:
+                continue
+        else:
+            counted = np.flatnonzero(cues[:, col, 0])
+            if not len(counted):
+                continue
+            row = int(counted[np.argmax(p[counted])])
+        out[signal.id] = (passages[row].start, passages[row].end)
+    return out
+
+
+def _by_cues(text: str, passages: list[Passage], signals: SignalSet) -> dict[str, tuple[int, int]]:
+    """signal → the span of its evidence: the sentence with the most cues (the earliest on a tie)."""
     best: dict[str, tuple[int, int, int]] = {}  # signal → (cue count, start, end)
-    for passage in read_passages(text, signals.template):
+    for passage in passages:
         start, end = passage.start, passage.end
         sentence = text[start:end]
-        words = set(_WORD.findall(sentence.lower()))
+        words = passage_words(sentence)
         context = f"{passage.heading} {passage.lead}".strip()
         for signal in signals.signals:
             if best.get(signal.id, (0,))[0] >= _ENOUGH:
                 continue  # a sentence with several cues is evidence enough (and keeps a 300-page scan short)
-            count = 0
-            if signal.cues is None:
-                count = _detected(signal.needs, sentence)
-            elif signal.has_regex or words & signal.first_words:  # else no cue can match: skip the expression
-                count = len(signal.cues.findall(sentence))
-            if context and signal.headings is not None and signal.headings.search(context):
-                count += 1  # under "Lessons learned", a sentence that states something is a lesson
-            if not count or (signal.cues is not None and not _satisfies(signal.needs, sentence)):
+            count, ok = cue_hit(signal, sentence, words, context)
+            if not count or not ok:
                 continue
             current = best.get(signal.id)
             if current is None or count > current[0]:
                 best[signal.id] = (count, start, end)
-    results = []
-    for signal in signals.signals:
-        found = best.get(signal.id)
-        evidence = None
-        if found is not None:
-            _, start, end = found
-            evidence = Evidence(text[start:end], _page_at(pages, start), start, end)
-        results.append(SignalResult(signal.id, signal.name, found is not None, evidence, signal.hint))
-    total = sum(s.weight for s in signals.signals)
-    score = sum(s.weight for s, r in zip(signals.signals, results) if r.found) / total
-    return QualityProfile(round(score, 4), tuple(results), signals.version)
+    return {sid: (start, end) for sid, (_, start, end) in best.items()}
 
 
 def _page_at(pages: list[tuple[int, int, int | None]] | None, offset: int) -> int | None:
