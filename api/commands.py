@@ -64,7 +64,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         entries = manifest.entries if manifest else {}
         if args.collection:  # every file of this run, unless its manifest row says otherwise
             entries = {f.resolve(): {"collection": args.collection, **entries.get(f.resolve(), {})} for f in files}
-        report = writer.ingest(files, entries, on_result=on_result)
+        report = writer.ingest(files, entries, on_result=on_result, aliases=manifest.aliases if manifest else None)
         for path in missing:
             report.failed.append((str(path), "no such file or folder"))
             _stderr(printable(f"{path}: no such file or folder"))
@@ -83,6 +83,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if skipped:
         names = ", ".join(p.name for p in skipped[:5]) + (" …" if len(skipped) > 5 else "")
         print(printable(f"skipped {len(skipped)} files that are not documents ({names})"))
+    for refused in report.aliases_refused:
+        _stderr(printable(f"warning: alias {refused}"))
+    if report.aliases_added:
+        n = len(report.renamed)
+        print(printable(f"aliases kept by the index: {len(report.aliases_added)} "
+                        f"({'; '.join(f'{a} → {s}' for a, s in report.aliases_added.items())}); documents indexed "
+                        f"before and renamed by them: {n}"))
     if report.kept:
         n = len(report.kept)
         print(f"kept the metadata given earlier for {n} document{'s' if n != 1 else ''}: no manifest row names "

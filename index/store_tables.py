@@ -205,6 +205,20 @@ class StoreTables:
                 moved.append(document_id)
         return moved
 
+    def set_sources(self, changes: dict[str, tuple[str, str]]) -> list[str]:
+        """Give documents a new (source, actor type), in one transaction; returns the ids changed (a document
+        that is gone, or holds these already, is left out)."""
+        done, m = [], self.dialect.mark
+        with self.transaction("generation") as conn:
+            for document_id, (source, actor_type) in changes.items():
+                source = one_line(source)
+                cursor = conn.execute(f"UPDATE documents SET source = {m}, actor_type = {m} WHERE id = {m} AND "
+                                      f"(source != {m} OR actor_type != {m})",
+                                      (source, actor_type, document_id, source, actor_type))
+                if cursor.rowcount:
+                    done.append(document_id)
+        return done
+
     def backfill_actor_types(self, read_only: tuple[type[BaseException], ...]) -> None:
         """Documents written before `actor_type` existed get it from their source (once)."""
         rows = self.rows("SELECT id, source, country FROM documents WHERE actor_type = '' AND source != ''")

@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +20,14 @@ import numpy as np
 
 from index.folder import IndexFolder
 from index.records import DocumentRecord, DocumentTarget, merged_entry
+from index.sources import alias_table, apply_sources, keep_aliases
 from ingest.errors import CwgError, IndexUnavailable, LoadError
 from ingest.formats import BINARY_EXTENSIONS, LEGACY_EXTENSIONS, TEXT_EXTENSIONS
 from ingest.limits import ReadLimits
 from ingest.prepare import file_sha256, prepare_document
 from ingest.quality import load_signals
 from ingest.records import PreparedDocument
+from ingest.source_aliases import SourceAliases
 from ingest.textclean import one_line
 
 DOCUMENT_EXTENSIONS = set(BINARY_EXTENSIONS) | set(TEXT_EXTENSIONS) | set(LEGACY_EXTENSIONS)
@@ -63,6 +65,9 @@ class IngestReport:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, warning)
     skipped: list[str] = field(default_factory=list)  # folder entries that are not documents
     kept: list[str] = field(default_factory=list)  # documents whose earlier metadata was kept (none given)
+    aliases_added: dict[str, str] = field(default_factory=dict)  # a manifest's aliases the index keeps now
+    aliases_refused: list[str] = field(default_factory=list)  # and those it did not take, with why
+    renamed: list[str] = field(default_factory=list)  # documents indexed before whose source the new aliases rename
 
     def summary(self) -> str:
         return (f"added {len(self.added)}, updated {len(self.updated)}, "
@@ -186,18 +191,28 @@ class IndexWriter:
         self.keep_files = keep_files  # keep a copy of each original under files/ (to serve and cite it)
         self.limits = limits or ReadLimits()
         self._swept = False  # orphan copies are swept by this writer's first write
+        self._aliases: SourceAliases | None = None  # the index's alias table, read as each ingest starts
         load_signals()  # parse the quality signals once here, not inside the first file's preparation
 
     def ingest(self, paths: Iterable[Path], entries: dict[Path, dict[str, str]] | None = None,
-               on_result: Callable[[FileResult], None] | None = None) -> IngestReport:
-        """Ingest every file; `on_result` is told of each as it finishes."""
+               on_result: Callable[[FileResult], None] | None = None,
+               aliases: Mapping[str, str] | None = None) -> IngestReport:
+        """Ingest every file; `on_result` is told of each as it finishes. `aliases` (a manifest's: other name →
+        source) join the index's alias table first, so these files and every later ingest use them; documents
+        indexed before are renamed by them too (index/sources.py)."""
         entries = entries or {}
-        return self.ingest_sources((SourceFile(p, entry=entries.get(p.resolve(), {})) for p in paths), on_result)
+        added, refused = keep_aliases(self.store, aliases) if aliases else ({}, [])
+        report = self.ingest_sources((SourceFile(p, entry=entries.get(p.resolve(), {})) for p in paths), on_result)
+        report.aliases_added, report.aliases_refused = added, refused
+        if added:
+            report.renamed = [c.document_id for c in apply_sources(self.store)]
+        return report
 
     def ingest_sources(self, sources: Iterable[SourceFile],
                        on_result: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Like `ingest`, for files given as `SourceFile`s (bytes in memory, a stored path of your own)."""
         report = IngestReport()
+        self._aliases = alias_table(self.store)  # with the aliases a manifest added before this ingest
         for pending in self._pipeline(sources):
             result = pending.result()
             if result.status == "failed":
@@ -214,6 +229,7 @@ class IndexWriter:
 
     def ingest_file(self, source: SourceFile) -> FileResult:
         """One file, now; a file that cannot be used raises its `CwgError` (nothing is written)."""
+        self._aliases = alias_table(self.store)
         pending = self._check(source, _run_now)
         for done in self._write_batch([pending]):
             if done.error is not None:
@@ -321,7 +337,7 @@ class IndexWriter:
         return prepare_document(Path(key or pending.source.path), pending.data, pending.entry,
                                 file_name=pending.source.file_name or pending.source.path.name,
                                 min_words=chunking["min_words"], max_words=chunking["max_words"],
-                                limits=self.limits)
+                                limits=self.limits, aliases=self._aliases)
 
     def _write_batch(self, batch: list[_Pending]) -> Iterator[_Pending]:
         """Encode the new chunk texts of the batch together, then write each file in its own transaction."""

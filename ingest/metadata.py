@@ -19,8 +19,10 @@ from ingest.itu_header import parse_header
 from ingest.language import detect_language
 from ingest.organisations import find_organisation, find_organisation_in_filename, organisation_span
 from ingest.records import ACTOR_TYPES, DOC_TYPES, DocumentMeta, LoadedDocument
+from ingest.source_aliases import SourceAliases
 from ingest.textclean import one_line
 
+ALIASES_COLUMN = "aliases"  # a manifest column: other names of the row's source, ";"-separated
 KNOWN_FIELDS = ("title", "source", "country", "doc_type", "actor_type", "meeting", "date", "language",
                 "collection")
 # Names people write for the group's document types (lower case, '-' and '_' read as spaces) → id.
@@ -95,6 +97,7 @@ class Manifest:
     entries: dict[Path, dict[str, str]] = field(default_factory=dict)
     lines: dict[Path, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # other name → the source a row names (`aliases` column)
 
     def unmatched(self, files: list[Path]) -> list[str]:
         """A line for each row that names none of `files`."""
@@ -142,7 +145,11 @@ def read_manifest(path: Path) -> Manifest:
 
 def _add_row(manifest: Manifest, path: Path, n: int, row: dict[str, str]) -> None:
     where = f"{manifest.name}:{n}: "
+    named = row.pop(ALIASES_COLUMN, "")
+    _add_aliases(manifest, where, named, row.get("source", ""))
     rel = row.pop("path", "").strip()
+    if not rel and named.strip():
+        return  # a row of aliases only: a source and its other names, no file
     if not rel:
         manifest.problems.append(f"{where}empty 'path'; row skipped")
         return
@@ -180,6 +187,20 @@ def _add_row(manifest: Manifest, path: Path, n: int, row: dict[str, str]) -> Non
         manifest.problems.append(f"{where}repeats the path of line {manifest.lines[target]}; this line is used")
     manifest.entries[target] = row
     manifest.lines[target] = n
+
+
+def _add_aliases(manifest: Manifest, where: str, value: str, source: str) -> None:
+    """The row's other names of its source ("raspberrypi.org; RPF"), separated by ";" (a name may hold a comma)."""
+    names = [" ".join(a.split()) for a in value.split(";") if a.strip()]
+    if names and not source.strip():
+        manifest.problems.append(f"{where}aliases {value!r} name no source (the row's source is empty): not used")
+        return
+    for alias in names:
+        earlier = manifest.aliases.get(alias)
+        if earlier is not None and earlier != source.strip():
+            manifest.problems.append(f"{where}alias {alias!r} was given to {earlier!r} above; now to "
+                                     f"{source.strip()!r} (this line's is used)")
+        manifest.aliases[alias] = source.strip()
 
 
 def _meaningful_title(title: str | None) -> str | None:
@@ -394,8 +415,10 @@ def find_countries_in_filename_text(text: str) -> list:  # every mention, in ord
     return out
 
 
-def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[str, str] | None) -> DocumentMeta:
-    """Merge manifest entry > front matter > inference into one `DocumentMeta`."""
+def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[str, str] | None,
+               aliases: SourceAliases | None = None) -> DocumentMeta:
+    """Merge manifest entry > front matter > inference into one `DocumentMeta`; the source, wherever it came
+    from, named as the alias table names it (`aliases`: the index's; the shipped vocabulary when None)."""
     fields: dict[str, str] = {}
     extra: dict[str, str] = {}
     header = parse_header(loaded.head_text).as_fields() if loaded.head_text else {}
@@ -404,7 +427,7 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
             if key in KNOWN_FIELDS:
                 if value:
                     fields[key] = value
-            elif key != "path":
+            elif key not in ("path", ALIASES_COLUMN):
                 extra[key] = value
     title = fields.get("title") or infer_title(loaded, file_name)
     first_page_text = " ".join(b.text for b in loaded.blocks[:40] if b.page in (None, loaded.blocks[0].page))
@@ -426,6 +449,7 @@ def build_meta(loaded: LoadedDocument, file_name: str, text: str, entry: dict[st
         if not country and lookup_country(source):
             country = source
             found = lookup_country(country)
+    source = (aliases or SourceAliases.shipped()).resolve(source)  # "raspberrypi.org" → "Raspberry Pi Foundation"
     language = fields.get("language", "").lower() or detect_language(_language_sample(text), "und")
     doc_type, known = normalize_doc_type(fields.get("doc_type", DEFAULT_DOC_TYPES.get(loaded.format, "other")))
     if not known and (entry or {}).get("doc_type") != fields["doc_type"]:  # a manifest row is warned of by its line

@@ -13,6 +13,7 @@ from ingest.loaders import load_file
 from ingest.metadata import build_meta
 from ingest.quality import assess
 from ingest.records import PreparedDocument
+from ingest.source_aliases import SourceAliases
 
 
 def file_sha256(data: bytes) -> str:
@@ -28,8 +29,10 @@ def prepare_document(
     min_words: int = 150,
     max_words: int = 250,
     limits: ReadLimits | None = None,
+    aliases: SourceAliases | None = None,
 ) -> PreparedDocument:
-    """Read and chunk one file. Raises `LoadError` (with the reason) for a file we cannot use."""
+    """Read and chunk one file. Raises `LoadError` (with the reason) for a file we cannot use. `aliases`: the
+    table its source is named by (the index's; the shipped vocabulary when None)."""
     if data is None:
         try:
             data = path.read_bytes()
@@ -41,7 +44,7 @@ def prepare_document(
                                 pages_apart=loaded.format in SLIDE_FORMATS)
     if not chunks:
         raise LoadError("no text found in the file (empty document)")
-    meta = build_meta(loaded, name, text, entry)
+    meta = build_meta(loaded, name, text, entry, aliases)
     quality = assess(text, [(c.char_start, c.char_end, c.page_start) for c in chunks])
     return PreparedDocument(
         path=str(path),

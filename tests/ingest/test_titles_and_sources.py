@@ -80,7 +80,8 @@ def test_real_pdfs_without_a_manifest():
             ("Raspberry Pi Foundation safeguarding code of behaviour", "Raspberry Pi Foundation"),
         # the first line, without the "À faire ●" that follows it
         "multilingual_child_online_safety/fr__online_code_of_behaviour_for_young_people.pdf":
-            ("Conseils pour assister à ta session de codage en ligne", "raspberrypi.org"),
+            # its source is its web site, named as its organisation (the alias table: issue 25)
+            ("Conseils pour assister à ta session de codage en ligne", "Raspberry Pi Foundation"),
         "digital_ai_policy/unesco2019beijing_beijing-consensus-ai-education.pdf": ("BEIJING CONSENSUS", "UNESCO"),
         "digital_ai_policy/touretzky2019k12ai_ai-k12-every-child.pdf":
             (None, "Association for the Advancement of Artificial Intelligence"),
