@@ -21,7 +21,7 @@ from ingest.metadata import read_manifest
 from search.retrieval.answer import Question, answer_in_snapshot
 from search.retrieval.engine import BoundError, Hit, SearchEngine
 from search.retrieval.similar import SimilarFinder
-from search.retrieval.versions import document_json, versions
+from search.retrieval.versions import contributions, document_json
 from search.synthesis.model import source_with_country
 
 
@@ -186,8 +186,8 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     folder = open_index(args, settings)
     try:
         with folder.store.snapshot():
-            docs = folder.store.documents(filters)
-            found = versions(folder.store)
+            found = contributions(folder.store)  # curation and quality are each document's contribution's
+            docs = found.records(folder.store.documents(found.filters(filters, folder.store)))
     finally:
         folder.close()
     if args.json:

@@ -20,7 +20,7 @@ from api.schemas import MAX_QUERY_CHARS, QUERY_TEXT, FilterParams
 from index.records import DocumentRecord
 from search.retrieval.answer import answering_documents
 from search.retrieval.engine import cut_query
-from search.retrieval.versions import versions
+from search.retrieval.versions import contributions
 
 router = APIRouter(tags=["feeds"])
 ATOM = "application/atom+xml; charset=utf-8"
@@ -47,11 +47,12 @@ def build_feed(service: Any, params: FeedParams, base: str, self_url: str) -> by
     store = service.folder.store
     filters = to_filters(params)  # the group's contributions unless a collection is named
     with store.snapshot():
+        shared = contributions(store)  # curation and quality are the contribution's, whichever version
         if params.q:  # documents with a passage that answers it (read up to CWG_QUERY_CHARS characters)
             docs = list(store.documents_by_id(answering_documents(service.engine, params.q, filters)).values())
         else:
-            docs = store.documents(filters.scoped())
-        docs = versions(store).once(docs)  # a contribution once, not once per language
+            docs = store.documents(shared.filters(filters.scoped(), store))
+        docs = shared.versions.once(shared.records(docs))  # a contribution once, with its status and quality
         docs.sort(key=lambda d: (_when(d), d.id), reverse=True)
         docs = docs[: params.limit]
         labels = store.labels_of([d.id for d in docs])

@@ -35,7 +35,7 @@ from ingest.errors import NotFound, QueryError
 from search.characterization.facets import facet_counts
 from search.retrieval.answer import Question, answer_in_snapshot
 from search.retrieval.engine import query_is_cut
-from search.retrieval.versions import Versions, document_json, versions
+from search.retrieval.versions import Contributions, contributions, document_json
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "invalid request (the detail says why)"}}
@@ -77,7 +77,7 @@ def to_filters(params: FilterParams) -> Filters:
     return filters
 
 
-def document_out(d: DocumentRecord, found: Versions) -> dict[str, Any]:
+def document_out(d: DocumentRecord, found: Contributions) -> dict[str, Any]:
     return document_json(d, found)
 
 
@@ -128,10 +128,10 @@ def _similar(params: SimilarParams, service: Service) -> dict[str, Any]:
 def list_documents(params: Annotated[DocumentListParams, Query()], service: ServiceDep) -> dict[str, Any]:
     store = service.folder.store
     with store.snapshot():
-        ids = store.document_ids(to_filters(params))
+        found = contributions(store)  # curation and quality are each document's contribution's
+        ids = store.document_ids(found.filters(to_filters(params), store))
         page = ids[params.offset:params.offset + params.limit]
         docs = store.documents_by_id(page)
-        found = versions(store)
     return {"total": len(ids), "documents": [document_out(docs[d], found) for d in page if d in docs]}
 
 
@@ -142,7 +142,7 @@ def get_document(document_id: Annotated[DocumentId, Path()], service: ServiceDep
     with store.snapshot():
         doc = store.document(document_id)
         chunks = store.chunks_of(document_id)
-        found = versions(store)
+        found = contributions(store)
     passages = [{"chunk_id": c.id, "ordinal": c.ordinal, "section": c.section, "page": c.page_start,
                  "page_end": c.page_end, "char_start": c.char_start, "char_end": c.char_end, "text": c.text}
                 for c in chunks]
@@ -189,8 +189,8 @@ def content_disposition(file_name: str) -> str:
             summary="Document counts by country, region, doc_type, meeting, language, source (and labels)")
 def facets(params: Annotated[FilterParams, Query()], service: ServiceDep) -> dict[str, Any]:
     store = service.folder.store
-    filters = to_filters(params)
     with store.snapshot():
+        filters = contributions(store).filters(to_filters(params), store)
         counts = facet_counts(store, filters=filters)
         total = len(store.document_ids(filters))
     return {"documents": total, "facets": _facets_json(counts)}

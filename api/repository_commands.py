@@ -46,17 +46,22 @@ def check_reason(reason: str) -> str:
 
 
 def cmd_curate(args: argparse.Namespace, settings: Settings) -> int:
+    from search.characterization.repository import curation_of
+
     reason = check_reason(args.reason)
     by = " ".join((args.by or getpass.getuser() or "unknown").split())[:100]
     folder = open_index(args, settings)
     try:
         event = folder.store.curate(args.document_id, args.status, reason, by)
+        others = [v.document_id for v in curation_of(folder.store, args.document_id)["versions"]]
     finally:
         folder.close()
     if args.json:
         print_json(event)
     else:
         print(f"{event['document_id']}: {event['status']} ({event['reason']}), by {event['by']} at {event['at']}")
+        if others:
+            print(f"the status holds for its other language versions too: {', '.join(others)}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -81,6 +86,8 @@ def _read_events(path: Path) -> list[dict[str, str]]:
 
 
 def cmd_curation(args: argparse.Namespace, settings: Settings) -> int:
+    from search.characterization.repository import curation_of
+
     events = _read_events(args.import_file) if args.import_file else None
     folder = open_index(args, settings)
     try:
@@ -88,9 +95,8 @@ def cmd_curation(args: argparse.Namespace, settings: Settings) -> int:
             added = folder.store.import_curation(events)
             print(f"imported {added} of {len(events)} events ({len(events) - added} were here already)",
                   file=sys.stderr)
-        history = folder.store.curation_history(args.document_id)
-        if args.document_id:
-            folder.store.document(args.document_id)  # NotFound for an unknown id, even without history
+        history = curation_of(folder.store, args.document_id)["history"] if args.document_id else \
+            folder.store.curation_history(None)
     finally:
         folder.close()
     if args.export:
@@ -103,6 +109,9 @@ def cmd_curation(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print_json({"curation": history})
         return EXIT_OK
+    if args.document_id and {e["document_id"] for e in history} - {args.document_id}:
+        print(f"{args.document_id}: the history of its contribution, every language version (the latest status "
+              f"holds for all)", file=sys.stderr)
     for e in history:
         print(f"{e['at']}  {e['document_id']:40.40}  {e['status']:13}  {e['by']:16.16}  {e['reason']}")
     if not history:

@@ -45,16 +45,19 @@ class CurationEvent(BaseModel):
 
 class CurationOut(BaseModel):
     document_id: str
-    status: Status = Field(description="the latest status (none when never curated)")
-    history: list[CurationEvent] = Field(description="every status given, oldest first (append-only)")
+    status: Status = Field(description="the latest status (none when never curated); a contribution in several "
+                                       "languages has one: the latest set on any of its versions")
+    history: list[CurationEvent] = Field(description="every status given, oldest first (append-only); for a "
+                                                     "contribution in several languages, those given on any of its "
+                                                     "versions (each event's document_id names it)")
+    versions: list[VersionOut] = Field(default_factory=list, description="the other versions the status holds for")
 
 
 def _curation(service: Any, document_id: str) -> dict[str, Any]:
-    store = service.folder.store
-    with store.snapshot():
-        store.document(document_id)  # 404 for an unknown id
-        history = store.curation_history(document_id)
-    return {"document_id": document_id, "status": history[-1]["status"] if history else "none", "history": history}
+    from search.characterization.repository import curation_of
+
+    found = curation_of(service.folder.store, document_id)  # 404 for an unknown id
+    return {**found, "versions": [v.to_json() for v in found["versions"]]}
 
 
 @curator_router.put("/documents/{document_id}/curation", response_model=CurationOut,
@@ -66,7 +69,7 @@ def _curation(service: Any, document_id: str) -> dict[str, Any]:
 async def put_curation(document_id: Annotated[DocumentId, Path()], request: Annotated[CurationRequest, Body()],
                        service: ServiceDep) -> Any:
     """Appends to the document's history (nothing is overwritten); the status survives re-ingesting the
-    same or an updated file."""
+    same or an updated file, and holds for the document's other language versions (its contribution's)."""
     reason = " ".join(request.reason.split())
     await run_in_threadpool(service.folder.store.curate, document_id, request.status, reason,
                             " ".join(request.by.split()))
@@ -110,6 +113,8 @@ class SelectedOut(BaseModel):
     quality_band: str
     curation: Status
     curation_reason: str = Field(description="the curator's latest reason ('' when never curated)")
+    quality_from: str = Field(description="the version whose quality profile the score is (a contribution in "
+                                          "several languages is scored on its most complete version)")
     labels: list[LabelOut]
     evidence: EvidenceOut | None = Field(description="the strongest evidence: results, evaluation, figures, "
                                                      "lessons, initiative or objective, in that order")

@@ -17,6 +17,7 @@ from index.filters import Filters
 from index.store_api import Store
 from ingest.quality import QUALITY_BAND_NAMES
 from ingest.records import ACTOR_TYPES, CURATION_STATUSES, DOC_TYPES
+from search.retrieval.versions import contributions
 
 __all__ = ["DOCUMENT_FACETS", "MARK_FACETS", "FacetValue", "facet_counts"]
 
@@ -45,6 +46,10 @@ def facet_counts(store: Store, *, filters: Filters | None = None,
         given = table.rows(set(document_ids))
         rows = given if rows is None else rows[np.isin(rows, given)]
     counts = table.counts(rows)
+    shared = contributions(store)
+    if shared.differs():  # a version counted under its contribution's status and quality band
+        counts = shared.recount(counts, table.document_ids if rows is None else
+                                [table.document_ids[r] for r in rows.tolist()])
     names: dict[str, dict[str, str]] = {"doc_type": DOC_TYPES, "actor_type": ACTOR_TYPES, "curation": CURATION_STATUSES,
                                         "quality_band": QUALITY_BAND_NAMES, **table.label_names}
     return {name: _ordered(values, names.get(name, {})) for name, values in counts.items()}

@@ -14,19 +14,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.records import DocumentRecord
+from index.store_api import Store
 from ingest.limits import ReadLimits
 from ingest.quality import QualityProfile, assess, load_signals, quality_band
 from search.characterization.quality import quality_json
 from search.characterization.taxonomy import Taxonomy
 from search.retrieval.scope import in_scope
 from search.retrieval.similar import SimilarFinder, SimilarResult
-from search.retrieval.versions import document_json, versions
+from search.retrieval.versions import Contributions, contributions, document_json
 
 CURATION_ORDER = {"best_practice": 0, "promising": 1}
 # the evidence a reader wants first: what was achieved and shown, then what the initiative is
@@ -44,13 +46,15 @@ class Selected:
     labels: list[dict[str, str]]
     evidence: dict[str, object] | None  # {signal, name, text, page}
     reason: str  # the curator's latest reason ("" when never curated)
+    quality_from: str = ""  # the version whose quality profile it shows (its own id when it has no other)
 
     def to_json(self, base_url: str = "") -> dict[str, object]:
         d = self.document
         return {"document_id": d.id, "title": d.title, "source": d.source, "country": d.country,
                 "actor_type": d.actor_type, "doc_type": d.doc_type, "meeting": d.meeting, "date": d.date,
                 "quality": d.quality, "quality_band": quality_band(d.quality), "curation": d.curation,
-                "curation_reason": self.reason, "labels": self.labels, "evidence": self.evidence,
+                "curation_reason": self.reason, "quality_from": self.quality_from or d.id, "labels": self.labels,
+                "evidence": self.evidence,
                 "link": f"{base_url}/?document={d.id}"}
 
 
@@ -71,22 +75,42 @@ def strongest_evidence(signals: list[dict[str, object]]) -> dict[str, object] | 
 
 def select(folder: IndexFolder, taxonomy: Taxonomy, filters: Filters | None = None, limit: int = 50
            ) -> list[Selected]:
-    """The reading list for `filters` (which may hold `min_quality`): best practice, promising, then by quality."""
+    """The reading list for `filters` (which may hold `min_quality`): best practice, promising, then by quality.
+    A contribution is listed once, with its status, reason and quality (those its versions share)."""
     store = folder.store
     with store.snapshot():
+        shared = contributions(store)
         docs = store.documents(in_scope(filters, store))  # the group's contributions unless a collection is named
-        docs = versions(store).once(docs)  # a contribution once, not once per language
+        docs = shared.versions.once(shared.records(docs))  # a contribution once, not once per language
         docs.sort(key=lambda d: (CURATION_ORDER.get(d.curation, 2), -(d.quality or 0.0), d.title.lower(), d.id))
         docs = docs[:limit]
         labels = store.labels_of([d.id for d in docs])
-        history = {d.id: store.curation_history(d.id) for d in docs if d.curation != "none"}
+        history = {d.id: _history(store, shared, d.id) for d in docs if d.curation != "none"}
         out = []
         for d in docs:
             events = history.get(d.id, [])
             out.append(Selected(d, _label_names(taxonomy, labels.get(d.id, set())),
-                                strongest_evidence(store.quality_signals(d.id)),
-                                events[-1]["reason"] if events else ""))
+                                strongest_evidence(store.quality_signals(shared.quality_from(d.id))),
+                                events[-1]["reason"] if events else "", shared.quality_from(d.id)))
     return out
+
+
+def curation_of(store: Store, document_id: str) -> dict[str, Any]:
+    """A document's curation as every view reads it: its contribution's latest status, the history of all its
+    versions (each event names the version it was set on), oldest first, and its other versions. NotFound for an
+    unknown id."""
+    with store.snapshot():
+        shared = contributions(store)
+        doc = shared.record(store.document(document_id))
+        history = _history(store, shared, document_id)
+    return {"document_id": document_id, "status": doc.curation, "history": history,
+            "versions": shared.versions.others(document_id)}
+
+
+def _history(store: Store, shared: Contributions, document_id: str) -> list[dict[str, str]]:
+    """A document's curation history: its whole contribution's when it has other versions."""
+    history = shared.history(document_id)
+    return store.curation_history(document_id) if history is None else history
 
 
 def _new_passages(folder: IndexFolder, texts: list[str], vectors: np.ndarray, own_ids: set[int],
@@ -122,15 +146,18 @@ def card(folder: IndexFolder, taxonomy: Taxonomy, document_id: str) -> dict[str,
     """The contribution card of a document in the repository."""
     store = folder.store
     with store.snapshot():
-        doc = store.document(document_id)
+        shared = contributions(store)
+        doc = shared.record(store.document(document_id))
         labels = store.document_labels(document_id)
         evidence = store.chunks_by_id([int(lb["evidence_chunk_id"]) for lb in labels
                                        if lb.get("evidence_chunk_id") is not None])
-        quality = quality_json(store, document_id)
+        # the contribution's profile: read on its most complete version (its evidence is that version's text)
+        quality = {"document_id": shared.quality_from(document_id),
+                   **quality_json(store, shared.quality_from(document_id))}
         chunks = store.chunks_of(document_id)
         vectors = store.vectors_for(folder.spaces[0], [c.id for c in chunks], folder.dimension(folder.spaces[0]))
-        history = store.curation_history(document_id)
-        found = versions(store)
+        history = _history(store, shared, document_id)
+        found = shared.versions
         # what is new is new against other contributions, not against the same one in another language
         own = {c.id for c in chunks} | {c.id for v in found.others(document_id) for c in store.chunks_of(v.document_id)}
     label_json = []
@@ -139,7 +166,7 @@ def card(folder: IndexFolder, taxonomy: Taxonomy, document_id: str) -> dict[str,
         label_json.append({"facet": lb["facet"], "label": lb["label"],
                            "name": taxonomy.name_of(str(lb["facet"]), str(lb["label"])), "score": lb["score"],
                            "evidence": {"text": chunk.text, "page": chunk.page_start} if chunk else None})
-    return {"document": document_json(doc, found), "labels": label_json, "quality": quality,
+    return {"document": document_json(doc, shared), "labels": label_json, "quality": quality,
             "curation": {"status": doc.curation, "history": history},
             "similar": _similar_json(folder, SimilarFinder(folder).similar(document_id=document_id, k=5)),
             "new": _new_passages(folder, [c.text for c in chunks], vectors, own)}

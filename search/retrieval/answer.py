@@ -28,7 +28,7 @@ from search.retrieval.relevance import (
     term_idf,
 )
 from search.retrieval.scope import holds_contributions, in_scope
-from search.retrieval.versions import versions
+from search.retrieval.versions import contributions, versions
 
 COLLECTIONS = ("contributions", "library")
 LIBRARY_HITS = 3  # library passages shown apart at most
@@ -92,7 +92,8 @@ def scopes(filters: Filters | None, store: Store) -> tuple[Filters, Filters | No
     filters = filters or Filters()
     if "collection" in filters.fields or not holds_contributions(store):
         return in_scope(filters, store), None
-    return filters.scoped("contributions"), filters.scoped("library")
+    shared = contributions(store)  # curation and quality filters read as the contribution's
+    return shared.filters(filters.scoped("contributions"), store), shared.filters(filters.scoped("library"), store)
 
 
 def answer(engine: SearchEngine, query: str, *, k: int = 10, filters: Filters | None = None,
@@ -126,8 +127,11 @@ def answer_in_snapshot(engine: SearchEngine, question: Question, model: Relevanc
     if library is not None and floor is not None:
         shown, held_library = _offered(engine, plan, stats, view, model, library, LIBRARY_HITS, 1, floor)
         held += held_library
+    shared = contributions(engine.store)
     for hit in [*hits, *shown]:
         hit.versions = [v.to_json() for v in found.others(hit.document_id)]
+        if (common := shared.shared(hit.document_id)) is not None:  # the contribution's status and quality
+            hit.curation, hit.quality = common.curation, common.quality
     result = Answer(plan.text, plan.terms, hits, shown, held, floor, cut=plan.cut)
     unread = _unread_language(engine, plan)
     if unread:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from index.filters import Filters
 from index.store_api import Store
+from search.retrieval.versions import contributions
 
 
 def holds_contributions(store: Store) -> bool:
@@ -18,8 +19,9 @@ def holds_contributions(store: Store) -> bool:
 
 
 def in_scope(filters: Filters | None, store: Store) -> Filters:
-    """`filters` as a view applies them: the contributions unless a collection is named (both for `all`)."""
+    """`filters` as a view applies them: the contributions unless a collection is named (both for `all`), and
+    `curation` and `min_quality` read as each document's contribution's (its language versions share them)."""
     filters = filters or Filters()
     if "collection" in filters.fields or holds_contributions(store):
-        return filters.scoped()
-    return filters
+        filters = filters.scoped()
+    return contributions(store).filters(filters, store)

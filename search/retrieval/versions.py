@@ -8,6 +8,10 @@ manifest's `symbol` column, the ITU cover page or an upload field (kept in the d
 `Versions` groups an index's documents so that the views can show and count a contribution once: a result list
 keeps the version in the question's language when it has one, else the best-matching version, and names the others
 (`versions`: their `document_id` and `language`); counts, reading lists and feeds keep one version per contribution.
+
+`Contributions` adds what the versions of one contribution share: the curators' status (the latest set on any of
+them, with the history of all) and the quality profile (that of the most complete version). The store keeps both
+per document as they were written; every view reads them through `contributions(store)`.
 """
 
 from __future__ import annotations
@@ -18,14 +22,16 @@ import threading
 import unicodedata
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from index.filters import Filters
+from index.filters import EVERY_COLLECTION, Filters, fold
 from index.records import DocumentRecord
 from ingest.errors import NotFound, QueryError
+from ingest.quality import quality_band
+from ingest.records import CURATION_STATUSES
 
 if TYPE_CHECKING:
     from index.folder import IndexFolder
@@ -102,6 +108,11 @@ class Versions:
     def key(self, document_id: str) -> str:
         """The contribution a document is a version of: its group's key, else its own id."""
         return self._key.get(document_id, document_id)
+
+    def members(self, document_id: str) -> list[Version]:
+        """Every version of a document's contribution, itself among them, by id (none when it has no other)."""
+        key = self._key.get(document_id)
+        return list(self._groups[key]) if key else []
 
     def others(self, document_id: str) -> list[Version]:
         """The other versions of a document (none when it has no other)."""
@@ -180,9 +191,165 @@ def versions(store: Store) -> Versions:
     return built
 
 
-def document_json(doc: DocumentRecord, found: Versions) -> dict[str, object]:
-    """A document's JSON (`DocumentRecord.to_json`) with its other language versions (`versions`)."""
-    return {**doc.to_json(), "versions": [v.to_json() for v in found.others(doc.id)]}
+def document_json(doc: DocumentRecord, shared: Contributions) -> dict[str, object]:
+    """A document's JSON (`DocumentRecord.to_json`) as its contribution shows it: its other language versions
+    (`versions`), its contribution's curation status and quality, and the version that quality was read on
+    (`quality_from`: its own id when it has no other version)."""
+    return {**shared.record(doc).to_json(), "quality_from": shared.quality_from(doc.id),
+            "versions": [v.to_json() for v in shared.versions.others(doc.id)]}
+
+
+# --- what the versions of one contribution share: the curators' status and the quality profile -------------------
+# A curator judges a contribution, not one of its translations: the status set last on any of its versions (in the
+# order the store recorded the statuses, as a document's own latest status is read) holds for all of them, and the
+# history shown is the whole contribution's, each event naming the version it was set on. The quality signals are
+# read on every version as it is ingested (the per-file profile stays stored), but a contribution shows one
+# profile: that of its most complete version, the one whose text shows the most signals (then the higher score,
+# the more passages, the English one, the first by id). The signals' cues and their evidence are read in the text:
+# where a translation misses a cue the original states, the version that shows most is the better reading of what
+# the contribution reports, and the score then says the same of every version.
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What a version shows of its contribution."""
+
+    curation: str  # the latest status set on any version ("none" when never curated)
+    quality: float | None  # the score of the profile of the most complete version
+    quality_from: str  # that version's document id
+
+
+def most_complete(docs: Sequence[DocumentRecord], signals_found: dict[str, int]) -> DocumentRecord:
+    """Of one contribution's versions, the one whose quality profile is the contribution's (see above)."""
+    return max(sorted(docs, key=lambda d: d.id),
+               key=lambda d: (signals_found.get(d.id, 0), d.quality if d.quality is not None else -1.0,
+                              d.chunks or 0, d.language == PREFERRED))
+
+
+class Contributions:
+    """The version groups of an index (`versions`) with what each group's versions share (`Shared`): every view
+    that reads a document's curation status or quality reads it through `record`, and filters on them through
+    `filters`, so the versions of one contribution are never told apart by a status or a score."""
+
+    def __init__(self, found: Versions, docs: Iterable[DocumentRecord], events: Sequence[dict[str, str]],
+                 signals_found: dict[str, int]) -> None:
+        self.versions = found
+        by_id = {d.id: d for d in docs}
+        self._own: dict[str, tuple[str, float | None]] = {i: (d.curation, d.quality) for i, d in by_id.items()}
+        self._history: dict[str, list[dict[str, str]]] = {}  # group key → events on any of its versions, in order
+        for event in events:
+            if found.members(event["document_id"]):
+                self._history.setdefault(found.key(event["document_id"]), []).append(dict(event))
+        self._shared: dict[str, Shared] = {}
+        for members in found.groups():
+            present = [by_id[v.document_id] for v in members if v.document_id in by_id]
+            if not present:
+                continue
+            history = self._history.get(found.key(present[0].id), [])
+            source = most_complete(present, signals_found)
+            shared = Shared(history[-1]["status"] if history else "none", source.quality, source.id)
+            self._shared.update((d.id, shared) for d in present)
+
+    def shared(self, document_id: str) -> Shared | None:
+        """What a version shows of its contribution (None for a document with no other version)."""
+        return self._shared.get(document_id)
+
+    def record(self, doc: DocumentRecord) -> DocumentRecord:
+        """`doc` with its contribution's curation status and quality score."""
+        shared = self._shared.get(doc.id)
+        if shared is None or (doc.curation, doc.quality) == (shared.curation, shared.quality):
+            return doc
+        return replace(doc, curation=shared.curation, quality=shared.quality)
+
+    def records(self, docs: Iterable[DocumentRecord]) -> list[DocumentRecord]:
+        return [self.record(d) for d in docs]
+
+    def quality_from(self, document_id: str) -> str:
+        """The version whose quality profile a document shows (itself when it has no other version)."""
+        shared = self._shared.get(document_id)
+        return shared.quality_from if shared else document_id
+
+    def history(self, document_id: str) -> list[dict[str, str]] | None:
+        """The curation history of a document's whole contribution, oldest first (None when it has no other
+        version: its own history is the store's)."""
+        return list(self._history.get(self.versions.key(document_id), [])) if document_id in self._shared else None
+
+    def recount(self, counts: dict[str, list[tuple[str, int]]], document_ids: Iterable[str]
+                ) -> dict[str, list[tuple[str, int]]]:
+        """Facet counts (`curation`, `quality_band`: value → documents) of `document_ids` as their contributions'
+        values: each version whose own status or band is not its contribution's is counted under the latter."""
+        tallies = {name: dict(counts.get(name, [])) for name in ("curation", "quality_band")}
+        for doc_id in document_ids:
+            shared, own = self._shared.get(doc_id), self._own.get(doc_id)
+            if shared is None or own is None:
+                continue
+            for name, was, now in (("curation", own[0], shared.curation),
+                                   ("quality_band", quality_band(own[1]), quality_band(shared.quality))):
+                if was != now:
+                    tallies[name][was] = tallies[name].get(was, 0) - 1
+                    tallies[name][now] = tallies[name].get(now, 0) + 1
+        return {**counts, **{name: [(v, n) for v, n in tally.items() if n > 0] for name, tally in tallies.items()
+                             if name in counts}}
+
+    def differs(self) -> bool:
+        """Whether some version shows another status or score than its own."""
+        return any(self._own.get(i) != (s.curation, s.quality) for i, s in self._shared.items())
+
+    def filters(self, filters: Filters, store: Store) -> Filters:
+        """`filters` with their `curation` and `min_quality` read as each document's contribution's. The store
+        compares a document's own values (in SQL, before ranking): where a version's own value would pass the
+        filter and its contribution's not, or the other way round, the two are replaced by the documents that
+        pass (`document_id`, intersected with a `document_id` already asked for). Unchanged otherwise."""
+        asked = filters.fields.get("curation")
+        floor = filters.min_quality
+        if not self._shared or (not asked and floor is None):
+            return filters
+        wanted = {fold(v) for v in asked or ()}
+        statuses = {s for s, name in CURATION_STATUSES.items() if fold(s) in wanted or fold(name) in wanted}
+
+        def passes(curation: str, quality: float | None) -> bool:
+            return (not asked or curation in statuses) and (floor is None or (quality is not None and quality >= floor))
+
+        turned = {i for i, s in self._shared.items()
+                  if i in self._own and passes(*self._own[i]) != passes(s.curation, s.quality)}
+        if not turned:
+            return filters
+        own = Filters({"collection": [EVERY_COLLECTION], **({"curation": list(asked)} if asked else {})},
+                      min_quality=floor)
+        passing = {i for i in store.document_ids(own) if i not in self._shared}
+        passing |= {i for i, s in self._shared.items() if passes(s.curation, s.quality)}
+        rest = Filters({k: v for k, v in filters.fields.items() if k != "curation"}, filters.date_from,
+                       filters.date_to, None)
+        if "document_id" in rest.fields:
+            named = {fold(v) for v in rest.fields["document_id"]}
+            passing = {i for i in passing if fold(i) in named}
+        return rest.with_values("document_id", sorted(passing))
+
+
+_shared_cache: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], Contributions]] = weakref.WeakKeyDictionary()
+
+
+def contributions(store: Store) -> Contributions:
+    """The index's version groups with what their versions share, per state of the index (its documents and its
+    curation statuses and quality scores). Reads only the grouped documents, their signals and the curation
+    history; nothing at all when no contribution has versions."""
+    state = (store.generation(), store.marks_generation())
+    with _lock:
+        found = _shared_cache.get(store)
+    if found is not None and found[0] == state:
+        return found[1]
+    groups = versions(store)
+    ids = [v.document_id for g in groups.groups() for v in g]
+    if ids:
+        docs = list(store.documents_by_id(ids).values())
+        events = [e for e in store.curation_history(None) if groups.members(e["document_id"])]
+        signals = {i: sum(1 for s in store.quality_signals(i) if s.get("found")) for i in ids}
+        built = Contributions(groups, docs, events, signals)
+    else:
+        built = Contributions(groups, [], [], {})
+    with _lock:
+        _shared_cache[store] = (state, built)
+    return built
 
 
 # --- where no symbol says so: proposals a curator confirms ------------------------------------------------

@@ -16,7 +16,7 @@ from search.characterization.meetings import Meeting, MeetingsError, meeting_sum
 from search.characterization.repository import select
 from search.characterization.taxonomy import Taxonomy
 from search.retrieval.scope import in_scope
-from search.retrieval.versions import versions
+from search.retrieval.versions import contributions as contributions_of
 from search.synthesis.pipeline import Synthesizer
 from search.synthesis.render import render_markdown
 
@@ -44,7 +44,8 @@ def brief(folder: IndexFolder, taxonomy: Taxonomy, meeting_id: str, meetings: li
     synthesis = Synthesizer(folder, taxonomy).synthesize(labels[0].id)
     with store.snapshot():
         # who contributes: the group's own documents, each contribution once (not once per language)
-        contributions = versions(store).once(store.documents(in_scope(None, store)))
+        shared = contributions_of(store)  # each contribution once, with its status and quality
+        contributions = shared.versions.once(shared.records(store.documents(in_scope(None, store))))
         on_topic = store.documents_by_id(synthesis.topic_document_ids)
     # who has not contributed on the theme, from the synthesis's own documents on it: the pack never says other
     # than the synthesis it embeds; "not yet" means member states that contributed to the group on other themes

@@ -35,7 +35,7 @@ from search.retrieval.content import content_share
 from search.retrieval.engine import SearchEngine, validate_query
 from search.retrieval.lexical import query_terms
 from search.retrieval.scope import in_scope
-from search.retrieval.versions import versions
+from search.retrieval.versions import contributions, versions
 from search.synthesis.facts import compose_lead
 from search.synthesis.keyphrases import cluster_key_phrases, noun_phrase_title
 from search.synthesis.model import (
@@ -190,7 +190,9 @@ class Synthesizer:
             return []
         chunks = self.store.chunks_by_id(ids)
         vectors = self.store.vectors_for(self.space, ids, self.folder.dimension(self.space))
-        docs = {d.id: d for d in self.store.documents(_id_filter({c.document_id for c in chunks.values()}))}
+        shared = contributions(self.store)  # a version's curation status is its contribution's
+        docs = {d.id: shared.record(d)
+                for d in self.store.documents(_id_filter({c.document_id for c in chunks.values()}))}
         labelled: set[str] = set()
         for topic_label in self._topic_labels(queries[0] if label is None else label.name, label):
             labelled |= self._documents_with(topic_label, filters)
