@@ -120,6 +120,7 @@ async def similar(params: Annotated[SimilarParams, Query()], request: Request, s
 def _similar(params: SimilarParams, service: Service) -> dict[str, Any]:
     results = service.similar.similar(document_id=params.document_id, text=params.text, k=params.k,
                                       filters=to_filters(params))
+    contributions(service.folder.store).mark(r.passage for r in results)  # the contribution's status and quality
     cut = params.text is not None and query_is_cut(params.text, service.similar.query_chars)
     return {"results": [r.to_json() for r in results], "query_cut": cut}
 

@@ -71,13 +71,22 @@ async function renderCard(documentId) {
     const history = card.curation.history || [];
     const latest = history.length ? history[history.length - 1] : null;
     const badge = curationBadge(card.curation.status, latest && latest.reason);
+    // a contribution in several languages has one status and one quality profile: say which version they are from
+    const versionOf = (id) => (card.document.versions || []).find((v) => v.document_id === id);
+    const setOn = latest && versionOf(latest.document_id);
     box.append(el("h3", {}, "Curation"),
-      badge ? el("p", { id: "curation-line" }, badge, ` ${latest.reason} (${latest.by}, ${latest.at})`)
+      badge ? el("p", { id: "curation-line" }, badge, ` ${latest.reason} (${latest.by}, ${latest.at})`,
+                 setOn ? el("span", { class: "from-version" }, " · set on the ",
+                            el("span", { lang: setOn.language }, languageName(setOn.language)), " version") : null)
             : el("p", { id: "curation-line" }, "Not curated."),
       curateForm(documentId, () => renderCard(documentId)));
     const q = card.quality;
+    const readOn = q.document_id && versionOf(q.document_id);
     box.append(el("h3", { id: "quality-heading" },
       q.score === null || q.score === undefined ? "Quality" : `Quality ${q.score.toFixed(2)} (${q.band})`),
+      readOn ? el("p", { id: "quality-from", class: "from-version" }, "Read on the ",
+                  el("span", { lang: readOn.language }, languageName(readOn.language)),
+                  " version, the most complete: every version of this contribution shows it.") : null,
       el("ul", { class: "signals" }, ...q.signals.map(signalItem)));
     if (card.labels.length) {
       box.append(el("h3", {}, "Characterization"),

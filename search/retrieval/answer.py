@@ -127,11 +127,9 @@ def answer_in_snapshot(engine: SearchEngine, question: Question, model: Relevanc
     if library is not None and floor is not None:
         shown, held_library = _offered(engine, plan, stats, view, model, library, LIBRARY_HITS, 1, floor)
         held += held_library
-    shared = contributions(engine.store)
     for hit in [*hits, *shown]:
         hit.versions = [v.to_json() for v in found.others(hit.document_id)]
-        if (common := shared.shared(hit.document_id)) is not None:  # the contribution's status and quality
-            hit.curation, hit.quality = common.curation, common.quality
+    contributions(engine.store).mark([*hits, *shown])  # a version's status and quality are its contribution's
     result = Answer(plan.text, plan.terms, hits, shown, held, floor, cut=plan.cut)
     unread = _unread_language(engine, plan)
     if unread:

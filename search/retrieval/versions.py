@@ -264,6 +264,13 @@ class Contributions:
     def records(self, docs: Iterable[DocumentRecord]) -> list[DocumentRecord]:
         return [self.record(d) for d in docs]
 
+    def mark(self, hits: Iterable[Any]) -> None:
+        """Give passages (`Hit`s: `document_id`, `curation`, `quality`) their contribution's status and score."""
+        for hit in hits:
+            shared = self._shared.get(hit.document_id)
+            if shared is not None:
+                hit.curation, hit.quality = shared.curation, shared.quality
+
     def quality_from(self, document_id: str) -> str:
         """The version whose quality profile a document shows (itself when it has no other version)."""
         shared = self._shared.get(document_id)
