@@ -27,6 +27,7 @@ import numpy as np
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.store_api import Store
+from search.characterization.initiatives import Initiative, extract_all, facet_labels, write_initiatives
 from search.characterization.taxonomy import FACETS, Label, Taxonomy, load_taxonomy
 
 TAGGING_STATE_KEY = "tagging"
@@ -195,11 +196,22 @@ class Tagger:
                 out.extend(table.cell(d, j) for j in chosen[: facet.max_labels])
         return out
 
+    def initiatives(self, document_ids: list[str] | None = None) -> list[Initiative]:
+        """The initiatives each document describes, from its stored passages and vectors (per-passage scores of
+        the initiative_type, audience and risk labels; search/characterization/initiatives.py)."""
+        labels = facet_labels(self.taxonomy)
+        space = self._space()
+        label_vecs = self.label_vectors(labels, space)
+        with self.store.snapshot():
+            return extract_all(self.store, space, self.folder.dimension(space), label_vecs, labels,
+                               self.weights.dense_floor, self.weights.dense_ceiling, document_ids=document_ids)
+
     def tag(self) -> TagReport:
-        """Score, assign and replace the labels table in one transaction."""
+        """Score, assign and replace the labels table in one transaction; then the initiatives (a state record)."""
         table = self.score_table()
         assigned = self.assign(table)
         write_labels(self.store, assigned, self.taxonomy)
+        write_initiatives(self.store, self.initiatives(), self.taxonomy)
         counts: dict[str, dict[str, int]] = {f: {label.id: 0 for label in self.taxonomy.facets[f].labels}
                                              for f in FACETS}
         for a in assigned:
