@@ -223,6 +223,8 @@ _GENERIC_TITLES = {
 _FUNCTION_END = re.compile(r"\b(the|of|for|and|a|an|to|in|on|with|du|de|des|la|le|les|et|del|el|y|da|do|e|para|pour)$",
                            re.IGNORECASE)
 _CODE_TOKEN = re.compile(r"^(?=\S*\d)[\dA-Z][\w./\-]*$")  # "GPRN", "11-1721000-000393-01", "JRCB4"
+# a numbered section heading ("3 Share our code…", "2.1 Scope", "IV. Findings"): a title only when nothing else is
+_SECTION_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[A-Z]\.|[IVX]{1,5}\.)\s+\S")
 _ROMAN = {"I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"}
 _VERSION = re.compile(r"^(versi[oó]n|version|v\.?)\s*\d", re.IGNORECASE)
 _CONNECTORS = {"of", "for", "the", "and", "in", "on", "a", "to", "de", "la", "le", "del", "y", "et", "du", "des",
@@ -252,7 +254,8 @@ def _office_file_title(raw: str) -> str:
     safeguarding-code-of-behaviour", "…_Parent_Guide_A4_V4.docx"): words without the layout tokens."""
     if not raw or not re.search(r"_|\.(docx?|pptx?|indd|pdf)$", raw, re.IGNORECASE):
         return ""
-    stem = re.sub(r"\.(docx?|pptx?|indd|pdf)$", "", raw.strip(), flags=re.IGNORECASE)
+    stem = re.sub(r"^microsoft (word|powerpoint|excel)\s*-\s*", "", raw.strip(), flags=re.IGNORECASE)  # a program
+    stem = re.sub(r"\.(docx?|pptx?|indd|pdf)$", "", stem, flags=re.IGNORECASE)
     words = [w for w in re.split(r"[_\-\s]+", stem)
              if w and not re.fullmatch(r"(a\d|v\d+|digital|print|web|final|draft|int|\d{1,4})", w, re.IGNORECASE)]
     return " ".join(words) if len(words) >= 2 else ""
@@ -339,7 +342,9 @@ def leading_title(text: str) -> str:
 
 def infer_title(loaded: LoadedDocument, file_name: str) -> str:
     """The file's own title when it is a real one; else the first heading lines; else the title the text
-    starts with; else its first sentence when short; the file name only when the text offers nothing."""
+    starts with; else its first sentence when short; else the words of a file-name-like title field; a numbered
+    section heading ("3 Share our code of behaviour with your child") only when none of these is a title; the
+    file name only when the text offers nothing."""
     candidates: list[str] = []
     found = _meaningful_title(loaded.title)
     if found:
@@ -357,8 +362,8 @@ def infer_title(loaded: LoadedDocument, file_name: str) -> str:
                     break
                 continue  # a banner ("OECD Legal Instruments") or the publisher's name above the title
             if run and (sum(len(t.split()) for t in run) + len(line.split()) > 16
-                        or line.lower() in " ".join(run).lower()):
-                break  # too long for a title, or the title's words again
+                        or line.lower() in " ".join(run).lower() or _SECTION_NUMBER.match(line)):
+                break  # too long for a title, the title's words again, or the first section after it
             run.append(line)
             if len(run) == 6:
                 break
@@ -366,8 +371,10 @@ def infer_title(loaded: LoadedDocument, file_name: str) -> str:
         if _names_publisher(" ".join(run[:k])):
             run = run[k:]
             break
+    sections: list[str] = []  # numbered section headings: after every other candidate, before the file name
     if run:
-        candidates.append(" ".join(" ".join(run).split())[:200])
+        heading = " ".join(" ".join(run).split())[:200]
+        (sections if _SECTION_NUMBER.match(heading) else candidates).append(heading)
     for block in loaded.blocks[:10]:  # else a first line that reads as a title: short, no sentence
         first = _BULLETS.split(" ".join(block.text.split("\n")[0].split()))[0].strip()
         first = _TRAILING_GENERIC.sub("", first).strip()  # "Conseils pour … en ligne À faire ●" → "Conseils …"
@@ -377,11 +384,15 @@ def infer_title(loaded: LoadedDocument, file_name: str) -> str:
         if 2 <= len(first.split()) <= 14 and (opening.isupper() or (opening.isalpha() and not opening.islower()
                                                                    and not opening.isascii())) \
                 and not first.endswith((".", ":", ";", ",")) and ". " not in first:
-            candidates.append(first)
+            lead = leading_title(first)  # "TRAINING OF TRAINERS … PROTECTION Information document submitted by…"
+            if lead.isupper() and first.startswith(lead) and not first[len(lead):].strip().isupper():
+                first = lead
+            (sections if _SECTION_NUMBER.match(first) else candidates).append(first)
         break
     if loaded.blocks:
         candidates.append(leading_title(" ".join(b.text for b in loaded.blocks[:5])))
     candidates.append(file_like)
+    candidates.extend(sections)
     for candidate in candidates:
         if not candidate:
             continue

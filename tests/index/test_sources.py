@@ -1,6 +1,6 @@
 """Sources named once in an index (index/sources.py), on both stores: a manifest's alias and canonical name give
 one source at ingest; `apply_sources` renames documents indexed before an alias existed; the aliases a manifest
-adds are kept in the store's state for later ingests (and go along when the index is copied)."""
+adds are kept in the store's state for later ingests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from index.folder import IndexFolder
-from index.sources import ALIASES_STATE, apply_sources, keep_aliases, plan_sources, source_rows, stored_aliases
+from index.sources import (
+    ALIASES_STATE,
+    apply_sources,
+    keep_aliases,
+    plan_sources,
+    source_rows,
+    stored_aliases,
+)
 from index.writer import IndexWriter
 from ingest.metadata import read_manifest
 
