@@ -308,3 +308,57 @@ class UploadError(BaseModel):
 class RemoveResponse(BaseModel):
     removed: str
     title: str
+
+
+class EvidenceOut(BaseModel):
+    text: str = Field(description="an exact slice of the document's text")
+    char_start: int
+    char_end: int
+    page: int | None = Field(None, description="the first page of the passage it is in (None: no pages)")
+    chunk_id: int
+
+
+class InitiativeOut(BaseModel):
+    """An initiative a document describes or proposes (search/characterization/initiatives.py)."""
+
+    id: str = Field(description="stable across re-tagging: the document id and a digest of its name or kind")
+    document_id: str
+    source: str = Field(description="who runs it: the document's source")
+    country: str
+    actor_type: str
+    name: str = Field(description="its name when the text gives one, else empty")
+    initiative_type: str = Field(description="a label id of the taxonomy's initiative_type facet")
+    audience: list[str] = Field(description="label ids of the audience facet")
+    risk: list[str] = Field(description="label ids of the risk facet")
+    status: str = Field(description="planned, running, completed, evaluated, or empty when the text does not say")
+    year: int | None
+    score: float
+    chunk_ids: list[int] = Field(description="the passages that describe it")
+    evidence: dict[str, EvidenceOut] = Field(description="field → where the text says it")
+    corrected: list[str] = Field(default_factory=list, description="the fields a curator set")
+
+
+class InitiativeList(BaseModel):
+    initiatives: list[InitiativeOut]
+
+
+class InitiativeCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: Literal["name", "initiative_type", "audience", "risk", "status", "year"]
+    value: str | int | list[str] | None = Field(description="the new value (audience/risk: a list of label ids)")
+    reason: str = Field("", max_length=2000, description="why: kept in the history")
+
+
+class InitiativeCorrectionEvent(BaseModel):
+    initiative_id: str
+    field: str
+    value: str | int | list[str] | None
+    curator: str
+    reason: str
+    at: str
+
+
+class InitiativeCorrected(BaseModel):
+    initiative: InitiativeOut
+    history: list[InitiativeCorrectionEvent]
