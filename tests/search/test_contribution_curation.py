@@ -226,11 +226,12 @@ def test_the_cli_shows_one_status_and_one_profile_on_every_version(index: IndexF
     assert len({d["quality"] for d in docs}) == 1
 
 
-def test_unicefs_guidance_in_english_and_spanish_is_curated_and_scored_once(fake_index: IndexFolder,
-                                                                             tmp_path: Path) -> None:
-    """The sample corpus's two versions of one contribution (their manifest rows give one symbol): the real
-    files, read as they come."""
-    names = ("unicef-legislative-guidance.pdf", "unicef-guia-legislativa-es.md")
+def test_the_sample_corpus_versions_are_curated_and_scored_once(fake_index: IndexFolder, tmp_path: Path) -> None:
+    """The sample corpus's two contributions in two languages each (their manifest rows give one symbol per
+    contribution): UNICEF's legislative guidance (English PDF, Spanish Markdown) and the Rabat workshops
+    (English, French); the real files, read as they come."""
+    names = ("unicef-legislative-guidance.pdf", "unicef-guia-legislativa-es.md", "morocco-cop-workshops-rabat.md",
+             "maroc-ateliers-protection-en-ligne-fr.md")
     if not all((SAMPLE / n).exists() for n in names):
         pytest.skip("the sample corpus is absent")
     rows = [line for line in (SAMPLE / "manifest.csv").read_text(encoding="utf-8").splitlines()
@@ -243,12 +244,19 @@ def test_unicefs_guidance_in_english_and_spanish_is_curated_and_scored_once(fake
     assert not report.failed, report.failed
     store = fake_index.store
     english, spanish = "unicef-legislative-guidance", "unicef-guia-legislativa-es"
+    rabat, rabat_fr = "morocco-cop-workshops-rabat", "maroc-ateliers-protection-en-ligne-fr"
     shared = contributions(store)
     assert [v.document_id for v in shared.versions.others(spanish)] == [english]
-    own = store.documents_by_id([english, spanish])
-    assert shared.quality_from(english) == shared.quality_from(spanish)
-    source = shared.quality_from(english)
-    assert shared.record(own[spanish]).quality == shared.record(own[english]).quality == own[source].quality
+    assert [v.document_id for v in shared.versions.others(rabat_fr)] == [rabat]
+    own = store.documents_by_id([english, spanish, rabat, rabat_fr])
+    for a, b in ((english, spanish), (rabat, rabat_fr)):
+        source = shared.quality_from(a)
+        assert shared.quality_from(b) == source
+        assert shared.record(own[a]).quality == shared.record(own[b]).quality == own[source].quality
+    # the French workshops text shows fewer of the signals' cues than the English one: it shows the English score
+    assert shared.quality_from(rabat_fr) == rabat and own[rabat_fr].quality < own[rabat].quality
+    assert {rabat, rabat_fr} <= _ids(store, f"min_quality={own[rabat].quality}")
+
     store.curate(spanish, "best_practice", "Model provisions, with a checklist", "secretariat")
     assert curation_of(store, english)["status"] == "best_practice"
     assert [e["document_id"] for e in curation_of(store, english)["history"]] == [spanish]
