@@ -56,7 +56,7 @@ DocType = Annotated[Literal["", "contribution", "information", "report", "liaiso
 
 
 @router.post("/documents", status_code=status.HTTP_201_CREATED, response_model=UploadResponse,
-             summary="Upload one or more files (PDF, DOCX, HTML, Markdown, text); the format is read from the content",
+             summary="Upload one or more files (PDF, DOCX, PPTX, ODT, HTML, Markdown, text); the format is read from the content",
              responses={
                  207: {"model": UploadResponse, "description": "some files were indexed, some failed (see each `detail`)"},
                  400: {"model": UploadError, "description": "no file could be indexed, or the body is not valid multipart"},
