@@ -12,8 +12,8 @@ its blocks, so a citation names the slide):
   its members in their own reading order, recursively;
 - the speaker notes last, as one block beginning "Speaker notes:", so a passage quoted from the notes says
   so in the text that is cited, without a new field in the index;
-- pictures and charts hold no text to read: they are counted and reported in the load warnings, never
-  guessed at.
+- pictures, charts, diagrams (SmartArt) and embedded objects are not read: they are counted and reported
+  in the load warnings, never guessed at. Hidden slides are indexed like the others, with a warning.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from ingest.textclean import normalize_text
 NOTES_PREFIX = "Speaker notes: "
 ROW_TOLERANCE_EMU = 182_880  # 0.2 inch: boxes set side by side rarely align their tops exactly
 _TITLE_TYPES = ("TITLE", "CENTER_TITLE", "VERTICAL_TITLE")
+_UNREAD = {"picture": ("picture", "pictures"), "chart": ("chart", "charts"),  # kind → (one, several)
+           "object": ("diagram or embedded object", "diagrams or embedded objects")}
 
 
 def read_pptx(data: bytes, deadline: Deadline | None = None) -> LoadedDocument:
@@ -41,11 +43,14 @@ def read_pptx(data: bytes, deadline: Deadline | None = None) -> LoadedDocument:
     except Exception as exc:  # python-pptx raises KeyError, ValueError, lxml errors … for a broken package
         raise LoadError(f"not a readable PowerPoint presentation ({type(exc).__name__}: {exc})"[:300]) from exc
     blocks: list[Block] = []
-    counts: dict[str, list[int]] = {"picture": [], "chart": []}  # the slide of each one, repeated
+    counts: dict[str, list[int]] = {kind: [] for kind in _UNREAD}  # the slide of each one, repeated
+    hidden: list[int] = []
     slides = list(deck.slides)
     for number, slide in enumerate(slides, start=1):
         if deadline is not None:
             deadline.check(f"slide {number}")
+        if slide.element.get("show") in ("0", "false"):
+            hidden.append(number)
         title_shape = _title_shape(slide)
         if title_shape is not None:
             title = _frame_text(title_shape.text_frame, " ")
@@ -57,7 +62,11 @@ def read_pptx(data: bytes, deadline: Deadline | None = None) -> LoadedDocument:
         notes = _notes_text(slide)
         if notes:
             blocks.append(Block("paragraph", NOTES_PREFIX + notes, number))
-    warnings = [_picture_warning(kind, pages) for kind, pages in counts.items() if pages]
+    warnings = [_unread_warning(kind, pages) for kind, pages in counts.items() if pages]
+    if hidden:
+        several = len(hidden) != 1
+        warnings.append(f"slide{'s' if several else ''} {_listed(hidden)} {'are' if several else 'is'} hidden in the "
+                        "deck: indexed like the others")
     props = deck.core_properties
     head = "\n".join(b.text for b in blocks if b.page == 1 and not b.text.startswith(NOTES_PREFIX))  # the cover
     return LoadedDocument("pptx", blocks, page_count=len(slides), title=(props.title or "").strip() or None,
@@ -90,6 +99,7 @@ def reading_order(shapes: Iterable[Any]) -> list[Any]:
 
 def _shapes_blocks(shapes: Iterable[Any], page: int, counts: dict[str, list[int]]) -> Iterator[Block]:
     from pptx.enum.shapes import MSO_SHAPE_TYPE
+    from pptx.shapes.graphfrm import GraphicFrame
     from pptx.shapes.picture import Picture
 
     for shape in reading_order(shapes):
@@ -104,6 +114,8 @@ def _shapes_blocks(shapes: Iterable[Any], page: int, counts: dict[str, list[int]
             counts["chart"].append(page)
         elif isinstance(shape, Picture):  # a picture, or a picture placeholder holding one
             counts["picture"].append(page)
+        elif isinstance(shape, GraphicFrame):  # neither table nor chart: SmartArt, an embedded object
+            counts["object"].append(page)
         elif shape.has_text_frame:
             text = _frame_text(shape.text_frame, "\n")
             if text:
@@ -139,8 +151,12 @@ def _notes_text(slide: Any) -> str:
     return _frame_text(frame, "\n") if frame is not None else ""
 
 
-def _picture_warning(kind: str, pages: list[int]) -> str:
-    n, slides = len(pages), sorted(set(pages))
-    listed = ", ".join(str(p) for p in slides[:12]) + (" …" if len(slides) > 12 else "")
-    return (f"{n} {kind}{'s' if n != 1 else ''} without text on slide{'s' if len(slides) != 1 else ''} "
-            f"{listed}: not read (their content is not indexed)")
+def _listed(pages: list[int]) -> str:
+    slides = sorted(set(pages))
+    return ", ".join(str(p) for p in slides[:12]) + (" …" if len(slides) > 12 else "")
+
+
+def _unread_warning(kind: str, pages: list[int]) -> str:
+    one, several = _UNREAD[kind]
+    return (f"{len(pages)} {one if len(pages) == 1 else several} without text on "
+            f"slide{'s' if len(set(pages)) != 1 else ''} {_listed(pages)}: not read (their content is not indexed)")

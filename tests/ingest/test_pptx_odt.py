@@ -69,6 +69,23 @@ def test_pictures_without_text_are_counted_not_read(deck: Path):
     assert doc.warnings == ["1 picture without text on slide 5: not read (their content is not indexed)"]
 
 
+def test_embedded_objects_are_counted_and_hidden_slides_named(deck: Path):
+    from pptx import Presentation
+    from pptx.enum.shapes import PROG_ID
+    from pptx.util import Inches
+
+    edited = Presentation(str(deck))
+    edited.slides[4].shapes.add_ole_object(io.BytesIO(b"a workbook's bytes"), PROG_ID.XLSX, Inches(4), Inches(3))
+    edited.slides[5].element.set("show", "0")  # "Hide slide" in PowerPoint
+    edited.save(str(deck))
+    doc = load_file(deck)
+    assert doc.warnings == [
+        "1 picture without text on slide 5: not read (their content is not indexed)",
+        "1 diagram or embedded object without text on slide 5: not read (their content is not indexed)",
+        "slide 6 is hidden in the deck: indexed like the others"]
+    assert [b.text for b in doc.blocks if b.page == 6][0] == "Next steps"
+
+
 def test_passages_cite_their_slide_and_the_deck_is_a_presentation(deck: Path):
     prepared = prepare_document(deck)
     assert prepared.meta.doc_type == "presentation"
