@@ -117,6 +117,10 @@ def test_a_card_names_the_versions_and_never_pairs_with_them(real_sample_index: 
     spanish = card(real_sample_index, taxonomy_for(real_sample_index.store), "unicef-guia-legislativa-es")
     assert spanish["document"]["versions"] == [{"document_id": "unicef-legislative-guidance", "language": "en"}]
     assert "unicef-legislative-guidance" not in {s["document_id"] for s in spanish["similar"]}
+    english = card(real_sample_index, taxonomy_for(real_sample_index.store), "unicef-legislative-guidance")
+    # one quality profile for the contribution, read on its most complete version and shown on both
+    assert spanish["quality"] == english["quality"] and spanish["document"]["quality"] == english["document"]["quality"]
+    assert spanish["document"]["quality_from"] == english["quality"]["document_id"]
 
 
 
