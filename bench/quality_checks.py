@@ -34,10 +34,19 @@ SHARED = ROOT.parent / "shared" / "data"
 SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html")
 CACHE = ROOT / "bench" / "out" / "quality-checks-texts.json"
 
+MEANING: dict[str, object] = {}  # "encode" and "model" when the profile is read by meaning (the default)
+
+
+def assess_text(text: str) -> float:
+    from ingest.quality import assess
+
+    return assess(text, None, None, MEANING.get("encode"), MEANING.get("model")).score  # type: ignore[arg-type]
+
+
 def score(path: Path) -> float:
     prepared = prepare_document(path)
     assert prepared.quality is not None
-    return prepared.quality.score
+    return assess_text(prepared.text) if MEANING else prepared.quality.score
 
 
 def _loader_key() -> str:
@@ -74,12 +83,16 @@ def reference_texts() -> dict[str, str]:
 
 
 def main() -> None:
-    from ingest.quality import assess
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rank", default="malawi-training-of-trainers")
     parser.add_argument("--skip-reference", action="store_true", help="leave the reference files out")
+    parser.add_argument("--cues", action="store_true", help="the cue lists alone (no sentence vectors)")
     args = parser.parse_args()
+    if not args.cues:
+        from bench.quality_meaning_eval import cached_encoder
+        from ingest.quality_meaning import load_model
+
+        MEANING.update(encode=cached_encoder(), model=load_model())
     from ingest.quality import load_signals
     from search.characterization.render_repository import template_docx, template_markdown
 
@@ -95,7 +108,8 @@ def main() -> None:
         if path.suffix in SUFFIXES:
             prepared = prepare_document(path)
             assert prepared.quality is not None
-            sample[path.stem] = (prepared.quality.score, len(prepared.text.split()))
+            sample[path.stem] = (assess_text(prepared.text) if MEANING else prepared.quality.score,
+                                 len(prepared.text.split()))
     ranked = sorted(sample, key=lambda d: -sample[d][0])
     result["rank"] = {"document": args.rank, "rank": ranked.index(args.rank) + 1 if args.rank in sample else None,
                       "of": len(ranked), "score": sample.get(args.rank, (None,))[0]}
@@ -103,7 +117,7 @@ def main() -> None:
         "documents": len(sample),
         "spearman": round(spearman([s for s, _ in sample.values()], [float(n) for _, n in sample.values()]), 3)}}
     if not args.skip_reference:
-        reference = {name: (assess(text).score, len(text.split())) for name, text in reference_texts().items()}
+        reference = {name: (assess_text(text), len(text.split())) for name, text in reference_texts().items()}
         lengths["reference"] = {
             "documents": len(reference),
             "spearman": round(spearman([s for s, _ in reference.values()], [float(n) for _, n in reference.values()]), 3),
@@ -113,7 +127,7 @@ def main() -> None:
     result["sample_scores"] = {d: sample[d] for d in ranked}
     summary = {k: result[k] for k in ("template", "formats", "rank", "length")}
     print(json.dumps(summary, indent=1))
-    out = ROOT / "bench" / "out" / "quality-checks.json"
+    out = ROOT / "bench" / "out" / ("quality-checks-cues.json" if args.cues else "quality-checks.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2), encoding="utf-8")
 

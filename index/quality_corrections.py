@@ -4,13 +4,22 @@ statements, in their own dialect, through the tables object they share (index/st
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from index.embedders import Embedder
+from index.text_vectors import CACHE_NAME, TextVectorCache
 from ingest.errors import NotFound
 from ingest.quality import QUALITY_VERDICTS, SIGNAL_IDS
+from ingest.quality_meaning import Encode, MeaningModel, load_model, model_from_json, model_to_json
 from ingest.textclean import one_line
 
+MODEL_STATE_KEY = "quality_model"  # an index's own weights (`cwg quality --train`), in its store's state
 COLUMNS = ("document_id", "signal", "verdict", "quote", "reason", "curator", "at")
 
 
@@ -39,3 +48,26 @@ def quality_corrections(tables: Any, document_id: str | None) -> list[dict[str, 
     rows = tables.rows(f"SELECT {', '.join(COLUMNS)} FROM quality_corrections {where} ORDER BY seq", params)
     return [{"document_id": r[0], "signal": r[1], "verdict": r[2], "quote": r[3], "reason": r[4], "by": r[5],
              "at": r[6]} for r in rows]
+
+
+def index_model(store: Any) -> MeaningModel:
+    """The index's own meaning model (trained with its curators' corrections), else the shipped one."""
+    record = store.state_record(MODEL_STATE_KEY)
+    return model_from_json(record) if record else load_model()
+
+
+def save_index_model(store: Any, model: MeaningModel) -> None:
+    with store.transaction("marks") as conn:
+        store.set_state(conn, MODEL_STATE_KEY, json.dumps(model_to_json(model)))
+
+
+def sentence_encoder(embedder: Embedder, folder_path: Path, model: MeaningModel) -> Encode | None:
+    """`embedder`'s encode through the index's cache of sentence vectors (a sentence is encoded once), when it is
+    the encoder the model reads; None otherwise (the cue lists decide)."""
+    if embedder.model_id != model.model_id or embedder.dimension != model.dimension:
+        return None
+    cache = TextVectorCache(folder_path / CACHE_NAME)
+
+    def encode(sentences: Sequence[str]) -> np.ndarray:
+        return cache.encode(embedder, list(sentences))
+    return encode

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index import quality_corrections
 from index.folder import IndexFolder
 from index.records import DocumentRecord, DocumentTarget, merged_entry
 from index.sources import alias_table, apply_sources, keep_aliases
@@ -25,7 +26,8 @@ from ingest.errors import CwgError, IndexUnavailable, LoadError
 from ingest.formats import BINARY_EXTENSIONS, LEGACY_EXTENSIONS, TEXT_EXTENSIONS
 from ingest.limits import ReadLimits
 from ingest.prepare import file_sha256, prepare_document
-from ingest.quality import load_signals
+from ingest.quality import apply_corrections, assess, load_signals
+from ingest.quality_meaning import MODEL_SPACE, Encode, MeaningModel
 from ingest.records import PreparedDocument
 from ingest.source_aliases import SourceAliases
 from ingest.textclean import one_line
@@ -193,6 +195,7 @@ class IndexWriter:
         self._swept = False  # orphan copies are swept by this writer's first write
         self._aliases: SourceAliases | None = None  # the index's alias table, read as each ingest starts
         load_signals()  # parse the quality signals once here, not inside the first file's preparation
+        self._meaning: tuple[MeaningModel, Encode | None] | None = None  # the quality model, loaded on first use
 
     def ingest(self, paths: Iterable[Path], entries: dict[Path, dict[str, str]] | None = None,
                on_result: Callable[[FileResult], None] | None = None,
@@ -365,6 +368,7 @@ class IndexWriter:
                    for space in self.folder.spaces}
         for n, (pending, prepared, _existing, _texts, hashes) in enumerate(jobs):
             assert pending.target is not None
+            prepared = self._scored(prepared, _existing)
             try:
                 outcome = self.store.write_document(pending.target, prepared, hashes,
                                                     {s: v[n] for s, v in vectors.items()}, pending.entry,
@@ -380,6 +384,26 @@ class IndexWriter:
         for pending in batch:
             pending.data = b""  # written: let the bytes go
         yield from batch
+
+    def _scored(self, prepared: PreparedDocument, existing: DocumentRecord | None) -> PreparedDocument:
+        """The quality profile read by meaning (issue 23) where the index has the multilingual space, with the
+        curators' word on the signals of a document they corrected (its id is kept on re-ingest)."""
+        if prepared.quality is None or MODEL_SPACE not in self.folder.spaces:
+            return prepared
+        if self._meaning is None:
+            model = quality_corrections.index_model(self.store)
+            self._meaning = (model, quality_corrections.sentence_encoder(self.folder.embedder(MODEL_SPACE),
+                                                                          self.folder.path, model))
+        model, encode = self._meaning
+        spans = [(c.char_start, c.char_end, c.page_start) for c in prepared.chunks]
+        quality = assess(prepared.text, spans, encode=encode, model=model) if encode else prepared.quality
+        if existing is not None:
+            with self.store.snapshot():
+                corrections = self.store.quality_corrections(existing.id)
+            if corrections:
+                quality = apply_corrections(quality, corrections, prepared.text, spans)
+        prepared.quality = quality
+        return prepared
 
     def _embed(self, space: str, docs: list[tuple[list[str], list[str], str | None]]) -> list[np.ndarray]:
         """Vectors per document; only new texts are encoded (unchanged chunk texts reuse theirs by hash),

@@ -36,6 +36,7 @@ QUALITY_BAND_NAMES = {"high": "High (0.7 and above)", "medium": "Medium (0.4 to 
 TEMPLATE_TITLE = "Contribution to the Council Working Group on Child Online Protection"
 TEMPLATE_INTRO = ("Each heading below is what readers of the repository look for. A contribution that answers them "
                   "is easier to find, to compare and to select as a good practice.")
+PER_SENTENCES = 200  # see `needed`
 _ENOUGH = 3  # cues in one sentence after which a signal's evidence is not looked for further
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _LINK = re.compile(r"https?://\S+|\bwww\.\S+|\b[\w.\-]+@[\w\-]+\.[\w.]+")
@@ -321,44 +322,105 @@ def sentence_scores(text: str, passages: list[Passage], signals: SignalSet, enco
 
 def _by_meaning(text: str, passages: list[Passage], signals: SignalSet, encode: Encode,
                 model: MeaningModel) -> dict[str, tuple[int, int]]:
-    """signal → the span of its evidence. The classifier decides the signals it beat the cue lists on; the cue
-    lists decide the others. Either way the evidence is the sentence the classifier scores highest among those
-    that count."""
+    """signal → the span of its evidence. The classifier decides the signals it beat the cue lists on (a sentence
+    counts when it scores the signal's threshold or more); the cue lists decide the others. Either way enough
+    sentences must count (`needed`), and the evidence is the one the classifier scores highest."""
     probs, cues = sentence_scores(text, passages, signals, encode, model)
+    enough = needed(len(passages))
     out: dict[str, tuple[int, int]] = {}
     for col, signal in enumerate(signals.signals):
         p = probs[:, col]
         if signal.id in model.decides:
-            row = int(np.argmax(p))
-            if p[row] < model.thresholds[model.signal_ids.index(signal.id)]:
-                continue
+            counted = np.flatnonzero(p >= model.thresholds[model.signal_ids.index(signal.id)])
         else:
             counted = np.flatnonzero(cues[:, col, 0])
-            if not len(counted):
-                continue
-            row = int(counted[np.argmax(p[counted])])
+        if len(counted) < enough:
+            continue
+        row = int(counted[np.argmax(p[counted])])
         out[signal.id] = (passages[row].start, passages[row].end)
     return out
 
 
+def needed(passages: int) -> int:
+    """Sentences that must show a signal in a document read through `passages` sentences: one, and one more per
+    `PER_SENTENCES` (a long report is judged by how densely it shows a signal, not by whether one of its
+    thousands of sentences holds the words)."""
+    return 1 + passages // PER_SENTENCES
+
+
 def _by_cues(text: str, passages: list[Passage], signals: SignalSet) -> dict[str, tuple[int, int]]:
-    """signal → the span of its evidence: the sentence with the most cues (the earliest on a tie)."""
+    """signal → the span of its evidence: the sentence with the most cues (the earliest on a tie), when enough
+    sentences show it."""
     best: dict[str, tuple[int, int, int]] = {}  # signal → (cue count, start, end)
+    hits: dict[str, int] = {}
+    enough = needed(len(passages))
     for passage in passages:
         start, end = passage.start, passage.end
         sentence = text[start:end]
         words = passage_words(sentence)
         context = f"{passage.heading} {passage.lead}".strip()
         for signal in signals.signals:
-            if best.get(signal.id, (0,))[0] >= _ENOUGH:
+            if best.get(signal.id, (0,))[0] >= _ENOUGH and hits[signal.id] >= enough:
                 continue  # a sentence with several cues is evidence enough (and keeps a 300-page scan short)
             count, ok = cue_hit(signal, sentence, words, context)
             if not count or not ok:
                 continue
+            hits[signal.id] = hits.get(signal.id, 0) + 1
             current = best.get(signal.id)
             if current is None or count > current[0]:
                 best[signal.id] = (count, start, end)
-    return {sid: (start, end) for sid, (_, start, end) in best.items()}
+    return {sid: (start, end) for sid, (_, start, end) in best.items() if hits[sid] >= enough}
+
+
+def locate_quote(text: str, quote: str) -> tuple[int, int] | None:
+    """Where `quote` stands in `text` (its words in order, any whitespace between them, any case), or None."""
+    words = quote.split()
+    if not words:
+        return None
+    found = re.search(r"\s+".join(re.escape(w) for w in words), text, re.IGNORECASE)
+    return (found.start(), found.end()) if found else None
+
+
+def apply_corrections(profile: QualityProfile, corrections: list[dict[str, str]], text: str,
+                      pages: list[tuple[int, int, int | None]] | None = None,
+                      signals: SignalSet | None = None) -> QualityProfile:
+    """`profile` with the curators' word for the signals they corrected (the latest correction of each wins): a
+    confirmed signal is found, with the quoted sentence as its evidence when a quote is given (and found in
+    `text`); a rejected one is not. The score is computed again."""
+    signals = signals or load_signals()
+    latest = {c["signal"]: c for c in corrections}
+    results = []
+    for result in profile.signals:
+        correction = latest.get(result.id)
+        if correction is None:
+            results.append(result)
+        elif correction["verdict"] == "rejected":
+            results.append(SignalResult(result.id, result.name, False, None, result.hint))
+        else:
+            evidence = result.evidence
+            span = locate_quote(text, correction.get("quote") or "")
+            if span is not None:
+                evidence = Evidence(text[span[0]:span[1]], _page_at(pages, span[0]), span[0], span[1])
+            results.append(SignalResult(result.id, result.name, True, evidence, result.hint))
+    found = {r.id for r in results if r.found}
+    return QualityProfile(score_of(signals, found), tuple(results), profile.version)
+
+
+def stored_profile(score: float | None, rows: list[dict[str, object]], signals: SignalSet | None = None
+                   ) -> QualityProfile:
+    """A profile from a store's quality signal rows (as `Store.quality_signals` gives them)."""
+    signals = signals or load_signals()
+    by_id = {str(r["id"]): r for r in rows}
+    results = []
+    for signal in signals.signals:
+        row = by_id.get(signal.id, {})
+        evidence = None
+        if row.get("found") and row.get("evidence"):
+            evidence = Evidence(str(row["evidence"]), row.get("page"), int(row.get("char_start") or 0),  # type: ignore[arg-type]
+                                int(row.get("char_end") or 0))  # type: ignore[call-overload]
+        results.append(SignalResult(signal.id, signal.name, bool(row.get("found")), evidence, signal.hint))
+    return QualityProfile(score if score is not None else score_of(signals, {r.id for r in results if r.found}),
+                          tuple(results), signals.version)
 
 
 def _page_at(pages: list[tuple[int, int, int | None]] | None, offset: int) -> int | None:

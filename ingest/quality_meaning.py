@@ -115,6 +115,27 @@ def _parse(path: str, digest: str) -> MeaningModel:
     return model
 
 
+def model_to_json(model: MeaningModel) -> dict[str, object]:
+    """A model as a JSON record (an index keeps its own weights in its store's state)."""
+    return {"signal_ids": list(model.signal_ids), "weights": np.round(model.weights, 6).tolist(),
+            "bias": model.bias.tolist(), "thresholds": model.thresholds.tolist(), "decides": sorted(model.decides),
+            "model_id": model.model_id, "trained_on": model.trained_on}
+
+
+def model_from_json(record: dict[str, object]) -> MeaningModel:
+    try:
+        model = MeaningModel(tuple(str(s) for s in record["signal_ids"]),  # type: ignore[attr-defined]
+                             np.asarray(record["weights"], dtype=np.float32), np.asarray(record["bias"], np.float32),
+                             np.asarray(record["thresholds"], dtype=np.float32),
+                             frozenset(str(s) for s in record["decides"]),  # type: ignore[attr-defined]
+                             str(record["model_id"]), str(record["trained_on"]),
+                             hashlib.sha256(repr(record["weights"]).encode()).hexdigest()[:16])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MeaningModelError(f"the index's quality model is damaged ({exc}): train it again with "
+                                f"`cwg quality --train`") from exc
+    return model
+
+
 def fit_logistic(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, l2: float = 1e-3,
                  start: tuple[np.ndarray, float] | None = None, steps: int = 300) -> tuple[np.ndarray, float]:
     """Weighted logistic regression (mean weighted log-loss, Adam steps); the L2 penalty pulls towards

@@ -1,0 +1,168 @@
+"""Quality signals by meaning against the cue lists (issue 23), on the hand labels of bench/labels/quality.
+
+    .venv/bin/python bench/quality_meaning_eval.py [--write] [--folds 5]
+
+1. dev, cross-validated by document (5 folds): each fold's classifiers (ingest/quality_meaning.py: USE sentence
+   vectors + cue features) are trained on the other folds and read the held-out documents; per signal the
+   threshold with the best accuracy on those held-out predictions is chosen, and the classifier decides the
+   signal only where its held-out accuracy beats the cue lists'.
+2. The classifiers are trained on all of dev (dev labels ONLY) and, with --write, saved as
+   ingest/quality_meaning.npz (the shipped weights).
+3. test, once: per signal precision/recall of the cue lists, of the classifier, and of the shipped combination;
+   Spearman with the grade and the share of pairs ordered right, for the cue profile and the combined one.
+
+Sentence vectors are cached in bench/out/quality-text-vectors.sqlite. Writes bench/out/quality-meaning.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.quality_eval import LABELS, spearman, texts  # noqa: E402
+from index.embedders import UseEmbedder  # noqa: E402
+from index.text_vectors import TextVectorCache  # noqa: E402
+from ingest.quality import load_signals, score_of  # noqa: E402
+from ingest.quality_meaning import MODEL_SPACE, MeaningModel, save_model, shipped_model_path  # noqa: E402
+from search.characterization.quality_training import (  # noqa: E402
+    LabelledDocument,
+    document_best,
+    fit,
+    labelled_examples,
+)
+
+VECTORS = ROOT / "bench" / "out" / "quality-text-vectors.sqlite"
+
+
+def cached_encoder():  # type: ignore[no-untyped-def]
+    embedder, cache = UseEmbedder(threads=1), TextVectorCache(VECTORS)
+    VECTORS.parent.mkdir(parents=True, exist_ok=True)
+    return lambda sentences: cache.encode(embedder, list(sentences))
+
+
+def labelled(rows: list[dict], corpus: dict) -> list[tuple[LabelledDocument, int]]:  # type: ignore[type-arg]
+    out = []
+    for row in rows:
+        if row["document_id"] not in corpus:
+            continue
+        labels = {sid: (bool(v["present"]), v.get("evidence")) for sid, v in row["signals"].items()}
+        out.append((LabelledDocument(row["document_id"], corpus[row["document_id"]][0], labels), int(row["grade"])))
+    return out
+
+
+def model_of(weights: np.ndarray, bias: np.ndarray, thresholds: np.ndarray, decides: set[str], ids: tuple[str, ...],
+             trained_on: str) -> MeaningModel:
+    return MeaningModel(ids, weights, bias, thresholds, frozenset(decides), UseEmbedder.model_id, trained_on)
+
+
+def prf(pred: list[bool], gold: list[bool]) -> dict[str, float]:
+    tp = sum(p and g for p, g in zip(pred, gold))
+    fp = sum(p and not g for p, g in zip(pred, gold))
+    fn = sum(g and not p for p, g in zip(pred, gold))
+    return {"precision": round(tp / (tp + fp), 2) if tp + fp else 0.0, "recall": round(tp / (tp + fn), 2) if tp + fn
+            else 0.0, "accuracy": round(sum(p == g for p, g in zip(pred, gold)) / len(gold), 3) if gold else 0.0}
+
+
+def ranking(scores: list[float], grades: list[int]) -> dict[str, float]:
+    pairs = [(i, j) for i in range(len(scores)) for j in range(i + 1, len(scores)) if grades[i] != grades[j]]
+    right = sum(1.0 if (scores[i] - scores[j]) * (grades[i] - grades[j]) > 0 else 0.5 if scores[i] == scores[j]
+                else 0.0 for i, j in pairs)
+    if len(scores) < 2:
+        return {}
+    return {"spearman": round(spearman(scores, [float(g) for g in grades]), 3),
+            "pairs_right": round(right / len(pairs), 3) if pairs else 0.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", action="store_true", help="save the dev-trained weights as the shipped file")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--test", action="store_true", help="also read the test half (once, after choices on dev)")
+    args = parser.parse_args()
+    signals = load_signals()
+    ids = tuple(s.id for s in signals.signals)
+    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    corpus = texts()
+    dev = labelled([r for r in rows if r["split"] == "dev"], corpus)
+    test = labelled([r for r in rows if r["split"] == "test"], corpus) if args.test else []
+    encode = cached_encoder()
+
+    # 1. dev, cross-validated by document
+    held: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for fold in range(args.folds):
+        train = [d for n, (d, _) in enumerate(dev) if n % args.folds != fold]
+        weights, bias = fit(labelled_examples(train, signals, encode), signals)
+        model = model_of(weights, bias, np.full(len(ids), 0.5), set(ids), ids, "fold")
+        for n, (doc, _) in enumerate(dev):
+            if n % args.folds == fold:
+                held[doc.doc_id] = document_best(doc.text, signals, encode, model)
+    thresholds, decides, table = np.full(len(ids), 0.5, dtype=np.float32), set(), {}
+    for col, sid in enumerate(ids):
+        gold = [d.labels[sid][0] for d, _ in dev]
+        best = [float(held[d.doc_id][0][col]) for d, _ in dev]
+        cue = [bool(held[d.doc_id][1][col]) for d, _ in dev]
+        candidates = sorted(set(best)) + [1.01]
+        tau = max(candidates, key=lambda t: (sum((b >= t) == g for b, g in zip(best, gold)), -abs(t - 0.5)))
+        thresholds[col] = tau
+        meaning, cues = prf([b >= tau for b in best], gold), prf(cue, gold)
+        if meaning["accuracy"] > cues["accuracy"]:
+            decides.add(sid)
+        table[sid] = {"cue": cues, "meaning": meaning, "threshold": round(float(tau), 3), "decides": sid in decides}
+    dev_scores = {"cue": [], "final": []}  # type: dict[str, list[float]]
+    for doc, _ in dev:
+        best, cue = held[doc.doc_id]
+        dev_scores["cue"].append(score_of(signals, {sid for c, sid in enumerate(ids) if cue[c]}))
+        dev_scores["final"].append(score_of(signals, {sid for c, sid in enumerate(ids) if (
+            best[c] >= thresholds[c] if sid in decides else cue[c])}))
+    dev_grades = [g for _, g in dev]
+
+    # 2. all of dev
+    weights, bias = fit(labelled_examples([d for d, _ in dev], signals, encode), signals)
+    model = model_of(weights, bias, thresholds, decides, ids,
+                     f"bench/labels/quality dev ({len(dev)} documents), {MODEL_SPACE} sentence vectors")
+    if args.write:
+        save_model(model, shipped_model_path())
+
+    # 3. test, once
+    test_rows, test_scores = {}, {"cue": [], "final": []}  # type: ignore[var-annotated]
+    got = {d.doc_id: document_best(d.text, signals, encode, model) for d, _ in test}
+    for col, sid in enumerate(ids):
+        gold = [d.labels[sid][0] for d, _ in test]
+        best = [float(got[d.doc_id][0][col]) for d, _ in test]
+        cue = [bool(got[d.doc_id][1][col]) for d, _ in test]
+        test_rows[sid] = {"cue": prf(cue, gold), "meaning": prf([b >= thresholds[col] for b in best], gold)} \
+            if test else {"cue": prf([], []), "meaning": prf([], [])}
+    for doc, _ in test:
+        best, cue = got[doc.doc_id]
+        test_scores["cue"].append(score_of(signals, {sid for c, sid in enumerate(ids) if cue[c]}))
+        test_scores["final"].append(score_of(signals, {sid for c, sid in enumerate(ids) if (
+            best[c] >= thresholds[c] if sid in decides else cue[c])}))
+    test_grades = [g for _, g in test]
+    result = {
+        "dev_cross_validated": {"signals": table, "cue": ranking(dev_scores["cue"], dev_grades),
+                                "final": ranking(dev_scores["final"], dev_grades)},
+        "test": {"signals": test_rows, "cue": ranking(test_scores["cue"], test_grades),
+                 "final": ranking(test_scores["final"], test_grades)},
+        "decides": sorted(decides), "documents": {"dev": len(dev), "test": len(test)}}
+    print(f"{'signal':11s} {'decides':7s} | dev cue P/R  meaning P/R  (acc cue/meaning) | test cue P/R  meaning P/R")
+    for sid in ids:
+        d, t = table[sid], test_rows[sid]
+        print(f"{sid:11s} {'meaning' if sid in decides else 'cues':7s} | {d['cue']['precision']:.2f}/{d['cue']['recall']:.2f}"
+              f"   {d['meaning']['precision']:.2f}/{d['meaning']['recall']:.2f}  ({d['cue']['accuracy']:.2f}/"
+              f"{d['meaning']['accuracy']:.2f}) | {t['cue']['precision']:.2f}/{t['cue']['recall']:.2f}"
+              f"   {t['meaning']['precision']:.2f}/{t['meaning']['recall']:.2f}")
+    for split in ("dev_cross_validated", "test"):
+        print(split, "cue:", result[split]["cue"], "final:", result[split]["final"])  # type: ignore[index]
+    out = ROOT / "bench" / "out" / "quality-meaning.json"
+    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
