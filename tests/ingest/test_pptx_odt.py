@@ -160,6 +160,22 @@ def test_a_truncated_deck_is_refused_with_its_reason(deck: Path):
         load_file(Path("cut.pptx"), data[: len(data) // 2])
 
 
+@pytest.mark.parametrize("name, parts, reason", [
+    ("a.pptx", {"[Content_Types].xml": "<x/>", "ppt/presentation.xml": "<not xml"},
+     "not a readable PowerPoint presentation"),
+    ("a.odt", {"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<unclosed"},
+     r"not a readable OpenDocument text \(ParseError"),
+    ("b.odt", {"mimetype": "application/vnd.oasis.opendocument.text"}, "it has no content.xml"),
+])
+def test_malformed_packages_are_refused_with_their_reason(name: str, parts: dict[str, str], reason: str):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for part, text in parts.items():
+            package.writestr(part, text)
+    with pytest.raises(LoadError, match=reason):
+        load_file(Path(name), buffer.getvalue())
+
+
 def test_decks_and_odt_obey_the_unpacked_size_limit(deck: Path, tmp_path: Path):
     small = ReadLimits(max_unpacked_bytes=20_000)
     for path in (deck, make_odt(tmp_path / "s.odt", body="<text:p>" + "child safety " * 4000 + "</text:p>")):
