@@ -186,7 +186,7 @@ async def get_card(document_id: Annotated[DocumentId, Path()], service: ServiceD
 @read_router.post("/check", responses={400: {"model": ErrorResponse, "description": "a file that cannot be read"},
                                        **HEAVY_ERRORS},
                   summary="The card of a draft before it is submitted (no key; nothing is indexed)")
-async def post_check(file: Annotated[UploadFile, File(description="the draft: PDF, DOCX, HTML, Markdown or text")],
+async def post_check(file: Annotated[UploadFile, File(description="the draft: PDF, DOCX, PPTX, ODT, HTML, Markdown or text")],
                      request: Request, service: ServiceDep) -> Any:
     """What the draft shows of each quality signal, the template's hint for each one missing, the prior
     contributions it should reference and what it adds. Size, unpacking and parsing limits are those of
