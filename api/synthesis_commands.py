@@ -73,6 +73,31 @@ def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_initiatives(args: argparse.Namespace, settings: Settings) -> int:
+    from search.characterization.initiatives import correct, render, select, split_where, stored_initiatives
+    from search.characterization.tagging import taxonomy_for
+
+    folder = open_index(args, settings)
+    try:
+        store = folder.store
+        taxonomy = taxonomy_for(store)
+        if args.correct:
+            if not args.field:
+                raise UsageError("--correct ID needs --field FIELD and --value VALUE")
+            item = correct(store, args.correct, args.field, args.value, args.by, args.reason, taxonomy)
+            print(f"corrected {item.id}: {args.field} = {getattr(item, args.field)!r}", file=sys.stderr)
+            items = [item]
+        else:
+            filters, own = split_where(args.where)
+            if not stored_initiatives(store):
+                print("note: no initiatives recorded yet; run `cwg tag` first", file=sys.stderr)
+            items = select(store, filters, own, taxonomy)
+    finally:
+        folder.close()
+    write_output(args.out, render(items, args.format))
+    return EXIT_OK
+
+
 def cmd_synthesize(args: argparse.Namespace, settings: Settings) -> int:
     from search.characterization.tagging import taxonomy_for
     from search.synthesis.pipeline import SynthesisOptions, Synthesizer
@@ -205,6 +230,19 @@ def _matrix_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal")
 
 
+def _initiatives_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
+                   help="document filters as for search, and the initiative's own fields: initiative_type, "
+                        "audience, risk, status (planned, running, completed, evaluated), year, name")
+    p.add_argument("--format", choices=("json", "csv", "md"), default="md")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal")
+    p.add_argument("--correct", metavar="ID", help="correct one field of the initiative ID (a curator's edit)")
+    p.add_argument("--field", choices=("name", "initiative_type", "audience", "risk", "status", "year"))
+    p.add_argument("--value", default="", help="the new value (audience, risk: labels separated by ';')")
+    p.add_argument("--by", default="curator", help="who corrects (kept in the history)")
+    p.add_argument("--reason", default="", help="why (kept in the history)")
+
+
 def _meetings_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--meetings", type=Path, metavar="FILE", help="meetings YAML (default: the shipped one)")
     p.add_argument("--json", action="store_true")
@@ -245,6 +283,9 @@ COMMANDS = (
     Command("tag", "characterize every document against the taxonomy", _tag_arguments, cmd_tag),
     Command("matrix", "documents per country/source/region/actor type × taxonomy facet", _matrix_arguments,
             cmd_matrix),
+    Command("initiatives", "the initiatives each document describes (kind, audience, risk, status, year), "
+                           "each field with its evidence; --correct to fix one", _initiatives_arguments,
+            cmd_initiatives),
     Command("meetings", "the group's meetings in date order, with their documents and whether their theme focus "
                         "is covered", _meetings_arguments, cmd_meetings),
     Command("trends", "documents per label per meeting or year, with shares", _trends_arguments, cmd_trends),

@@ -113,16 +113,16 @@ _KIND_WORDS = (r"Programme|Program|Initiative|Project|Campaign|Strategy|Framewor
                r"|Hotline|Tipline|Network|Alliance|Coalition|Council|Centre|Center|Fund|Academy|Policy|Plan|Curriculum"
                r"|Guidelines?|Guide|Standard|Index|Registry|Register|Portal|App|Toolkit|Principles|Taskforce|Task Force"
                r"|Day|Week|Charter|Convention|Roadshow|Club|Lab|Hub|Label|Clinic")
-_CAP = r"[A-Z][\w'’\-\.]*"
+_CAP = r"[A-Z][\w'’\-]*(?:\.[a-z]{2,3})?"
 _NAMED = re.compile(
     rf"\b((?:{_CAP}[ \t]+(?:(?:of|for|on|the|to|in)[ \t]+)?){{0,6}}(?:{_KIND_WORDS})\b"
     rf"(?:[ \t]+(?:on|for|of|to)[ \t]+(?:the[ \t]+)?(?:{_CAP}[ \t]*){{1,5}})?)")
 _COINED = re.compile(r"\b([A-Z][a-z]+[A-Z][A-Za-z]+(?:\.[a-z]{2,3})?|[a-z]{2,}[A-Z]{3,}\w*)\b")  # SafeSurf, euCONSENT
 _QUOTED = re.compile(r"[“\"«]\s*([A-Z][^”\"»\n]{2,60}?)\s*[”\"»]")
 _NOT_NAMES = re.compile(
-    r"^(the\s+)?(council working group|child online protection|member states?|united nations|information document|"
-    r"working group|the government|government|national|international|introduction|conclusion|commitment|"
-    r"the platform|the project|the programme|the initiative|the framework|the strategy|this document)\b", re.I)
+    r"^(the\s+)?(member states?|united nations|information document|working group|the government|government|"
+    r"national|international|introduction|conclusion|commitment|platform|project|programme|initiative|framework|"
+    r"strategy|this document|key principles.*)$|council working group|child online protection$", re.I)
 _YEAR = re.compile(r"\b(19[89]\d|20[0-3]\d)\b")
 _YEAR_CUE = re.compile(
     r"\b(?:launched|established|created|introduced|adopted|enacted|started|began|founded|set up|since|in|from|"
@@ -322,7 +322,7 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
                 evidence["year"] = _slice(chunk, match.start(group), match.end(group))
     ident = hashlib.sha1(f"{doc.id}\x00{name.lower() or labels[kind].id}\x00{ordinal if not name else ''}".encode()
                          ).hexdigest()[:12]
-    return Initiative(id=f"{doc.id}#{ident}", document_id=doc.id, source=doc.source, country=doc.country,
+    return Initiative(id=f"{doc.id}~{ident}", document_id=doc.id, source=doc.source, country=doc.country,
                       actor_type=doc.actor_type, name=name, initiative_type=labels[kind].id, audience=audience,
                       risk=risk, status=status, year=year, score=round(float(best[2]), 4),
                       chunk_ids=[chunks[r].id for r in rows], evidence=evidence)
