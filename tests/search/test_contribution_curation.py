@@ -198,6 +198,11 @@ def test_the_api_shows_one_status_and_one_profile_on_every_version(index: IndexF
         assert feed.status_code == 200 and feed.text.count("<entry>") == 1  # the contribution, once
         card_json = client.get("/documents/workshop-en/card").json()
         assert card_json["quality"]["document_id"] == "atelier-fr"
+        floor = client.get("/documents/atelier-fr").json()["quality"]
+        kept = client.get("/select", params={"min_quality": floor}).json()["documents"]
+        assert [(d["document_id"], d["quality_from"]) for d in kept] == [
+            ("helpline-en", "helpline-en"), ("workshop-en", "atelier-fr")]  # the English workshop note: its own
+        assert kept[1]["quality"] == floor  # score is below the floor, its contribution's is not
 
 
 def test_the_cli_shows_one_status_and_one_profile_on_every_version(index: IndexFolder, capsys) -> None:
