@@ -79,7 +79,7 @@ class _Walk:
     def tick(self) -> None:
         self.seen += 1
         if self.deadline is not None and self.seen % 64 == 0:
-            self.deadline.check(f"paragraph {self.seen}")
+            self.deadline.check(f"element {self.seen} of the text")
 
 
 def read_odt(data: bytes, deadline: Deadline | None = None) -> LoadedDocument:
@@ -189,6 +189,7 @@ def _rows(table: ET.Element) -> Iterator[ET.Element]:
 
 def _table_rows(table: ET.Element, walk: _Walk) -> Iterator[str]:
     for row in _rows(table):
+        walk.tick()  # a long table is checked against the parse-time limit row by row
         cells: list[str] = []
         for cell in row:
             if cell.tag != CELL:  # table:covered-table-cell: the hidden part of a merged cell

@@ -183,6 +183,15 @@ def test_decks_and_odt_obey_the_unpacked_size_limit(deck: Path, tmp_path: Path):
             load_file(path, limits=small)
 
 
+def test_reading_stops_at_the_parse_time_limit(deck: Path, tmp_path: Path):
+    rows = "".join(f"<table:table-row><table:table-cell><text:p>row {i}</text:p></table:table-cell>"
+                   "</table:table-row>" for i in range(200))
+    odt = make_odt(tmp_path / "long.odt", body=f"<table:table>{rows}</table:table>")
+    for path, where in ((odt, "element 64 of the text"), (deck, "slide 1")):
+        with pytest.raises(LoadError, match=f"reading took longer than 0 s .*stopped at {where}"):
+            load_file(path, limits=ReadLimits(max_parse_seconds=0))
+
+
 def _path_without_converters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **scripts: str) -> None:
     """PATH holds only `scripts` (name → shell body): no LibreOffice, no antiword unless given."""
     bin_dir = tmp_path / "bin"
