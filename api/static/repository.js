@@ -88,6 +88,17 @@ async function renderCard(documentId) {
                   el("span", { lang: readOn.language }, languageName(readOn.language)),
                   " version, the most complete: every version of this contribution shows it.") : null,
       el("ul", { class: "signals" }, ...q.signals.map(signalItem)));
+    if (card.initiatives && card.initiatives.length) {
+      box.append(el("h3", {}, "Initiatives"),
+        el("ul", { class: "initiatives" }, ...card.initiatives.map((i) => {
+          const quote = i.evidence.name || i.evidence.initiative_type;
+          const facts = [i.initiative_type, ...i.audience.slice(0, 2), ...i.risk.slice(0, 2), i.status, i.year || ""]
+            .filter(Boolean).join(" · ");
+          return el("li", {}, el("strong", {}, i.name || "(unnamed)"), ` · ${facts}`,
+            quote ? el("p", { class: "snippet" }, el("q", {}, quote.text.replace(/\s+/g, " ")),
+                       quote.page ? ` (p. ${quote.page})` : "") : null);
+        })));
+    }
     if (card.labels.length) {
       box.append(el("h3", {}, "Characterization"),
         el("p", { class: "labels" }, card.labels.map((lb) => lb.name).join(" · ")));

@@ -103,6 +103,15 @@ def card_markdown(c: dict) -> str:  # type: ignore[type-arg]
             out.append(f"- ✓ {s['name']}: “{text}”{page}")
         else:
             out.append(f"- ✗ {s['name']}: {s['hint']}")
+    if c.get("initiatives"):
+        out += ["", "## Initiatives", ""]
+        for i in c["initiatives"]:
+            facts = [i["initiative_type"], *(f"for {a}" for a in i["audience"][:2]), *(f"against {r}" for r in i["risk"][:2]),
+                     i["status"], str(i["year"] or "")]
+            quote = i["evidence"].get("name") or i["evidence"].get("initiative_type") or {}
+            page = f" (p. {quote['page']})" if quote.get("page") else ""
+            said = f": “{' '.join(str(quote['text']).split())[:200]}”{page}" if quote else ""
+            out.append(f"- **{i['name'] or '(unnamed)'}** — {', '.join(f for f in facts if f)}{said}")
     if c.get("labels"):
         out += ["", "## Characterization", ""]
         out += [f"- {lb['name']} ({lb['facet']})" for lb in c["labels"]]

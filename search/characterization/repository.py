@@ -24,6 +24,7 @@ from index.records import DocumentRecord
 from index.store_api import Store
 from ingest.limits import ReadLimits
 from ingest.quality import QualityProfile, assess, load_signals, quality_band
+from search.characterization.initiatives import stored_initiatives
 from search.characterization.quality import quality_json
 from search.characterization.taxonomy import Taxonomy
 from search.retrieval.scope import in_scope
@@ -160,6 +161,7 @@ def card(folder: IndexFolder, taxonomy: Taxonomy, document_id: str) -> dict[str,
         found = shared.versions
         # what is new is new against other contributions, not against the same one in another language
         own = {c.id for c in chunks} | {c.id for v in found.others(document_id) for c in store.chunks_of(v.document_id)}
+        initiatives = [i.to_json() for i in stored_initiatives(store) if i.document_id == document_id]
     label_json = []
     for lb in labels:
         chunk = evidence.get(int(lb["evidence_chunk_id"])) if lb.get("evidence_chunk_id") is not None else None
@@ -167,7 +169,7 @@ def card(folder: IndexFolder, taxonomy: Taxonomy, document_id: str) -> dict[str,
                            "name": taxonomy.name_of(str(lb["facet"]), str(lb["label"])), "score": lb["score"],
                            "evidence": {"text": chunk.text, "page": chunk.page_start} if chunk else None})
     return {"document": document_json(doc, shared), "labels": label_json, "quality": quality,
-            "curation": {"status": doc.curation, "history": history},
+            "initiatives": initiatives, "curation": {"status": doc.curation, "history": history},
             "similar": _similar_json(folder, SimilarFinder(folder).similar(document_id=document_id, k=5)),
             "new": _new_passages(folder, [c.text for c in chunks], vectors, own)}
 

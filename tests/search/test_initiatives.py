@@ -121,6 +121,11 @@ def test_cli_and_http(fake_index: IndexFolder, tmp_path: Path, capsys: pytest.Ca
         ok = client.put(f"/initiatives/{target}", json=body, headers={"Authorization": f"Bearer {CURATOR_KEY}"})
         assert ok.status_code == 200, ok.text
         assert ok.json()["initiative"]["status"] == "evaluated" and len(ok.json()["history"]) == 1
+        card = client.get("/documents/tipline/card").json()
+        assert [i["name"] for i in card["initiatives"]] == ["National Tipline"]
+        from search.characterization.render_repository import card_markdown
+
+        assert "## Initiatives" in card_markdown(card) and "**National Tipline**" in card_markdown(card)
         bad = client.put("/initiatives/nope", json=body, headers={"Authorization": f"Bearer {CURATOR_KEY}"})
         assert bad.status_code == 404
     fake_index.close()
