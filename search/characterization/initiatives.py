@@ -32,6 +32,7 @@ from index.filters import Filters
 from index.records import ChunkRecord, DocumentRecord
 from index.store_api import Store
 from ingest.errors import NotFound, QueryError
+from search.characterization.phrases import label_regex
 from search.characterization.taxonomy import Label, Taxonomy
 
 INITIATIVES_STATE_KEY = "initiatives"
@@ -211,8 +212,6 @@ def score_passages(texts: list[str], vectors: np.ndarray, labels: list[Label], l
                    weights: InitiativeWeights, floor: float, ceiling: float) -> tuple[np.ndarray, np.ndarray]:
     """The tagger's two signals per passage: the prototypes' cosine (rescaled between `floor` and `ceiling`)
     and the label phrases found in the passage (saturating at `weights.lexical_half` hits)."""
-    from search.characterization.tagging import label_regex
-
     regexes = [label_regex(label) for label in labels]
     hits = np.array([[len(rx.findall(t)) for rx in regexes] for t in texts], dtype=np.int64).reshape(len(texts),
                                                                                                    len(labels))
@@ -330,8 +329,6 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
 
 def _label_evidence(chunk: ChunkRecord, label: Label) -> Evidence:
     """The sentence of the passage where the label's phrase occurs (else the passage's first sentence)."""
-    from search.characterization.tagging import label_regex
-
     match = label_regex(label).search(chunk.text)
     if match:
         return _sentence_around(chunk, match.start(), match.end())

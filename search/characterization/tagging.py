@@ -17,7 +17,6 @@ in seconds.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +27,7 @@ from index.filters import Filters
 from index.folder import IndexFolder
 from index.store_api import Store
 from search.characterization.initiatives import Initiative, extract_all, facet_labels, write_initiatives
+from search.characterization.phrases import label_regex, phrase_pattern  # noqa: F401 - also imported from here
 from search.characterization.taxonomy import FACETS, Label, Taxonomy, load_taxonomy
 
 TAGGING_STATE_KEY = "tagging"
@@ -87,31 +87,6 @@ class TagReport:
                 "counts": self.counts,
                 "labels": [{"document_id": a.document_id, "facet": a.facet, "label": a.label, "score": a.score,
                             "evidence_chunk_id": a.evidence_chunk_id} for a in self.assigned]}
-
-
-def phrase_pattern(phrase: str) -> str:
-    """A regex for a phrase whose words match their inflections ("encrypt" → "encrypted", "encryption").
-
-    Only common English endings are added, so "police" does not match "policy". Short words (up to 4
-    letters) and acronyms match exactly, with an optional plural, so "AI" does not match "aim".
-    """
-    words = [w for w in re.split(r"[\s\-]+", phrase.strip()) if w]
-    parts = []
-    for word in words:
-        if len(word) < 5 or not word.isalpha() or word.isupper():
-            parts.append(re.escape(word) + r"(?:s|es)?")
-        elif word[-1].lower() == "y":
-            parts.append(re.escape(word[:-1]) + r"(?:y|ies|ied)")
-        elif word[-1].lower() == "e":
-            parts.append(re.escape(word[:-1]) + r"(?:e|es|ed|ing|ion|ions|ation|ations|er|ers|al)")
-        else:
-            parts.append(re.escape(word) + r"(?:s|es|ed|ing|ion|ions|ation|ations|er|ers|al|ally)?")
-    return r"(?<!\w)" + r"[\s\-]+".join(parts) + r"(?!\w)"
-
-
-def label_regex(label: Label) -> re.Pattern[str]:
-    patterns = sorted({phrase_pattern(p) for p in label.phrases}, key=len, reverse=True)
-    return re.compile("|".join(patterns), re.IGNORECASE)
 
 
 class Tagger:
