@@ -129,7 +129,7 @@ def read_manifest(path: Path) -> Manifest:
             if not isinstance(obj, dict):
                 manifest.problems.append(f"{path.name}:{n}: not a JSON object; row skipped")
                 continue
-            rows.append((n, {str(k).strip().lower(): "" if v is None else str(v).strip() for k, v in obj.items()}))
+            rows.append((n, {str(k).strip().lower(): _json_value(v) for k, v in obj.items()}))
     else:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
         reader = csv.DictReader(io.StringIO(raw), delimiter=delimiter)
@@ -141,6 +141,15 @@ def read_manifest(path: Path) -> Manifest:
     for n, row in rows:
         _add_row(manifest, path, n, row)
     return manifest
+
+
+def _json_value(value: object) -> str:
+    """A JSONL manifest's value as text; a list (`"aliases": ["RPF", "raspberrypi.org"]`) as its items joined by ";"."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(v).strip() for v in value if v is not None)
+    return str(value).strip()
 
 
 def _add_row(manifest: Manifest, path: Path, n: int, row: dict[str, str]) -> None:

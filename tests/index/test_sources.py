@@ -17,7 +17,7 @@ from index.sources import (
     source_rows,
     stored_aliases,
 )
-from index.writer import IndexWriter
+from index.writer import IndexWriter, SourceFile
 from ingest.metadata import read_manifest
 
 
@@ -144,3 +144,29 @@ def test_aliases_without_a_source_are_reported_not_used(tmp_path: Path) -> None:
                              "manifest.csv:4: alias 'AB' was given to 'Alpha Body' above; now to 'Beta Body' "
                              "(this line's is used)"]
     assert "aliases" not in read.entries[(tmp_path / "b.md").resolve()]
+
+
+def test_an_upload_is_named_through_the_index_table_and_a_copy_keeps_it(index: IndexFolder, tmp_path: Path,
+                                                                        fake_embedders: dict[str, object]) -> None:
+    from index.transfer import copy_index
+
+    keep_aliases(index.store, {"MICT Ruritania": "Ministry of ICT of Ruritania"})
+    writer = IndexWriter(index)
+    text = b"# Teacher training\n\nThe ministry trains teachers in online safety.\n"
+    for name, source in (("a.md", "MICT Ruritania"), ("b.md", "https://www.coderdojo.com/")):  # as an upload sends it
+        writer.ingest_file(SourceFile(Path(name), text + name.encode(), {"source": source}, name))
+    assert sorted(_sources(index).values()) == ["Ministry of ICT of Ruritania", "Raspberry Pi Foundation"]
+
+    copy_index(index, tmp_path / "copy", embedders=fake_embedders)  # type: ignore[arg-type]
+    copy = IndexFolder.open(tmp_path / "copy", embedders=fake_embedders)
+    try:
+        assert stored_aliases(copy.store) == {"MICT Ruritania": "Ministry of ICT of Ruritania"}
+    finally:
+        copy.close()
+
+
+def test_a_jsonl_manifest_gives_aliases_as_a_list(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text('{"path": "a.md", "source": "Alpha Body", "aliases": ["AB", "alpha.example.org"]}\n',
+                        encoding="utf-8")
+    assert read_manifest(manifest).aliases == {"AB": "Alpha Body", "alpha.example.org": "Alpha Body"}

@@ -83,3 +83,22 @@ def test_the_vocabulary_gives_each_name_and_domain_to_one_organisation() -> None
         for domain in org.domains:
             assert web_domain(domain) == domain, domain
             assert domains.setdefault(domain, org.name) == org.name, domain
+
+
+def test_every_way_a_source_arrives_is_resolved() -> None:
+    from ingest.metadata import build_meta
+    from ingest.records import Block, LoadedDocument
+
+    def source(head: str = "", entry: dict[str, str] | None = None, table: SourceAliases | None = None) -> str:
+        blocks = [Block("paragraph", line, 1) for line in head.splitlines()] + [
+            Block("paragraph", "Children learn to report abuse online through the national helpline.", 1)]
+        loaded = LoadedDocument("txt", blocks, head_text=head)
+        return build_meta(loaded, "note.txt", "\n".join(b.text for b in blocks), entry, table).source
+
+    assert source(entry={"source": "https://www.unicef.org/"}) == "UNICEF"  # a manifest row or an upload field
+    assert source("Council Working Group on Child Online Protection\nSource: www.ecpat.org\n"
+                  "Title: Legislation for children online") == "ECPAT International"  # the ITU cover page
+    assert source("Contribution from: The United Nations Children’s Fund") == "UNICEF"  # a submitter line
+    assert source("Find out more at www.raspberrypi.org") == "Raspberry Pi Foundation"  # the web site it gives
+    table = SourceAliases.build({"MICT Ruritania": "Ministry of ICT of Ruritania"})
+    assert source(entry={"source": "MICT Ruritania"}, table=table) == "Ministry of ICT of Ruritania"  # the index's
