@@ -14,13 +14,13 @@ from fastapi.responses import StreamingResponse
 from api.auth import ServiceDep, require_read_key
 from api.heavy import HEAVY_ERRORS, LONG_QUERY_CHARS, is_long
 from api.schemas import (
-    FILTER_LIST_FIELDS,
     DocumentDetail,
     DocumentId,
     DocumentList,
     DocumentListParams,
     ErrorResponse,
     FacetsResponse,
+    FieldsResponse,
     FilterParams,
     HealthResponse,
     SearchParams,
@@ -29,10 +29,11 @@ from api.schemas import (
     SimilarResponse,
 )
 from api.service import Service
-from index.filters import Filters
+from index.filters import FIELD_NAMES, FILTER_FIELDS, LABEL_FACETS, LIST_FIELDS, Filters
 from index.records import DocumentRecord
 from ingest.errors import NotFound, QueryError
 from search.characterization.facets import facet_counts
+from search.characterization.tagging import taxonomy_for
 from search.retrieval.answer import Question, answer_in_snapshot
 from search.retrieval.engine import query_is_cut
 from search.retrieval.versions import Contributions, contributions, document_json
@@ -59,7 +60,7 @@ def single_values(request: Request) -> None:
     """A parameter that takes one value, given twice (`text=a&text=b`), is refused: which one would count?
     Only the filter fields take several values (alternatives)."""
     repeated = sorted({key for key, _ in request.query_params.multi_items()
-                       if key not in FILTER_LIST_FIELDS and len(request.query_params.getlist(key)) > 1})
+                       if key not in LIST_FIELDS and len(request.query_params.getlist(key)) > 1})
     if repeated:
         raise RequestValidationError([{"type": "too_long", "loc": ("query", name), "input": None,
                                        "msg": "give this parameter once (only filter fields repeat)"}
@@ -195,6 +196,22 @@ def facets(params: Annotated[FilterParams, Query()], service: ServiceDep) -> dic
         counts = facet_counts(store, filters=filters)
         total = len(store.document_ids(filters))
     return {"documents": total, "facets": _facets_json(counts)}
+
+
+# the facets a results page shows, in this order: the curator's and the score's verdicts, who, where, what, when
+PAGE_FACETS = ("curation", "quality_band", "actor_type", "country", "region", "doc_type", "meeting", "language",
+               "source", *LABEL_FACETS)
+
+
+@router.get("/fields", response_model=FieldsResponse, tags=["search"],
+            summary="The filter fields (and the facets the page shows), with the names people read")
+def fields(service: ServiceDep) -> dict[str, Any]:
+    names = dict(FIELD_NAMES)
+    with service.folder.store.snapshot():
+        names.update((facet, f.name) for facet, f in taxonomy_for(service.folder.store).facets.items())
+    return {"fields": [{"field": name, "name": names[name], "repeatable": name in LIST_FIELDS}
+                       for name in FILTER_FIELDS],
+            "facets": [{"field": name, "name": names[name]} for name in PAGE_FACETS]}
 
 
 @health_router.get("/health", response_model=HealthResponse, tags=["service"], summary="Liveness and index size")

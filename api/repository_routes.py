@@ -16,6 +16,7 @@ from api.heavy import HEAVY_ERRORS
 from api.read_routes import to_filters
 from api.schemas import NON_BLANK, DocumentId, ErrorResponse, FilterParams, VersionOut
 from api.uploads import safe_file_name
+from index.filters import LABEL_FACETS
 from ingest.errors import LoadError
 from ingest.limits import ReadLimits
 
@@ -211,7 +212,7 @@ async def post_check(file: Annotated[UploadFile, File(description="the draft: PD
 
 # --- trends ------------------------------------------------------------------------------------------
 class TrendsParams(FilterParams):
-    facet: Literal["theme", "risk", "audience", "initiative_type", "actor_type"] = "theme"
+    facet: Literal[(*LABEL_FACETS, "actor_type")] = "theme"  # type: ignore[valid-type]
     by: Literal["meeting", "year"] = "meeting"
     format: Literal["json", "png", "svg", "csv", "md"] = "json"
 

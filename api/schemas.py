@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import dataclasses
+import typing
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
-from index.filters import EVERY_COLLECTION, fold
+from index.filters import EVERY_COLLECTION, LIST_FIELDS, fold
+from index.records import PRIVATE_FIELDS, DocumentRecord
 from ingest.records import COLLECTIONS, CURATION_STATUSES
-from search.retrieval.engine import MAX_QUERY_CHARS
+from search.retrieval.engine import MAX_QUERY_CHARS, Hit
 
 ISO_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 # "Not blank": some character that Python's str.strip() keeps. Spelled out because `\S` means
@@ -49,28 +52,27 @@ MAX_HITS = 100
 
 
 # --- requests -------------------------------------------------------------------------------------
-class FilterParams(BaseModel):
-    """Metadata filters, applied before ranking. Repeat a field for alternatives (OR); fields combine with AND."""
+FILTER_EXAMPLES = {"source": ["UNICEF"], "country": ["Philippines"], "region": ["Africa"], "doc_type": ["contribution"],
+                   "actor_type": ["member_state"], "meeting": ["CWG-COP-20"], "language": ["en"],
+                   "collection": ["library"], "curation": ["best_practice"]}
+FILTER_DESCRIPTIONS = {
+    "collection": "contributions (the group's meeting documents), library (reference material) or all; searches, "
+                  "feeds and views read the contributions unless asked",
+    "curation": "the curator's latest status, by id or name"}
+FILTER_VALUE_TYPES = {"collection": CollectionValue, "curation": CurationValue}
+
+
+class FilterParams(create_model(  # type: ignore[misc]
+        "FilterFields", __config__=ConfigDict(extra="forbid"),
+        **{name: (list[FILTER_VALUE_TYPES.get(name, FilterValue)],  # type: ignore[misc]
+                  Field(default_factory=list, examples=[FILTER_EXAMPLES[name]] if name in FILTER_EXAMPLES else None,
+                        description=FILTER_DESCRIPTIONS.get(name)))
+           for name in LIST_FIELDS})):
+    """Metadata filters, applied before ranking. Repeat a field for alternatives (OR); fields combine with AND.
+    The fields are index/filters.py's (`LIST_FIELDS`), one definition for the CLI, HTTP and the page."""
 
     model_config = ConfigDict(extra="forbid")
 
-    source: list[FilterValue] = Field(default_factory=list, examples=[["UNICEF"]])
-    country: list[FilterValue] = Field(default_factory=list, examples=[["Philippines"]])
-    region: list[FilterValue] = Field(default_factory=list, examples=[["Africa"]])
-    doc_type: list[FilterValue] = Field(default_factory=list, examples=[["contribution"]])
-    actor_type: list[FilterValue] = Field(default_factory=list, examples=[["member_state"]])
-    meeting: list[FilterValue] = Field(default_factory=list, examples=[["CWG-COP-20"]])
-    language: list[FilterValue] = Field(default_factory=list, examples=[["en"]])
-    collection: list[CollectionValue] = Field(
-        default_factory=list, examples=[["library"]],
-        description="contributions (the group's meeting documents), library (reference material) or all; searches, "
-                    "feeds and views read the contributions unless asked")
-    theme: list[FilterValue] = Field(default_factory=list)
-    risk: list[FilterValue] = Field(default_factory=list)
-    audience: list[FilterValue] = Field(default_factory=list)
-    initiative_type: list[FilterValue] = Field(default_factory=list)
-    curation: list[CurationValue] = Field(
-        default_factory=list, description="the curator's latest status, by id or name", examples=[["best_practice"]])
     min_quality: float | None = Field(None, ge=0.0, le=1.0, description="documents with at least this quality score",
                                       examples=[0.6])
     date_from: str | None = Field(None, pattern=ISO_DATE, description="YYYY, YYYY-MM or YYYY-MM-DD",
@@ -80,15 +82,11 @@ class FilterParams(BaseModel):
 
     def pairs(self) -> list[tuple[str, str]]:
         """(field, value) pairs for `index.filters.Filters`."""
-        out = [(name, value) for name in FILTER_LIST_FIELDS for value in getattr(self, name)]
+        out = [(name, value) for name in LIST_FIELDS for value in getattr(self, name)]
         out += [(name, value) for name in ("date_from", "date_to") if (value := getattr(self, name))]
         if self.min_quality is not None:
             out.append(("min_quality", str(self.min_quality)))
         return out
-
-
-FILTER_LIST_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "collection",
-                      "theme", "risk", "audience", "initiative_type", "curation")
 
 
 class SearchParams(FilterParams):
@@ -128,35 +126,63 @@ class VersionOut(BaseModel):
     language: str = Field(description="ISO 639 code")
 
 
-class HitOut(BaseModel):
-    """One passage with its citation (the fields of `cwg search --json`)."""
+# What each field means, for every response that carries it (the records say what they are; the API says it
+# to its readers): one sentence per field name, whichever record it comes from.
+FIELD_DESCRIPTIONS = {
+    "actor_type": "who submitted it: member_state, intergovernmental, un_agency, civil_society, industry, academia, "
+                  "secretariat, other ('' if unknown)",
+    "collection": "contributions (the group's meeting documents) or library (reference material)",
+    "date": "YYYY, YYYY-MM or YYYY-MM-DD ('' if unknown)",
+    "language": "ISO 639 code",
+    "quality": "the document's quality score in [0, 1] from its quality signals (see /documents/{id}/card)",
+    "curation": "the curator's latest status of the document: best_practice, promising, noted or none",
+    "relevance": "the estimated probability that the passage answers the question, in [0, 1] (calibrated: see "
+                 "the docs)",
+    "versions": "the document's other language versions (the same contribution in other languages)",
+    "char_start": "the passage is the document's text[char_start:char_end]",
+    "has_file": "the original file can be fetched from /documents/{id}/file",
+    "quality_band": "high (>= 0.7), medium (>= 0.4) or low",
+    "quality_from": "the version whose quality profile `quality` is: the document's own id, or its contribution's "
+                    "most complete language version",
+}
+FIRST_FIELDS = ("number", "document_id", "chunk_id")  # a response lists these first, then the record's order
 
-    document_id: str
-    chunk_id: int
-    title: str
-    source: str
-    country: str
-    region: str
-    doc_type: str
-    actor_type: str = Field(description="who submitted it: member_state, intergovernmental, un_agency, civil_society, "
-                                        "industry, academia, secretariat, other ('' if unknown)")
-    meeting: str
-    language: str
-    date: str
-    page: int | None
-    page_end: int | None
-    section: str
-    text: str
-    score: float
-    char_start: int
-    char_end: int
-    quality: float | None = Field(description="the document's quality score in [0, 1] (see /documents/{id}/card)")
-    curation: str = Field(description="the document's curation status: best_practice, promising, noted or none")
-    collection: str = Field("", description="contributions or library")
-    relevance: float | None = Field(None, description="the estimated probability that the passage answers the "
-                                                      "question, in [0, 1] (calibrated: see the docs)")
-    versions: list[VersionOut] = Field(default_factory=list, description="the document's other language versions "
-                                                                          "(the same contribution in other languages)")
+
+def record_model(record: type, name: str, doc: str, *, exclude: frozenset[str] = frozenset(),
+                 rename: dict[str, str] | None = None, types: dict[str, Any] | None = None,
+                 more: dict[str, Any] | None = None) -> type[BaseModel]:
+    """The response model of a record (a dataclass): its fields as the record types them, so that a field added
+    to the record is in the API's schema at once and never typed twice. `exclude` leaves fields out, `rename`
+    shows one under another name, `types` retypes one (a record's plain dicts as models), `more` adds fields
+    the record's JSON computes (name → type, or (type, default)); descriptions come from `FIELD_DESCRIPTIONS`."""
+    hints, rename, types = typing.get_type_hints(record), rename or {}, types or {}
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        if f.name in exclude:
+            continue
+        shown = rename.get(f.name, f.name)
+        if f.default is not dataclasses.MISSING:
+            default: Any = f.default if not isinstance(f.default, tuple) else list(f.default)
+            info = Field(default, description=FIELD_DESCRIPTIONS.get(shown))
+        elif f.default_factory is not dataclasses.MISSING:
+            info = Field(default_factory=list if shown in types else f.default_factory,
+                         description=FIELD_DESCRIPTIONS.get(shown))
+        else:
+            info = Field(description=FIELD_DESCRIPTIONS.get(shown))
+        fields[shown] = (types.get(shown, hints[f.name]), info)
+    for shown, added in (more or {}).items():  # a type, or (a type, its default); a list may be left out: []
+        annotation, default = added if isinstance(added, tuple) else (added, ...)
+        if default is ... and typing.get_origin(annotation) is list:
+            fields[shown] = (annotation, Field(default_factory=list, description=FIELD_DESCRIPTIONS.get(shown)))
+        else:
+            fields[shown] = (annotation, Field(default, description=FIELD_DESCRIPTIONS.get(shown)))
+    ordered = {k: fields[k] for k in FIRST_FIELDS if k in fields} | fields
+    model: type[BaseModel] = create_model(name, __doc__=doc, **ordered)
+    return model
+
+
+HitOut = record_model(Hit, "HitOut", "One passage with its citation (the fields of `cwg search --json`).",
+                      exclude=frozenset({"signals"}), types={"versions": list[VersionOut]})
 
 
 class FacetCount(BaseModel):
@@ -222,32 +248,10 @@ class SimilarResponse(BaseModel):
     query_cut: bool = Field(False, description=QUERY_CUT.replace("query", "text", 1))
 
 
-class DocumentOut(BaseModel):
-    document_id: str
-    title: str
-    source: str
-    country: str
-    region: str
-    doc_type: str
-    actor_type: str = Field(description="who submitted it (see HitOut.actor_type)")
-    meeting: str
-    date: str
-    language: str
-    collection: str = Field(description="contributions (the group's meeting documents) or library (reference material)")
-    format: str
-    pages: int | None
-    chunks: int
-    file_name: str
-    added_at: str
-    has_file: bool = Field(description="the original file can be fetched from /documents/{id}/file")
-    quality: float | None = Field(description="quality score in [0, 1] from the quality signals")
-    quality_band: str = Field(description="high (>= 0.7), medium (>= 0.4) or low")
-    curation: str = Field(description="the curator's latest status: best_practice, promising, noted or none")
-    quality_from: str = Field("", description="the version whose quality profile `quality` is: the document's own "
-                                              "id, or its contribution's most complete language version")
-    extra: dict[str, str]
-    warnings: list[str]
-    versions: list[VersionOut] = Field(default_factory=list, description="the same contribution in other languages")
+DocumentOut = record_model(
+    DocumentRecord, "DocumentOut", "A document's metadata as the index holds it (never the server's paths).",
+    exclude=PRIVATE_FIELDS, rename={"id": "document_id"},
+    more={"has_file": bool, "quality_band": str, "quality_from": (str, ""), "versions": list[VersionOut]})
 
 
 class DocumentList(BaseModel):
@@ -268,6 +272,23 @@ class ChunkOut(BaseModel):
 
 class DocumentDetail(DocumentOut):
     passages: list[ChunkOut]
+
+
+class FacetFieldOut(BaseModel):
+    field: str = Field(description="the name to filter by (a query parameter, `--where FIELD=VALUE`)")
+    name: str = Field(description="what people call it")
+
+
+class FieldOut(FacetFieldOut):
+    repeatable: bool = Field(description="repeat it for alternatives (OR)")
+
+
+class FieldsResponse(BaseModel):
+    """The filter fields and the facets the page shows, from the one definition the CLI and HTTP use."""
+
+    fields: list[FieldOut]
+    facets: list[FacetFieldOut] = Field(description="the facets a results page shows, in order (quality_band: the "
+                                                    "quality score's band)")
 
 
 class FacetsResponse(BaseModel):

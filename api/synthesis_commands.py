@@ -12,7 +12,7 @@ from pathlib import Path
 
 from api.cli_support import EXIT_OK, Command, UsageError, open_index, print_json, write_output
 from api.settings import Settings
-from index.filters import Filters
+from index.filters import LABEL_FACETS, Filters
 
 WHERE_HELP = ("filter, repeatable: source, country, region, doc_type, actor_type, meeting, language, date_from, date_to, "
               "theme, risk, audience, initiative_type, curation, min_quality")
@@ -222,7 +222,7 @@ def _matrix_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all-actors", action="store_true",
                    help="with --rows country: count every document by its country, organisations by where they "
                         "are based (default: member states' documents only)")
-    p.add_argument("--cols", choices=("theme", "risk", "audience", "initiative_type"), default="theme")
+    p.add_argument("--cols", choices=LABEL_FACETS, default="theme")
     p.add_argument("--format", choices=("csv", "json", "md"), default="md")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
     p.add_argument("--taxonomy", type=Path, metavar="FILE",
@@ -249,7 +249,7 @@ def _meetings_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _trends_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--facet", choices=("theme", "risk", "audience", "initiative_type", "actor_type"), default="theme")
+    p.add_argument("--facet", choices=(*LABEL_FACETS, "actor_type"), default="theme")
     p.add_argument("--by", choices=("meeting", "year"), default="meeting")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
     p.add_argument("--format", choices=("md", "csv", "json", "png", "svg"), default="md")

@@ -17,10 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import ServiceDep
 from api.heavy import HEAVY_ERRORS
-from api.schemas import NON_BLANK, ErrorResponse, FilterParams, VersionOut
+from api.schemas import NON_BLANK, ErrorResponse, FilterParams, VersionOut, record_model
 from api.service import Service
 from index.filters import Filters
 from search.characterization.tagging import taxonomy_for
+from search.synthesis.model import Citation
 from search.synthesis.pipeline import SynthesisOptions, Synthesizer
 from search.synthesis.render import render_html, render_markdown
 from search.synthesis.render_docx import render_docx
@@ -100,22 +101,8 @@ class SubThemeOut(BaseModel):
     prose: list[CitedSentenceOut] | None
 
 
-class CitationOut(BaseModel):
-    number: int
-    document_id: str
-    chunk_id: int
-    title: str
-    source: str
-    country: str
-    region: str
-    page: int | None
-    page_end: int | None
-    char_start: int = Field(description="the passage is document text[char_start:char_end]")
-    char_end: int
-    passage: str
-    curation: str = Field(description="the cited document's curation status (best_practice, promising, noted, none)")
-    versions: list[VersionOut] = Field(default_factory=list, description="the cited document's other language "
-                                                                          "versions (one version is quoted)")
+CitationOut = record_model(Citation, "CitationOut", "A cited passage: an exact slice of its document's text.",
+                           types={"versions": list[VersionOut]})
 
 
 class GapOut(BaseModel):

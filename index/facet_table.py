@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from index.filters import fold
+from index.filters import DOCUMENT_FACETS, fold
 from index.sql_dialect import Dialect
 from ingest.quality import quality_band
 
-DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "collection")
 MARK_FACETS = ("quality_band", "curation")  # from the quality score and the latest curation status
 TAGGING_STATE_KEY = "tagging"
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ingest.errors import QueryError
 from ingest.metadata import check_date
+from ingest.quality import BANDS, QUALITY_BAND_NAMES
 from ingest.records import ACTOR_TYPES, COLLECTIONS, CURATION_STATUSES, DOC_TYPES
 from ingest.textclean import fold  # the one folding rule (filter values equal stored values by it)
 
@@ -22,12 +23,24 @@ if TYPE_CHECKING:
     from index.facet_table import FacetTable
     from index.sql_dialect import Dialect
 
-DOCUMENT_FIELDS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "collection",
-                   "document_id")
+# The fields a filter reads, defined once (the CLI's `--where`, the HTTP query parameters, the facets, the page
+# through GET /fields): the document's own fields, the taxonomy's label facets, the curator's status, the
+# quality score and the date range.
+DOCUMENT_FACETS = ("source", "country", "region", "doc_type", "actor_type", "meeting", "language", "collection")
+DOCUMENT_FIELDS = DOCUMENT_FACETS + ("document_id",)
 LABEL_FACETS = ("theme", "risk", "audience", "initiative_type")
-FILTER_FIELDS = DOCUMENT_FIELDS + LABEL_FACETS + ("curation", "min_quality", "date_from", "date_to")
+MARK_FIELDS = ("curation", "quality_band")  # the curator's latest status; the band of the quality score
+LIST_FIELDS = DOCUMENT_FACETS + LABEL_FACETS + MARK_FIELDS  # repeated for alternatives (OR)
+FILTER_FIELDS = DOCUMENT_FIELDS + LABEL_FACETS + MARK_FIELDS + ("min_quality", "date_from", "date_to")
+# what people call each field (a label facet's own name comes from the taxonomy; this is its fallback)
+FIELD_NAMES = {"source": "Source", "country": "Country", "region": "Region", "doc_type": "Document type",
+               "actor_type": "Submitted by", "meeting": "Meeting", "language": "Language", "collection": "Collection",
+               "document_id": "Document", "theme": "Theme", "risk": "Risk", "audience": "Audience",
+               "initiative_type": "Initiative type", "curation": "Curation", "quality_band": "Quality",
+               "min_quality": "Minimum quality", "date_from": "From date", "date_to": "To date"}
 DISPLAY_NAMES: dict[str, dict[str, str]] = {"doc_type": DOC_TYPES, "actor_type": ACTOR_TYPES,
-                                            "curation": CURATION_STATUSES, "collection": COLLECTIONS}
+                                            "curation": CURATION_STATUSES, "collection": COLLECTIONS,
+                                            "quality_band": QUALITY_BAND_NAMES}
 # (id → name; labels: the tagging state). `collection=all` is no value of its own: both collections (`scoped`).
 EVERY_COLLECTION = "all"
 MATCHES_NOTHING = "1 = 0"
@@ -84,6 +97,9 @@ class Filters:
         if name == "curation" and fold(value) not in {fold(s) for pair in CURATION_STATUSES.items() for s in pair}:
             raise QueryError(f"curation {value!r} is not one of {', '.join(CURATION_STATUSES)} "
                              f"(or their names: {', '.join(CURATION_STATUSES.values())})")
+        if name == "quality_band" and fold(value) not in {fold(s) for pair in QUALITY_BAND_NAMES.items()
+                                                          for s in pair}:
+            raise QueryError(f"quality_band {value!r} is not one of {', '.join(QUALITY_BAND_NAMES)}")
         if name == "collection" and fold(value) not in {fold(s) for pair in COLLECTIONS.items() for s in pair} | {
                 EVERY_COLLECTION}:
             raise QueryError(f"collection {value!r} is not one of {', '.join(COLLECTIONS)} or {EVERY_COLLECTION}")
@@ -140,6 +156,16 @@ class Filters:
                 clauses.append(f"EXISTS (SELECT 1 FROM labels l WHERE l.document_id = {doc_alias}.id "
                                f"AND l.facet = {dialect.mark} AND l.label IN ({marks}))")
                 params.append(name)
+            elif name == "quality_band":  # the score within the band's floors (a document not yet scored: none)
+                score = dialect.quality(doc_alias)
+                ceilings = dict(zip([band for band, _ in BANDS[1:]], [floor for _, floor in BANDS]))
+                floors = dict(BANDS)
+                clauses.append("(" + " OR ".join(
+                    f"({score} >= {dialect.mark}" + (f" AND {score} < {dialect.mark})" if band in ceilings else ")")
+                    for band in stored) + ")")
+                for band in stored:
+                    params.extend([floors[band], ceilings[band]] if band in ceilings else [floors[band]])
+                continue
             elif name == "curation":  # the latest status; never curated is "none"
                 latest = (f"SELECT cu.status FROM curation cu WHERE cu.document_id = {doc_alias}.id "
                           f"ORDER BY cu.seq DESC LIMIT 1")

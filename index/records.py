@@ -7,10 +7,11 @@ them; `DOCUMENT_COLUMNS` and `COPIED_TABLES` name the columns the two stores' ta
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from ingest.quality import quality_band
+from ingest.records import Chunk, DocumentMeta
 
 DOCUMENT_COLUMNS = ("id", "path", "file_name", "file_hash", "stored_file", "format", "title", "source",
                     "country", "region", "doc_type", "actor_type", "meeting", "date", "language", "pages", "extra",
@@ -30,29 +31,21 @@ COPIED_TABLES: dict[str, tuple[str, ...]] = {
 STORE_OWN_STATE = frozenset({"generation", "marks", "vector_log", "store_id", "vector_log_floor", "manifest"})
 
 
-@dataclass
-class DocumentRecord:
+@dataclass(kw_only=True)
+class DocumentRecord(DocumentMeta):
+    """A document as the index holds it: its metadata (`DocumentMeta`'s fields, defined there once) and what the
+    store keeps beside them."""
+
     id: str
     path: str
     file_name: str
     file_hash: str
     stored_file: str | None
     format: str
-    title: str
-    source: str
-    country: str
-    region: str
-    doc_type: str
-    actor_type: str
-    meeting: str
-    date: str
-    language: str
     pages: int | None
-    extra: dict[str, str]
     warnings: list[str]
     entry: dict[str, str]
     added_at: str
-    collection: str = ""  # contributions (the group's meeting documents) or library (reference material)
     chunks: int = 0
     quality: float | None = None  # the quality profile's score in [0, 1] (None until computed)
     curation: str = "none"  # the curator's latest status
@@ -70,14 +63,14 @@ class DocumentRecord:
         return cls(**values)
 
     def to_json(self) -> dict[str, object]:
-        """The document as the CLI (`--json`) and the HTTP API show it: metadata, never server paths."""
-        return {"document_id": self.id, "title": self.title, "source": self.source, "country": self.country,
-                "region": self.region, "doc_type": self.doc_type, "actor_type": self.actor_type,
-                "meeting": self.meeting, "date": self.date, "language": self.language, "collection": self.collection,
-                "format": self.format,
-                "pages": self.pages, "chunks": self.chunks, "file_name": self.file_name, "added_at": self.added_at,
-                "has_file": bool(self.stored_file), "quality": self.quality, "quality_band": quality_band(self.quality),
-                "curation": self.curation, "extra": self.extra, "warnings": self.warnings}
+        """The document as the CLI (`--json`) and the HTTP API show it: its fields but the server's own
+        (`PRIVATE_FIELDS`: paths, digests, the manifest entry), the id as `document_id`, and two facts read
+        from them (`has_file`, `quality_band`)."""
+        data: dict[str, object] = {"document_id": self.id}
+        data.update((f.name, getattr(self, f.name)) for f in fields(self)
+                    if f.name not in PRIVATE_FIELDS and f.name != "id")
+        data.update(has_file=bool(self.stored_file), quality_band=quality_band(self.quality))
+        return data
 
     @property
     def source_key(self) -> str:
@@ -85,19 +78,23 @@ class DocumentRecord:
         return self.source.lower() or f"doc:{self.id}"
 
 
-@dataclass
-class ChunkRecord:
+# what a document's JSON never shows: where the server keeps its files, their digest, its manifest entry
+PRIVATE_FIELDS = frozenset({"path", "file_hash", "stored_file", "entry"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChunkRecord(Chunk):
+    """A passage as the index holds it: the ingest `Chunk` (an exact slice of its document's text), its id, its
+    document and the digest of what was embedded for it."""
+
     id: int
     document_id: str
-    ordinal: int
-    text: str
-    section: str
-    page_start: int | None
-    page_end: int | None
-    char_start: int
-    char_end: int
-    content_hash: str
     embed_hash: str
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> ChunkRecord:
+        """From a row of `CHUNK_COLUMNS`, in their order."""
+        return cls(**dict(zip(CHUNK_COLUMNS, row)))
 
 
 @dataclass(frozen=True)

@@ -351,7 +351,7 @@ class StoreTables:
     def chunks_of(self, document_id: str) -> list[ChunkRecord]:
         rows = self.rows(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE document_id = {self.dialect.mark} "
                          f"ORDER BY ordinal", (document_id,))
-        return [ChunkRecord(*r) for r in rows]
+        return [ChunkRecord.from_row(r) for r in rows]
 
     def chunks_by_id(self, ids: list[int]) -> dict[int, ChunkRecord]:
         out: dict[int, ChunkRecord] = {}
@@ -359,7 +359,7 @@ class StoreTables:
             part = [int(i) for i in ids[start:start + BATCH]]
             rows = self.rows(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE id IN "
                              f"({self.dialect.marks(len(part))})", part)
-            out.update((int(r[0]), ChunkRecord(*r)) for r in rows)
+            out.update((int(r[0]), ChunkRecord.from_row(r)) for r in rows)
         return out
 
     def chunk_texts(self) -> list[tuple[int, str, str]]:

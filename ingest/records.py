@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 BlockKind = Literal["heading", "paragraph", "table"]
@@ -72,20 +72,33 @@ class LoadedDocument:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
-class DocumentMeta:
-    """Descriptive metadata of a document (manifest > front matter > inference)."""
+@dataclass(kw_only=True)
+class DocumentFacts:
+    """What a reader is told about a document wherever it appears: in the list, beside a hit, under a citation.
+    The descriptive fields the filters and facets read, defined once: `DocumentMeta` (at ingest),
+    `index.records.DocumentRecord` (in the index), `Hit` and `Citation` (in answers) extend it."""
 
     title: str = ""
     source: str = ""
     country: str = ""
     region: str = ""
-    doc_type: str = "other"
+    doc_type: str = "other"  # one of DOC_TYPES
     actor_type: str = ""  # one of ACTOR_TYPES ("" when nothing says who submitted it)
     meeting: str = ""
-    date: str = ""
-    language: str = ""
+    date: str = ""  # ISO: YYYY, YYYY-MM or YYYY-MM-DD
+    language: str = ""  # ISO 639
     collection: str = ""  # one of COLLECTIONS: given, else contributions when a meeting is known
+
+
+def facts_of(document: DocumentFacts) -> dict[str, str]:
+    """`document`'s `DocumentFacts` fields by name: what a hit or a citation copies from its document."""
+    return {f.name: getattr(document, f.name) for f in fields(DocumentFacts)}
+
+
+@dataclass(kw_only=True)
+class DocumentMeta(DocumentFacts):
+    """Descriptive metadata of a document (manifest > front matter > inference)."""
+
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -2,13 +2,9 @@
 // text node (textContent, createTextNode): a contribution containing <script> shows as text.
 "use strict";
 
-const FACET_LABELS = {
-  country: "Country", region: "Region", source: "Source", doc_type: "Document type", actor_type: "Submitted by",
-  meeting: "Meeting", language: "Language", theme: "Theme", risk: "Risk", audience: "Audience",
-  initiative_type: "Initiative type", curation: "Curation", quality_band: "Quality",
-};
-const FACET_ORDER = ["curation", "quality_band", "actor_type", "country", "region", "doc_type", "meeting", "language", "source",
-                     "theme", "risk", "audience", "initiative_type"];
+// The filter fields and the facets shown, with their names: read from GET /fields (one definition, on the server).
+const FIELDS = { names: {}, filters: [], facets: [] };
+const fieldName = (name) => FIELDS.names[name] || name;
 const SNIPPET_CHARS = 420;
 
 const state = { q: "", k: 10, perSource: false, filters: {}, lastView: "results" };
@@ -118,7 +114,7 @@ function readUrl() {
   state.k = [10, 20, 50].includes(Number(params.get("k"))) ? Number(params.get("k")) : 10;
   state.perSource = params.has("per_source");
   state.filters = {};
-  for (const name of FACET_ORDER) {
+  for (const name of FIELDS.filters) {
     const values = params.getAll(name).filter(Boolean);
     if (values.length) state.filters[name] = values;
   }
@@ -261,13 +257,13 @@ function renderDocuments(data) {
 function renderFacets(facets, countsOf) {
   const box = $("facets");
   clear(box);
-  for (const name of FACET_ORDER) {
+  for (const name of FIELDS.facets) {
     const values = (facets[name] || []).slice();
     for (const chosen of state.filters[name] || []) {
       if (!values.some((v) => v.value === chosen)) values.push({ value: chosen, name: chosen, count: 0 });
     }
     if (!values.length) continue;
-    const fieldset = el("fieldset", { class: "facet" }, el("legend", {}, FACET_LABELS[name] || name));
+    const fieldset = el("fieldset", { class: "facet" }, el("legend", {}, fieldName(name)));
     const list = el("ul", {});
     values.slice(0, 12).forEach((v, i) => {
       const id = `facet-${name}-${i}`;
@@ -290,7 +286,7 @@ function renderChips() {
   for (const [name, value] of filterParams()) {
     chips.append(el("button", { type: "button", class: "chip",
                                 onclick: () => toggleFilter(name, value, false) },
-      `${FACET_LABELS[name] || name}: ${value} `, el("span", { "aria-hidden": "true" }, "×"),
+      `${fieldName(name)}: ${value} `, el("span", { "aria-hidden": "true" }, "×"),
       el("span", { class: "visually-hidden" }, " (remove filter)")));
   }
 }
@@ -396,8 +392,16 @@ function backFromPanel() {
 }
 
 // --- wiring -----------------------------------------------------------------------------------------
-document.addEventListener("DOMContentLoaded", () => {
+async function loadFields() {
+  const body = await api("/fields");
+  for (const f of [...body.fields, ...body.facets]) FIELDS.names[f.field] = f.name;
+  FIELDS.filters = body.fields.filter((f) => f.repeatable).map((f) => f.field);
+  FIELDS.facets = body.facets.map((f) => f.field);
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
   if (window.matchMedia("(max-width: 720px)").matches) $("filters-details").open = false;  // results first on a phone
+  try { await loadFields(); } catch (e) { /* a key is asked for first (the key form shows); facets wait */ }
   readUrl();
   $("search-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -406,10 +410,13 @@ document.addEventListener("DOMContentLoaded", () => {
     state.perSource = $("per-source").checked;
     run(true).then(() => { if (state.q) $("results-heading").focus(); });
   });
-  $("key-form").addEventListener("submit", (e) => {
+  $("key-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     sessionStorage.setItem("cwg-api-key", $("api-key").value);
     $("key-form").hidden = true;
+    if (!FIELDS.facets.length) {
+      try { await loadFields(); readUrl(); } catch (err) { /* the key was refused: its form shows again */ }
+    }
     run(false);
   });
   $("document-close").addEventListener("click", backFromPanel);

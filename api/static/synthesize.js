@@ -3,13 +3,17 @@
 "use strict";
 
 (function () {
-  const FILTER_FIELDS = ["country", "region", "doc_type", "actor_type", "meeting", "language", "source",
-                         "theme", "risk", "audience", "initiative_type"];
+  // The filter fields that repeat (alternatives): GET /fields, the server's one definition of them.
+  async function filterFields(headers) {
+    const response = await fetch("/fields", { headers });
+    const body = await response.json();
+    return body.fields.filter((f) => f.repeatable).map((f) => f.field);
+  }
 
-  function currentFilters() {
+  function currentFilters(fields) {
     const params = new URLSearchParams(window.location.search);
     const filters = {};
-    for (const name of FILTER_FIELDS) {
+    for (const name of fields) {
       const values = params.getAll(name).filter(Boolean);
       if (values.length) filters[name] = values;
     }
@@ -27,7 +31,7 @@
     if (key) headers.Authorization = `Bearer ${key}`;
     try {
       const response = await fetch("/synthesize", {
-        method: "POST", headers, body: JSON.stringify({ topic, format, filters: currentFilters() }),
+        method: "POST", headers, body: JSON.stringify({ topic, format, filters: currentFilters(await filterFields(headers)) }),
       });
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));

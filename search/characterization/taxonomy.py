@@ -14,9 +14,10 @@ from typing import Any
 
 import yaml
 
+from index.filters import LABEL_FACETS
 from ingest.errors import CwgError
 
-FACETS = ("theme", "risk", "audience", "initiative_type")
+FACETS = LABEL_FACETS  # the taxonomy's facets: the label filters of index/filters.py
 DEFAULT_THRESHOLD = 0.55
 _LABEL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _FACET_KEYS = {"name", "description", "threshold", "max_labels", "labels"}

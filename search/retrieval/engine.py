@@ -14,6 +14,7 @@ from index.folder import IndexFolder
 from index.records import ChunkRecord, DocumentRecord
 from ingest.errors import QueryError
 from ingest.language import query_language
+from ingest.records import DocumentFacts, facts_of
 from ingest.textclean import normalize_text
 from search.retrieval.fusion import get_fusion
 from search.retrieval.lexical import ROW_BUDGET, TermStats, lexical_search, query_terms
@@ -40,19 +41,12 @@ class RankingSettings:
     other_language_use_weight: float = 0.1  # … for a query on a passage in its own language, not English
 
 
-@dataclass
-class Hit:
+@dataclass(kw_only=True)
+class Hit(DocumentFacts):
+    """A passage that answers, with its document's facts (`DocumentFacts`, defined there once) and its place."""
+
     document_id: str
     chunk_id: int
-    title: str
-    source: str
-    country: str
-    region: str
-    doc_type: str
-    actor_type: str
-    meeting: str
-    language: str
-    date: str
     page: int | None
     page_end: int | None
     section: str
@@ -63,21 +57,20 @@ class Hit:
     quality: float | None = None  # the document's quality score
     curation: str = "none"  # the document's curation status
     relevance: float | None = None  # the estimated probability that the passage answers (`answer`), else None
-    collection: str = ""  # the document's collection: contributions or library
     versions: list[dict[str, str]] = field(default_factory=list)  # the document's other language versions
     signals: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
+        """The hit as `cwg search --json` and the HTTP API show it: its fields but the ranking's `signals`."""
         data = asdict(self)
         data.pop("signals")
-        return data
+        return {"document_id": data.pop("document_id"), "chunk_id": data.pop("chunk_id"), **data}
 
     @classmethod
     def make(cls, doc: DocumentRecord, chunk: ChunkRecord, score: float) -> Hit:
-        return cls(doc.id, chunk.id, doc.title, doc.source, doc.country, doc.region, doc.doc_type, doc.actor_type,
-                   doc.meeting, doc.language, doc.date, chunk.page_start, chunk.page_end, chunk.section,
-                   chunk.text, round(float(score), 6), chunk.char_start, chunk.char_end, doc.quality, doc.curation,
-                   collection=doc.collection)
+        return cls(**facts_of(doc), document_id=doc.id, chunk_id=chunk.id, page=chunk.page_start,
+                   page_end=chunk.page_end, section=chunk.section, text=chunk.text, score=round(float(score), 6),
+                   char_start=chunk.char_start, char_end=chunk.char_end, quality=doc.quality, curation=doc.curation)
 
 
 class BoundError(QueryError):

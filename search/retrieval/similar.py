@@ -319,8 +319,9 @@ class SimilarFinder:
                 matched.text, matched.char_start, matched.char_end = (
                     q_chunk.text[start:end], q_chunk.char_start + start, q_chunk.char_start + end)
             else:
-                matched = Hit("", -1, "(query text)", "", "", "", "", "", "", "", "", None, None, "",
-                              units.texts[qi], round(score, 6), q_chunk.char_start, q_chunk.char_end)
+                matched = Hit(document_id="", chunk_id=-1, title="(query text)", doc_type="", page=None, page_end=None,
+                              section="", text=units.texts[qi], score=round(score, 6),
+                              char_start=q_chunk.char_start, char_end=q_chunk.char_end)
             results[doc.source_key] = SimilarResult(
                 doc.id, doc.title, doc.source, doc.country, doc.actor_type, round(score, 6),
                 Hit.make(doc, chunk, score), matched, shared_words(matched.text, chunk.text))
@@ -334,8 +335,9 @@ def _check_k(k: int) -> None:
 
 def _passage_units(pieces: list[Chunk], vectors: np.ndarray) -> _Units:
     """The query units of a text that is not in the index: its passages (chunked as documents are)."""
-    chunks = [ChunkRecord(-i - 1, "", c.ordinal, c.text, c.section, None, None, c.char_start, c.char_end,
-                          c.content_hash, "") for i, c in enumerate(pieces)]
+    chunks = [ChunkRecord(id=-i - 1, document_id="", ordinal=c.ordinal, text=c.text, section=c.section,
+                          page_start=None, page_end=None, char_start=c.char_start, char_end=c.char_end,
+                          content_hash=c.content_hash, embed_hash="") for i, c in enumerate(pieces)]
     return _Units([c.text for c in chunks], vectors, chunks, [(0, len(c.text)) for c in chunks])
 
 

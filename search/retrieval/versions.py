@@ -30,7 +30,7 @@ import numpy as np
 from index.filters import EVERY_COLLECTION, Filters, fold
 from index.records import DocumentRecord
 from ingest.errors import NotFound, QueryError
-from ingest.quality import quality_band
+from ingest.quality import QUALITY_BAND_NAMES, quality_band
 from ingest.records import CURATION_STATUSES
 
 if TYPE_CHECKING:
@@ -303,34 +303,43 @@ class Contributions:
         return any(self._own.get(i) != (s.curation, s.quality) for i, s in self._shared.items())
 
     def filters(self, filters: Filters, store: Store) -> Filters:
-        """`filters` with their `curation` and `min_quality` read as each document's contribution's. The store
-        compares a document's own values (in SQL, before ranking): where a version's own value would pass the
-        filter and its contribution's not, or the other way round, the two are replaced by the documents that
-        pass (`document_id`, intersected with a `document_id` already asked for). Unchanged otherwise."""
-        asked = filters.fields.get("curation")
+        """`filters` with their `curation`, `quality_band` and `min_quality` read as each document's
+        contribution's. The store compares a document's own values (in SQL, before ranking): where a version's own
+        value would pass the filter and its contribution's not, or the other way round, the three are replaced by
+        the documents that pass (`document_id`, intersected with a `document_id` already asked for). Unchanged
+        otherwise."""
+        asked = {name: filters.fields[name] for name in SHARED_FIELDS if filters.fields.get(name)}
         floor = filters.min_quality
         if not self._shared or (not asked and floor is None):
             return filters
-        wanted = {fold(v) for v in asked or ()}
-        statuses = {s for s, name in CURATION_STATUSES.items() if fold(s) in wanted or fold(name) in wanted}
+        chosen = {name: {value for value, shown in VOCABULARY[name].items()
+                         if {fold(value), fold(shown)} & {fold(v) for v in values}}
+                  for name, values in asked.items()}
 
         def passes(curation: str, quality: float | None) -> bool:
-            return (not asked or curation in statuses) and (floor is None or (quality is not None and quality >= floor))
+            own = {"curation": curation, "quality_band": quality_band(quality)}
+            return all(own[name] in values for name, values in chosen.items()) and (
+                floor is None or (quality is not None and quality >= floor))
 
         turned = {i for i, s in self._shared.items()
                   if i in self._own and passes(*self._own[i]) != passes(s.curation, s.quality)}
         if not turned:
             return filters
-        own = Filters({"collection": [EVERY_COLLECTION], **({"curation": list(asked)} if asked else {})},
+        own = Filters({"collection": [EVERY_COLLECTION], **{name: list(v) for name, v in asked.items()}},
                       min_quality=floor)
         passing = {i for i in store.document_ids(own) if i not in self._shared}
         passing |= {i for i, s in self._shared.items() if passes(s.curation, s.quality)}
-        rest = Filters({k: v for k, v in filters.fields.items() if k != "curation"}, filters.date_from,
+        rest = Filters({k: v for k, v in filters.fields.items() if k not in SHARED_FIELDS}, filters.date_from,
                        filters.date_to, None)
         if "document_id" in rest.fields:
             named = {fold(v) for v in rest.fields["document_id"]}
             passing = {i for i in passing if fold(i) in named}
         return rest.with_values("document_id", sorted(passing))
+
+
+# the filter fields a contribution's versions share: read through `Contributions.filters` (with `min_quality`)
+SHARED_FIELDS = ("curation", "quality_band")
+VOCABULARY = {"curation": CURATION_STATUSES, "quality_band": QUALITY_BAND_NAMES}
 
 
 _shared_cache: weakref.WeakKeyDictionary[Any, tuple[tuple[int, int], Contributions]] = weakref.WeakKeyDictionary()

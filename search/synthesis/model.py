@@ -6,35 +6,32 @@ from dataclasses import asdict, dataclass, field
 
 from index.records import ChunkRecord, DocumentRecord
 from ingest.language import LANGUAGE_NAMES
+from ingest.records import DocumentFacts, facts_of
 from search.synthesis.facts import Fact
 
 
-@dataclass(frozen=True)
-class Citation:
-    """A passage: an exact slice `char_start:char_end` of document `document_id`'s text."""
+@dataclass(kw_only=True)
+class Citation(DocumentFacts):
+    """A passage: an exact slice `char_start:char_end` of document `document_id`'s text, with its document's
+    facts (`DocumentFacts`, defined there once)."""
 
     number: int
     document_id: str
     chunk_id: int
-    title: str
-    source: str
-    country: str
-    region: str
     page: int | None
     page_end: int | None
     char_start: int
     char_end: int
     passage: str
-    actor_type: str = ""
     curation: str = "none"  # the document's curation status (best_practice, promising, noted, none)
     versions: tuple[dict[str, str], ...] = ()  # the document's other language versions (document_id, language)
 
     @classmethod
     def make(cls, number: int, doc: DocumentRecord, chunk: ChunkRecord,
              versions: tuple[dict[str, str], ...] = ()) -> Citation:
-        return cls(number, doc.id, chunk.id, doc.title, doc.source, doc.country, doc.region, chunk.page_start,
-                   chunk.page_end, chunk.char_start, chunk.char_end, chunk.text, doc.actor_type, doc.curation,
-                   versions)
+        return cls(**facts_of(doc), number=number, document_id=doc.id, chunk_id=chunk.id, page=chunk.page_start,
+                   page_end=chunk.page_end, char_start=chunk.char_start, char_end=chunk.char_end,
+                   passage=chunk.text, curation=doc.curation, versions=versions)
 
     def label(self) -> str:
         """[title, source, page] as readers see it."""

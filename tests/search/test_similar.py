@@ -11,8 +11,9 @@ from search.retrieval.similar import SimilarFinder, is_boilerplate, shared_words
 
 
 def _doc(source: str) -> DocumentRecord:
-    return DocumentRecord("d", "p", "f", "h", None, "text", "t", source, "", "", "information", "civil_society",
-                          "", "", "en", None, {}, [], {}, "")
+    return DocumentRecord(id="d", path="p", file_name="f", file_hash="h", stored_file=None, format="text", title="t",
+                          source=source, doc_type="information", actor_type="civil_society", language="en",
+                          pages=None, warnings=[], entry={}, added_at="")
 
 
 def test_boilerplate_openings_and_cover_lines() -> None:
