@@ -87,6 +87,7 @@ class Initiative:
     chunk_ids: list[int]  # the passages that describe it
     evidence: dict[str, Evidence] = field(default_factory=dict)  # field → where the text says it
     corrected: list[str] = field(default_factory=list)  # fields a curator set
+    profile: dict[str, float] = field(default_factory=dict)  # "facet:label" → its best passage score
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -321,10 +322,11 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
                 evidence["year"] = _slice(chunk, match.start(group), match.end(group))
     ident = hashlib.sha1(f"{doc.id}\x00{name.lower() or labels[kind].id}\x00{ordinal if not name else ''}".encode()
                          ).hexdigest()[:12]
+    profile = {f"{labels[j].facet}:{labels[j].id}": round(float(total[j]), 3) for j in range(len(labels)) if total[j] >= 0.05}
     return Initiative(id=f"{doc.id}~{ident}", document_id=doc.id, source=doc.source, country=doc.country,
                       actor_type=doc.actor_type, name=name, initiative_type=labels[kind].id, audience=audience,
                       risk=risk, status=status, year=year, score=round(float(best[2]), 4),
-                      chunk_ids=[chunks[r].id for r in rows], evidence=evidence)
+                      chunk_ids=[chunks[r].id for r in rows], evidence=evidence, profile=profile)
 
 
 def _label_evidence(chunk: ChunkRecord, label: Label) -> Evidence:

@@ -9,8 +9,11 @@ How two documents are compared (each step measured on the labelled pairs in benc
   characterization labels the two have in common;
 - a document that resembles everything (an overview) is marked down by how close it sits to its
   nearest documents on average (hubness; cross-domain similarity local scaling);
+- what the two do counts: the best pair of their initiatives (the same kind of action, risk and audience profiles
+  alike, their passages alike once country and organisation names, boilerplate and generic policy words are masked;
+  search/retrieval/initiative_match.py) adds to the score, and the result says why (`why`);
 - one result per source: its other matching documents are listed under it;
-- each result names what the two share: the words of the matched passage found on both sides.
+- each result names what the two share: the words of the matched passage found on both sides (names masked).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ingest.chunking import chunk_blocks, split_sentences
 from ingest.errors import NotFound, QueryError
 from ingest.records import Block, Chunk
 from search.retrieval.engine import QUERY_CHARS, Hit, validate_query
+from search.retrieval.initiative_match import InitiativeMatcher, Match, mask
 from search.retrieval.scope import in_scope
 from search.retrieval.versions import versions
 
@@ -55,6 +59,7 @@ class SimilarWeights:
     best_matches: float = 0.7
     labels: float = 0.3
     hubness: float = 0.5
+    initiatives: float = 1.0  # the best pair of initiatives (kind, risk, audience, masked text; initiative_match.py)
 
 
 @dataclass
@@ -69,12 +74,13 @@ class SimilarResult:
     matched: Hit  # the passage (or sentence) of the query it matches
     shared: list[str] = field(default_factory=list)  # words both passages use, as the similar passage spells them
     also: list[dict[str, object]] = field(default_factory=list)  # the source's other matching documents
+    why: dict[str, object] | None = None  # the shared kind, risks, audiences and the two matched initiatives
 
     def to_json(self) -> dict[str, object]:
         return {"document_id": self.document_id, "title": self.title, "source": self.source,
                 "country": self.country, "actor_type": self.actor_type, "score": self.score,
                 "passage": self.passage.to_json(), "matched": self.matched.to_json(), "shared": self.shared,
-                "also": self.also}
+                "also": self.also, "why": self.why}
 
 
 @dataclass
@@ -121,6 +127,12 @@ class SimilarFinder:
         self._texts = TextVectorCache(folder.path / CACHE_NAME)  # sentence vectors, kept across processes
         self._candidates: dict[str, tuple[VectorIndex, int, _Candidates]] = {}  # space → (index, generation, …)
         self._candidates_lock = threading.Lock()
+        self._matcher: InitiativeMatcher | None = None
+
+    def _initiatives(self) -> InitiativeMatcher:
+        if self._matcher is None:
+            self._matcher = InitiativeMatcher(self.store, self.folder.embedder(self._space()), self._texts)
+        return self._matcher
 
     def _space(self) -> str:
         # the English model where it exists (stronger within a language); cross-language initiatives
@@ -281,6 +293,12 @@ class SimilarFinder:
         names = candidates.names
         labels = self.store.labels_of([names[d] for d in shortlist] + ([query_doc.id] if query_doc else []))
         mine = labels.get(query_doc.id, set()) if query_doc else set()
+        matches: dict[str, Match] = {}
+        if query_doc is not None and w.initiatives:  # what the two do: their initiatives, names masked
+            matcher = self._initiatives()
+            grouped = matcher.by_document()
+            matches = matcher.best(grouped.get(query_doc.id, []),
+                                   {names[d]: grouped[names[d]] for d in shortlist.tolist() if names[d] in grouped})
         ids, matrix = index.ids, index.matrix
         scored = []
         for d in shortlist.tolist():
@@ -292,19 +310,21 @@ class SimilarFinder:
             overlap = len(mine & theirs) / len(mine | theirs) if mine and theirs else 0.0
             score = w.centroid * float(centroid_sim[d]) + w.best_matches * float(top.mean()) + w.labels * overlap
             qi, ci = np.unravel_index(int(np.argmax(pair)), pair.shape)
-            scored.append((score, names[d], int(ids[rows[ci]]), int(qi)))
+            found = matches.get(names[d])
+            scored.append((score + (w.initiatives * found.score if found else 0.0), score, names[d],
+                           int(ids[rows[ci]]), int(qi), found))
         scored.sort(key=lambda t: -t[0])
-        docs = self.store.documents_by_id(sorted({name for _, name, _, _ in scored}))
+        docs = self.store.documents_by_id(sorted({t[2] for t in scored}))
         return self._results(scored, units, query_doc, docs, k)
 
-    def _results(self, scored: list[tuple[float, str, int, int]], units: _Units, query_doc: DocumentRecord | None,
-                 docs: dict[str, DocumentRecord], k: int) -> list[SimilarResult]:
+    def _results(self, scored: list[tuple[float, float, str, int, int, Match | None]], units: _Units,
+                 query_doc: DocumentRecord | None, docs: dict[str, DocumentRecord], k: int) -> list[SimilarResult]:
         results: dict[str, SimilarResult] = {}
-        chunks = self.store.chunks_by_id([chunk_id for _, _, chunk_id, _ in scored])
-        for score, doc_id, chunk_id, qi in scored:
+        chunks = self.store.chunks_by_id([t[3] for t in scored])
+        for score, base, doc_id, chunk_id, qi, found in scored:
             doc = docs[doc_id]
-            if score < self.floor:
-                break  # sorted: nothing after it is similar either
+            if base < self.floor:
+                continue  # not similar by its passages (the floor measured on them), whatever it does
             if doc.source_key in results:  # one result per source; its other documents listed under it
                 results[doc.source_key].also.append({"document_id": doc.id, "title": doc.title,
                                                      "score": round(score, 6)})
@@ -322,9 +342,11 @@ class SimilarFinder:
                 matched = Hit(document_id="", chunk_id=-1, title="(query text)", doc_type="", page=None, page_end=None,
                               section="", text=units.texts[qi], score=round(score, 6),
                               char_start=q_chunk.char_start, char_end=q_chunk.char_end)
+            mine_masked = mask(matched.text, query_doc.source, query_doc.country) if query_doc else matched.text
             results[doc.source_key] = SimilarResult(
                 doc.id, doc.title, doc.source, doc.country, doc.actor_type, round(score, 6),
-                Hit.make(doc, chunk, score), matched, shared_words(matched.text, chunk.text))
+                Hit.make(doc, chunk, score), matched, shared_words(mine_masked, mask(chunk.text, doc.source, doc.country)),
+                why=found.why() if found else None)
         return list(results.values())
 
 

@@ -1,0 +1,194 @@
+"""Initiatives (issue 24): similar by what they do, tags on short contributions and long reports, record fields.
+
+    .venv/bin/python bench/initiatives_eval.py [--split dev|test] [--parts similar,tags,records] [--retag]
+
+The repository is the mixed one of bench/answers_eval.py (the 33 contributions of examples/cwg-cop-20 and the
+policy PDFs and texts of ../shared/data as library), copied once from bench/out/answers-index-default to
+bench/out/initiatives-index and tagged there (initiatives are computed by `cwg tag`); it is reused afterwards.
+
+- similar: for each labelled pair (bench/labels/similar_pairs.jsonl), is the partner in the first 3 results
+  (both directions); P@3: the share of the first 3 results labelled similar; look-alikes: how often a pair of
+  bench/labels/not_similar.jsonl is in the first 3. Before: the passage-only ranking (initiative weight 0);
+  after: with initiatives. Default scope (the group's contributions) and `--scope all` (contributions and library).
+  Held-out pairs of bench/labels/initiatives/ (an annotator's, never tuned on) are scored with --split test.
+- tags: precision / recall per facet on the sample's short contributions (tests/data/sample_labels.csv, its
+  dev/test split), before (document scores only) and after (a short contribution's initiatives count).
+- records: field accuracy of the initiative records against bench/labels/initiatives/initiatives.jsonl (test only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index.filters import Filters  # noqa: E402
+from index.folder import IndexFolder  # noqa: E402
+from search.characterization.initiatives import stored_initiatives, write_initiatives  # noqa: E402
+from search.characterization.tag_eval import read_gold, score_facets  # noqa: E402
+from search.characterization.tagging import Tagger, taxonomy_for  # noqa: E402
+from search.characterization.taxonomy import FACETS  # noqa: E402
+from search.retrieval.similar import SimilarFinder, SimilarWeights  # noqa: E402
+
+LABELS = ROOT / "bench" / "labels"
+HELD_OUT = LABELS / "initiatives"
+OUT = ROOT / "bench" / "out"
+GOLD = ROOT / "tests" / "data" / "sample_labels.csv"
+
+
+def load(path: Path, split: str) -> list[dict]:
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if split == "all" or r.get("split", "test") == split]
+
+
+def index(retag: bool) -> IndexFolder:
+    target = OUT / "initiatives-index"
+    if not target.exists():
+        source = OUT / "answers-index-default"
+        if not source.exists():
+            sys.path.insert(0, str(ROOT / "bench"))
+            from answers_eval import build  # type: ignore[import-not-found]
+
+            build(source, "default", False).close()
+        shutil.copytree(source, target)
+    folder = IndexFolder.open(target)
+    if not folder.store.state_record("initiatives"):
+        start = time.perf_counter()
+        Tagger(folder, taxonomy_for(folder.store)).tag()
+        print(f"tagged in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    elif retag:  # the labels stand; the initiatives are read again
+        start = time.perf_counter()
+        taxonomy = taxonomy_for(folder.store)
+        write_initiatives(folder.store, Tagger(folder, taxonomy).initiatives(), taxonomy)
+        print(f"tagged in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return folder
+
+
+def similar(folder: IndexFolder, split: str, weights: SimilarWeights, scope: str,
+            pairs_file: Path, negatives_file: Path) -> dict:
+    finder = SimilarFinder(folder, weights)
+    filters = Filters.parse(["collection=all"]) if scope == "all" else None
+    pairs, negatives = load(pairs_file, split), load(negatives_file, split)
+    known = {d.id for d in folder.store.documents()}
+    pairs = [p for p in pairs if p["a"] in known and p["b"] in known]
+    negatives = [p for p in negatives if p["a"] in known and p["b"] in known]
+    partners: dict[str, set[str]] = defaultdict(set)
+    for p in load(pairs_file, "all"):
+        partners[p["a"]].add(p["b"])
+        partners[p["b"]].add(p["a"])
+    cache: dict[str, list[str]] = {}
+
+    def results(doc_id: str) -> list[str]:
+        if doc_id not in cache:
+            cache[doc_id] = [r.document_id for r in finder.similar(document_id=doc_id, k=5, filters=filters)]
+        return cache[doc_id]
+
+    directions = [(a, b) for p in pairs for a, b in ((p["a"], p["b"]), (p["b"], p["a"]))]
+    hit3 = [b in results(a)[:3] for a, b in directions]
+    queries = sorted({d for p in pairs for d in (p["a"], p["b"])})
+    precision = [sum(r in partners[d] for r in results(d)[:3]) / 3 for d in queries]
+    wrong = [b in results(a)[:3] for p in negatives for a, b in ((p["a"], p["b"]), (p["b"], p["a"]))]
+    finder.close()
+    return {"pairs": len(pairs), "hit@3": _mean(hit3), "P@3": _mean(precision), "look-alikes@3": _mean(wrong),
+            "negatives": len(negatives)}
+
+
+def tags(folder: IndexFolder, split: str) -> dict:
+    """Per facet P/R on the sample's contributions (the mixed index holds them under the same ids)."""
+    taxonomy = taxonomy_for(folder.store)
+    gold = read_gold(GOLD, taxonomy)
+    docs = [d for d in gold.documents(split) if d in {x.id for x in folder.store.documents()}]
+    tagger = Tagger(folder, taxonomy)
+    table = tagger.score_table()
+    before = tagger.assign(table)
+    after = tagger.with_initiatives(before, stored_initiatives(folder.store))
+    out = {}
+    for name, assigned in (("before", before), ("after", after)):
+        scores = score_facets(assigned, gold, docs)
+        out[name] = {f: {"P": round(s.precision, 3), "R": round(s.recall, 3)} for f, s in scores.items()}
+    return out
+
+
+def records(folder: IndexFolder) -> dict:
+    """Field accuracy of the records against an annotator's labels (documents in the index only)."""
+    labelled = load(HELD_OUT / "initiatives.jsonl", "all")
+    found: dict[str, list] = defaultdict(list)
+    for item in stored_initiatives(folder.store):
+        found[item.document_id].append(item)
+    counts: dict[str, list[bool]] = defaultdict(list)
+    for row in labelled:
+        mine = found.get(row["document_id"])
+        if mine is None and row["document_id"] not in {d.id for d in folder.store.documents()}:
+            continue
+        for want in row["initiatives"]:
+            kinds = set(want.get("initiative_type") or [])
+            best = max(mine or [], key=lambda i: (i.initiative_type in kinds, len(set(i.risk) & set(want["risk"]))),
+                       default=None)
+            counts["found"].append(best is not None)
+            if best is None:
+                continue
+            counts["initiative_type"].append(best.initiative_type in kinds)
+            counts["audience (any shared)"].append(bool(set(best.audience) & set(want.get("audience") or [])))
+            counts["risk (any shared)"].append(bool(set(best.risk) & set(want.get("risk") or []))
+                                               or not (best.risk or want.get("risk")))
+            counts["status"].append(best.status == (want.get("status") or ""))
+            counts["year"].append(best.year == want.get("year"))
+            counts["name"].append(bool(want.get("name")) == bool(best.name) and
+                                  (not want.get("name") or best.name.lower() in want["name"].lower()
+                                   or want["name"].lower() in best.name.lower()))
+    return {k: {"n": len(v), "accuracy": _mean(v)} for k, v in counts.items()}
+
+
+def _mean(values) -> float:  # type: ignore[no-untyped-def]
+    values = [float(v) for v in values]
+    return round(sum(values) / len(values), 3) if values else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
+    parser.add_argument("--parts", default="similar,tags,records")
+    parser.add_argument("--retag", action="store_true", help="tag the copied index again (after a code change)")
+    args = parser.parse_args()
+    folder = index(args.retag)
+    report: dict[str, object] = {"split": args.split}
+    try:
+        parts = args.parts.split(",")
+        if "similar" in parts:
+            before = replace(SimilarWeights(), initiatives=0.0)
+            for scope in ("contributions", "all"):
+                for name, weights in (("before", before), ("after", SimilarWeights())):
+                    key = f"similar {scope} {name}"
+                    report[key] = similar(folder, args.split, weights, scope, LABELS / "similar_pairs.jsonl",
+                                          LABELS / "not_similar.jsonl")
+                    print(f"{key:32} {json.dumps(report[key])}")
+                    if args.split == "test" and (HELD_OUT / "similar_pairs.jsonl").exists():
+                        key = f"held-out {scope} {name}"
+                        report[key] = similar(folder, "all", weights, scope, HELD_OUT / "similar_pairs.jsonl",
+                                              HELD_OUT / "not_similar.jsonl")
+                        print(f"{key:32} {json.dumps(report[key])}")
+        if "tags" in parts:
+            report["tags"] = tags(folder, args.split)
+            for f in FACETS:
+                b, a = report["tags"]["before"][f], report["tags"]["after"][f]  # type: ignore[index]
+                print(f"tags {f:16} before P {b['P']:.2f} R {b['R']:.2f}   after P {a['P']:.2f} R {a['R']:.2f}")
+        if "records" in parts and args.split == "test":
+            report["records"] = records(folder)
+            print(f"records: {json.dumps(report['records'])}")
+    finally:
+        folder.close()
+    (OUT / f"initiatives-{args.split}.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
