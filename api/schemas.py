@@ -241,6 +241,9 @@ class SimilarOut(BaseModel):
     shared: list[str] = Field(description="words both passages use (as the similar passage spells them), "
                                           "to highlight the shared element")
     also: list[AlsoFromSource] = Field(description="the same source's other documents that match, below this one")
+    why: dict[str, Any] | None = Field(None, description="what the two do alike: the shared initiative_type, risk and "
+                                                         "audience labels and the two matched initiatives (none when "
+                                                         "either document has no initiative recorded)")
 
 
 class SimilarResponse(BaseModel):
