@@ -3,9 +3,10 @@
     .venv/bin/python bench/quality_meaning_eval.py [--write] [--folds 5]
 
 1. dev, cross-validated by document (5 folds): each fold's classifiers (ingest/quality_meaning.py: USE sentence
-   vectors + cue features) are trained on the other folds and read the held-out documents; per signal the
-   threshold with the best accuracy on those held-out predictions is chosen, and the classifier decides the
-   signal only where its held-out accuracy beats the cue lists'.
+   vectors + cue features) are trained on the other folds and read the held-out documents; per signal and mode
+   ("meaning": the classifier's sentences count; "either": the classifier's or the cue lists') the threshold with
+   the best accuracy on those held-out predictions is chosen, and a mode replaces the cue lists only where its
+   held-out accuracy beats theirs (the threshold is chosen on the same predictions: slightly optimistic).
 2. The classifiers are trained on all of dev (dev labels ONLY) and, with --write, saved as
    ingest/quality_meaning.npz (the shipped weights).
 3. test, once: per signal precision/recall of the cue lists, of the classifier, and of the shipped combination;
@@ -33,9 +34,10 @@ from ingest.quality import load_signals, score_of  # noqa: E402
 from ingest.quality_meaning import MODEL_SPACE, MeaningModel, save_model, shipped_model_path  # noqa: E402
 from search.characterization.quality_training import (  # noqa: E402
     LabelledDocument,
-    document_best,
+    document_sentences,
     fit,
     labelled_examples,
+    verdict,
 )
 
 VECTORS = ROOT / "bench" / "out" / "quality-text-vectors.sqlite"
@@ -57,9 +59,10 @@ def labelled(rows: list[dict], corpus: dict) -> list[tuple[LabelledDocument, int
     return out
 
 
-def model_of(weights: np.ndarray, bias: np.ndarray, thresholds: np.ndarray, decides: set[str], ids: tuple[str, ...],
-             trained_on: str) -> MeaningModel:
-    return MeaningModel(ids, weights, bias, thresholds, frozenset(decides), UseEmbedder.model_id, trained_on)
+def model_of(weights: np.ndarray, bias: np.ndarray, thresholds: np.ndarray, modes: dict[str, str],
+             ids: tuple[str, ...], trained_on: str) -> MeaningModel:
+    return MeaningModel(ids, weights, bias, thresholds, frozenset(s for s, m in modes.items() if m != "cues"),
+                        UseEmbedder.model_id, trained_on, either=frozenset(s for s, m in modes.items() if m == "either"))
 
 
 def prf(pred: list[bool], gold: list[bool]) -> dict[str, float]:
@@ -84,6 +87,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="save the dev-trained weights as the shipped file")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--with-cues", action="store_true",
+                        help="the classifiers also read the cue features (by default: the sentence vectors only)")
     parser.add_argument("--test", action="store_true", help="also read the test half (once, after choices on dev)")
     args = parser.parse_args()
     signals = load_signals()
@@ -98,66 +103,70 @@ def main() -> None:
     held: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for fold in range(args.folds):
         train = [d for n, (d, _) in enumerate(dev) if n % args.folds != fold]
-        weights, bias = fit(labelled_examples(train, signals, encode), signals)
-        model = model_of(weights, bias, np.full(len(ids), 0.5), set(ids), ids, "fold")
+        weights, bias = fit(labelled_examples(train, signals, encode), signals, vectors_only=not args.with_cues)
+        model = model_of(weights, bias, np.full(len(ids), 0.5), {s: "meaning" for s in ids}, ids, "fold")
         for n, (doc, _) in enumerate(dev):
             if n % args.folds == fold:
-                held[doc.doc_id] = document_best(doc.text, signals, encode, model)
-    thresholds, decides, table = np.full(len(ids), 0.5, dtype=np.float32), set(), {}
+                held[doc.doc_id] = document_sentences(doc.text, signals, encode, model)
+    thresholds, modes, table = np.full(len(ids), 0.5, dtype=np.float32), {}, {}
     for col, sid in enumerate(ids):
         gold = [d.labels[sid][0] for d, _ in dev]
-        best = [float(held[d.doc_id][0][col]) for d, _ in dev]
-        cue = [bool(held[d.doc_id][1][col]) for d, _ in dev]
-        candidates = sorted(set(best)) + [1.01]
-        tau = max(candidates, key=lambda t: (sum((b >= t) == g for b, g in zip(best, gold)), -abs(t - 0.5)))
-        thresholds[col] = tau
-        meaning, cues = prf([b >= tau for b in best], gold), prf(cue, gold)
-        if meaning["accuracy"] > cues["accuracy"]:
-            decides.add(sid)
-        table[sid] = {"cue": cues, "meaning": meaning, "threshold": round(float(tau), 3), "decides": sid in decides}
+        sentences = [(held[d.doc_id][0][:, col], held[d.doc_id][1][:, col]) for d, _ in dev]
+        candidates = sorted({float(v) for p, _ in sentences for v in p}) + [1.01]
+        per_mode = {"cues": (prf([verdict(p, c, 0.5, "cues") for p, c in sentences], gold), 0.5)}
+        for mode in ("either", "meaning"):
+            tau = max(candidates, key=lambda t: (sum(verdict(p, c, t, mode) == g for (p, c), g in zip(sentences, gold)),
+                                                 -abs(t - 0.5)))
+            per_mode[mode] = (prf([verdict(p, c, tau, mode) for p, c in sentences], gold), tau)
+        best = max(("cues", "either", "meaning"), key=lambda m: per_mode[m][0]["accuracy"])  # ties: the simpler
+        modes[sid], thresholds[col] = best, per_mode[best][1]
+        table[sid] = {m: r for m, (r, _) in per_mode.items()} | {"threshold": round(float(thresholds[col]), 3),
+                                                                 "mode": best}
+
+    def decided(probs: np.ndarray, cues: np.ndarray, mode_of: dict[str, str]) -> set[str]:
+        return {sid for c, sid in enumerate(ids) if verdict(probs[:, c], cues[:, c], float(thresholds[c]), mode_of[sid])}
+
     dev_scores = {"cue": [], "final": []}  # type: dict[str, list[float]]
     for doc, _ in dev:
-        best, cue = held[doc.doc_id]
-        dev_scores["cue"].append(score_of(signals, {sid for c, sid in enumerate(ids) if cue[c]}))
-        dev_scores["final"].append(score_of(signals, {sid for c, sid in enumerate(ids) if (
-            best[c] >= thresholds[c] if sid in decides else cue[c])}))
+        probs, cues = held[doc.doc_id]
+        dev_scores["cue"].append(score_of(signals, decided(probs, cues, {s: "cues" for s in ids})))
+        dev_scores["final"].append(score_of(signals, decided(probs, cues, modes)))
     dev_grades = [g for _, g in dev]
 
     # 2. all of dev
-    weights, bias = fit(labelled_examples([d for d, _ in dev], signals, encode), signals)
-    model = model_of(weights, bias, thresholds, decides, ids,
+    weights, bias = fit(labelled_examples([d for d, _ in dev], signals, encode), signals,
+                        vectors_only=not args.with_cues)
+    model = model_of(weights, bias, thresholds, modes, ids,
                      f"bench/labels/quality dev ({len(dev)} documents), {MODEL_SPACE} sentence vectors")
     if args.write:
         save_model(model, shipped_model_path())
 
     # 3. test, once
     test_rows, test_scores = {}, {"cue": [], "final": []}  # type: ignore[var-annotated]
-    got = {d.doc_id: document_best(d.text, signals, encode, model) for d, _ in test}
+    got = {d.doc_id: document_sentences(d.text, signals, encode, model) for d, _ in test}
     for col, sid in enumerate(ids):
         gold = [d.labels[sid][0] for d, _ in test]
-        best = [float(got[d.doc_id][0][col]) for d, _ in test]
-        cue = [bool(got[d.doc_id][1][col]) for d, _ in test]
-        test_rows[sid] = {"cue": prf(cue, gold), "meaning": prf([b >= thresholds[col] for b in best], gold)} \
-            if test else {"cue": prf([], []), "meaning": prf([], [])}
+        sentences = [(got[d.doc_id][0][:, col], got[d.doc_id][1][:, col]) for d, _ in test]
+        test_rows[sid] = {m: prf([verdict(p, c, float(thresholds[col]), m) for p, c in sentences], gold)
+                          for m in ("cues", "either", "meaning")}
     for doc, _ in test:
-        best, cue = got[doc.doc_id]
-        test_scores["cue"].append(score_of(signals, {sid for c, sid in enumerate(ids) if cue[c]}))
-        test_scores["final"].append(score_of(signals, {sid for c, sid in enumerate(ids) if (
-            best[c] >= thresholds[c] if sid in decides else cue[c])}))
+        probs, cues = got[doc.doc_id]
+        test_scores["cue"].append(score_of(signals, decided(probs, cues, {s: "cues" for s in ids})))
+        test_scores["final"].append(score_of(signals, decided(probs, cues, modes)))
     test_grades = [g for _, g in test]
     result = {
         "dev_cross_validated": {"signals": table, "cue": ranking(dev_scores["cue"], dev_grades),
                                 "final": ranking(dev_scores["final"], dev_grades)},
         "test": {"signals": test_rows, "cue": ranking(test_scores["cue"], test_grades),
                  "final": ranking(test_scores["final"], test_grades)},
-        "decides": sorted(decides), "documents": {"dev": len(dev), "test": len(test)}}
-    print(f"{'signal':11s} {'decides':7s} | dev cue P/R  meaning P/R  (acc cue/meaning) | test cue P/R  meaning P/R")
+        "modes": modes, "documents": {"dev": len(dev), "test": len(test)}}
+    print(f"{'signal':11s} {'mode':7s} | dev (cross-validated) P/R: cues, either, meaning | test P/R: cues, either, "
+          f"meaning")
     for sid in ids:
         d, t = table[sid], test_rows[sid]
-        print(f"{sid:11s} {'meaning' if sid in decides else 'cues':7s} | {d['cue']['precision']:.2f}/{d['cue']['recall']:.2f}"
-              f"   {d['meaning']['precision']:.2f}/{d['meaning']['recall']:.2f}  ({d['cue']['accuracy']:.2f}/"
-              f"{d['meaning']['accuracy']:.2f}) | {t['cue']['precision']:.2f}/{t['cue']['recall']:.2f}"
-              f"   {t['meaning']['precision']:.2f}/{t['meaning']['recall']:.2f}")
+        row = " ".join(f"{d[m]['precision']:.2f}/{d[m]['recall']:.2f}" for m in ("cues", "either", "meaning"))
+        trow = " ".join(f"{t[m]['precision']:.2f}/{t[m]['recall']:.2f}" for m in ("cues", "either", "meaning"))
+        print(f"{sid:11s} {modes[sid]:7s} | {row} | {trow}")
     for split in ("dev_cross_validated", "test"):
         print(split, "cue:", result[split]["cue"], "final:", result[split]["final"])  # type: ignore[index]
     out = ROOT / "bench" / "out" / "quality-meaning.json"

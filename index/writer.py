@@ -195,7 +195,7 @@ class IndexWriter:
         self._swept = False  # orphan copies are swept by this writer's first write
         self._aliases: SourceAliases | None = None  # the index's alias table, read as each ingest starts
         load_signals()  # parse the quality signals once here, not inside the first file's preparation
-        self._meaning: tuple[MeaningModel, Encode | None] | None = None  # the quality model, loaded on first use
+        self._meaning: tuple[MeaningModel | None, Encode | None] | None = None  # the quality model, loaded on first use
 
     def ingest(self, paths: Iterable[Path], entries: dict[Path, dict[str, str]] | None = None,
                on_result: Callable[[FileResult], None] | None = None,
@@ -388,13 +388,13 @@ class IndexWriter:
     def _scored(self, prepared: PreparedDocument, existing: DocumentRecord | None) -> PreparedDocument:
         """The quality profile read by meaning (issue 23) where the index has the multilingual space, with the
         curators' word on the signals of a document they corrected (its id is kept on re-ingest)."""
-        if prepared.quality is None or MODEL_SPACE not in self.folder.spaces:
+        if prepared.quality is None:
             return prepared
-        if self._meaning is None:
+        if self._meaning is None and MODEL_SPACE in self.folder.spaces:
             model = quality_corrections.index_model(self.store)
             self._meaning = (model, quality_corrections.sentence_encoder(self.folder.embedder(MODEL_SPACE),
                                                                           self.folder.path, model))
-        model, encode = self._meaning
+        model, encode = self._meaning or (None, None)
         spans = [(c.char_start, c.char_end, c.page_start) for c in prepared.chunks]
         quality = assess(prepared.text, spans, encode=encode, model=model) if encode else prepared.quality
         if existing is not None:

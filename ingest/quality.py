@@ -23,7 +23,7 @@ import yaml
 
 from ingest.errors import CwgError
 from ingest.organisations import find_organisation
-from ingest.quality_meaning import CUE_FEATURES, Encode, MeaningModel, spread
+from ingest.quality_meaning import CUE_FEATURES, VETO, Encode, MeaningModel, spread
 from ingest.quality_structure import Passage, read_passages, words_of
 from ingest.text_facts import figures, initiative_names
 
@@ -316,7 +316,8 @@ def sentence_scores(text: str, passages: list[Passage], signals: SignalSet, enco
                            f"the encoder gave {vectors.shape[1]}-d")
     rows = [model.signal_ids.index(s.id) for s in signals.signals]
     sub = MeaningModel(tuple(s.id for s in signals.signals), model.weights[rows], model.bias[rows],
-                       model.thresholds[rows], model.decides, model.model_id, model.trained_on, model.digest)
+                       model.thresholds[rows], model.decides, model.model_id, model.trained_on, model.digest,
+                       model.either)
     return sub.probabilities(vectors, cues), cues
 
 
@@ -331,7 +332,10 @@ def _by_meaning(text: str, passages: list[Passage], signals: SignalSet, encode: 
     for col, signal in enumerate(signals.signals):
         p = probs[:, col]
         if signal.id in model.decides:
-            counted = np.flatnonzero(p >= model.thresholds[model.signal_ids.index(signal.id)])
+            taken = p >= model.thresholds[model.signal_ids.index(signal.id)]
+            if signal.id in model.either:
+                taken |= (cues[:, col, 0] > 0) & (p >= VETO)
+            counted = np.flatnonzero(taken)
         else:
             counted = np.flatnonzero(cues[:, col, 0])
         if len(counted) < enough:

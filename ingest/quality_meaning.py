@@ -10,7 +10,8 @@ same number of chances to show a signal as a four-page contribution, so the scor
 The shipped weights (quality_meaning.npz, beside this module) were trained on the dev half of
 bench/labels/quality by bench/quality_meaning_eval.py; `cwg quality --train` writes an index's own weights
 (these plus its curators' corrections) into the index folder. Per signal the file says whether the classifier
-or the cue lists decide: the classifier only where it beat the cue lists on dev (cross-validated by document).
+or the cue lists decide, or either (a sentence counts when one of them takes it): the classifier only where it beat
+the cue lists on dev (cross-validated by document).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from ingest.errors import CwgError
 Encode = Callable[[Sequence[str]], np.ndarray]
 MAX_PASSAGES = 400  # sentences read per document at most, evenly spread
 CUE_FEATURES = ("cue_verdict", "detector", "cues")
+VETO = 0.05  # in "either" mode a cue sentence counts unless the classifier gives it less than this (a curator's
+# rejections, learnt by `cwg quality --train`, push similar sentences under it)
 MODEL_SPACE = "use"  # the vector space the classifiers read (multilingual)
 FILE_NAME = "quality_meaning.npz"  # shipped beside this module; an index keeps its own as INDEX_FILE_NAME
 INDEX_FILE_NAME = "quality-meaning.npz"
@@ -50,6 +53,7 @@ class MeaningModel:
     model_id: str  # the encoder the weights read
     trained_on: str  # what it was trained on, for people
     digest: str = ""
+    either: frozenset[str] = frozenset()  # of `decides`: a sentence counts when the classifier or the cues take it
 
     @property
     def dimension(self) -> int:
@@ -83,7 +87,7 @@ def save_model(model: MeaningModel, path: Path) -> None:
         np.savez(handle, signal_ids=np.array(model.signal_ids), weights=model.weights.astype(np.float32),
                  bias=model.bias.astype(np.float32), thresholds=model.thresholds.astype(np.float32),
                  decides=np.array(sorted(model.decides), dtype=str), model_id=np.array(model.model_id),
-                 trained_on=np.array(model.trained_on))
+                 trained_on=np.array(model.trained_on), either=np.array(sorted(model.either), dtype=str))
     tmp.replace(path)
 
 
@@ -104,7 +108,8 @@ def _parse(path: str, digest: str) -> MeaningModel:
             model = MeaningModel(tuple(str(s) for s in data["signal_ids"]), data["weights"].astype(np.float32),
                                  data["bias"].astype(np.float32), data["thresholds"].astype(np.float32),
                                  frozenset(str(s) for s in data["decides"]), str(data["model_id"]),
-                                 str(data["trained_on"]), digest)
+                                 str(data["trained_on"]), digest,
+                                 frozenset(str(s) for s in data["either"]) if "either" in data else frozenset())
     except (OSError, ValueError, KeyError) as exc:
         raise MeaningModelError(f"{path}: not a quality model file ({exc}); train one with `cwg quality --train`"
                                 ) from exc
@@ -119,7 +124,7 @@ def model_to_json(model: MeaningModel) -> dict[str, object]:
     """A model as a JSON record (an index keeps its own weights in its store's state)."""
     return {"signal_ids": list(model.signal_ids), "weights": np.round(model.weights, 6).tolist(),
             "bias": model.bias.tolist(), "thresholds": model.thresholds.tolist(), "decides": sorted(model.decides),
-            "model_id": model.model_id, "trained_on": model.trained_on}
+            "model_id": model.model_id, "trained_on": model.trained_on, "either": sorted(model.either)}
 
 
 def model_from_json(record: dict[str, object]) -> MeaningModel:
@@ -129,7 +134,8 @@ def model_from_json(record: dict[str, object]) -> MeaningModel:
                              np.asarray(record["thresholds"], dtype=np.float32),
                              frozenset(str(s) for s in record["decides"]),  # type: ignore[attr-defined]
                              str(record["model_id"]), str(record["trained_on"]),
-                             hashlib.sha256(repr(record["weights"]).encode()).hexdigest()[:16])
+                             hashlib.sha256(repr(record["weights"]).encode()).hexdigest()[:16],
+                             frozenset(str(s) for s in record.get("either") or []))  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError) as exc:
         raise MeaningModelError(f"the index's quality model is damaged ({exc}): train it again with "
                                 f"`cwg quality --train`") from exc

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.quality import SignalSet, cue_features, needed, sentence_scores
-from ingest.quality_meaning import Encode, MeaningModel, fit_logistic, spread
+from ingest.quality_meaning import CUE_FEATURES, VETO, Encode, MeaningModel, fit_logistic, spread
 from ingest.quality_structure import Passage, read_passages
 
 NEGATIVES_PER_DOCUMENT = 150  # other sentences of a long document kept as negatives (evenly spread)
@@ -90,9 +90,10 @@ def labelled_examples(docs: Sequence[LabelledDocument], signals: SignalSet, enco
 
 
 def fit(ex: Examples, signals: SignalSet, start: MeaningModel | None = None, l2: float = 1e-3,
-        extra_weight: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        extra_weight: float = 1.0, vectors_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Weights and biases per signal (the signal file's order); positives and negatives weigh the same in all.
-    With `start`, the weights begin there and the penalty pulls towards them."""
+    With `start`, the weights begin there and the penalty pulls towards them. `vectors_only`: the cue features
+    are left out (their weights stay 0)."""
     dim = ex.x[0][0].shape[1] if ex.x and ex.x[0] else (start.weights.shape[1] if start is not None else 0)
     weights = np.zeros((len(signals.signals), dim), dtype=np.float32)
     bias = np.zeros(len(signals.signals), dtype=np.float32)
@@ -106,6 +107,8 @@ def fit(ex: Examples, signals: SignalSet, start: MeaningModel | None = None, l2:
                 weights[col], bias[col] = init
             continue
         x, y, w = ex.arrays(col)
+        if vectors_only:  # the classifier reads what the sentence says, not its cues (they decide beside it)
+            x = np.hstack([x[:, :-len(CUE_FEATURES)], np.zeros((len(x), len(CUE_FEATURES)), dtype=x.dtype)])
         pos, neg = w[y == 1].sum(), w[y == 0].sum()
         if pos and neg:
             w = np.where(y == 1, w / pos, w / neg) * extra_weight
@@ -113,14 +116,24 @@ def fit(ex: Examples, signals: SignalSet, start: MeaningModel | None = None, l2:
     return weights, bias
 
 
-def document_best(text: str, signals: SignalSet, encode: Encode, model: MeaningModel) -> tuple[np.ndarray, np.ndarray]:
-    """Per signal (the signal file's order), over the sentences a document is read through: the probability of its
-    k-th best sentence, k the sentences needed (`ingest.quality.needed`), so that a threshold at or under it finds
-    the signal; and whether the cue lists find it."""
+def document_sentences(text: str, signals: SignalSet, encode: Encode, model: MeaningModel
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Over the sentences a document is read through: the classifiers' probabilities (sentences, signals) and
+    whether the cue lists take each sentence (sentences, signals)."""
     passages = spread(document_passages(text, signals))
     if not passages:
-        return np.zeros(len(signals.signals)), np.zeros(len(signals.signals))
+        return np.zeros((0, len(signals.signals))), np.zeros((0, len(signals.signals)))
     probs, cues = sentence_scores(text, passages, signals, encode, model)
-    k = needed(len(passages))
-    kth = np.sort(probs, axis=0)[::-1][k - 1] if len(passages) >= k else np.zeros(len(signals.signals))
-    return kth, (cues[:, :, 0].sum(axis=0) >= k).astype(float)
+    return probs, cues[:, :, 0]
+
+
+def verdict(probs: np.ndarray, cues: np.ndarray, threshold: float, mode: str) -> bool:
+    """Whether a document shows a signal, from its sentences' probabilities and cue verdicts for that signal:
+    mode "cues", "meaning" or "either", as ingest/quality.py decides."""
+    if mode == "cues":
+        taken = cues > 0
+    elif mode == "meaning":
+        taken = probs >= threshold
+    else:
+        taken = (probs >= threshold) | ((cues > 0) & (probs >= VETO))
+    return int(taken.sum()) >= needed(len(probs)) if len(probs) else False
