@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from api import commands, repository_commands, source_commands, synthesis_commands
+from api import commands, quality_commands, repository_commands, source_commands, synthesis_commands
 from api.cli_support import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Command, UsageError, printable
 from api.settings import Settings, SettingsError
 from index.folder import index_location
@@ -16,7 +16,7 @@ from ingest.errors import CwgError, ManifestError, QueryError
 
 # in the order `cwg --help` lists them
 COMMANDS: tuple[Command, ...] = (*commands.COMMANDS, *synthesis_commands.COMMANDS, *repository_commands.COMMANDS,
-                                 *source_commands.COMMANDS)
+                                 *source_commands.COMMANDS, *quality_commands.COMMANDS)
 
 
 class _Parser(argparse.ArgumentParser):
