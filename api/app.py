@@ -23,7 +23,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import feed_routes, initiative_routes, read_routes, repository_routes, synthesis_routes, write_routes
+from api import (
+    feed_routes,
+    initiative_routes,
+    quality_routes,
+    read_routes,
+    repository_routes,
+    synthesis_routes,
+    write_routes,
+)
 from api.heavy import RefuseWhenBusy
 from api.service import Service, request_threads
 from api.settings import Settings
@@ -84,6 +92,8 @@ def create_app(settings: Settings, folder: IndexFolder | None = None, *, prepare
     app.include_router(repository_routes.curator_router)
     app.include_router(initiative_routes.router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
     app.include_router(initiative_routes.curator_router)
+    app.include_router(quality_routes.read_router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
+    app.include_router(quality_routes.curator_router)
     app.include_router(write_routes.router)
     _add_error_handlers(app)
     _add_page(app)
