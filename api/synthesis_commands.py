@@ -19,7 +19,7 @@ WHERE_HELP = ("filter, repeatable: source, country, region, doc_type, actor_type
 
 
 def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
-    from search.characterization.quality import rescore
+    from search.characterization.quality import quality_reader, rescore
     from search.characterization.tagging import Tagger
     from search.characterization.taxonomy import load_taxonomy
 
@@ -27,7 +27,7 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
     folder = open_index(args, settings)
     try:
         report = Tagger(folder, taxonomy).tag()
-        quality = rescore(folder.store, args.signals)
+        quality = rescore(folder.store, args.signals, quality_reader(folder))  # by meaning where it can
         evidence = {}
         if args.show:
             ids = [a.evidence_chunk_id for a in report.assigned if a.evidence_chunk_id is not None]
