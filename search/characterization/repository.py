@@ -25,7 +25,7 @@ from index.store_api import Store
 from ingest.limits import ReadLimits
 from ingest.quality import QualityProfile, assess, load_signals, quality_band
 from search.characterization.initiatives import stored_initiatives
-from search.characterization.quality import quality_json
+from search.characterization.quality import quality_json, quality_reader
 from search.characterization.taxonomy import Taxonomy
 from search.retrieval.scope import in_scope
 from search.retrieval.similar import SimilarFinder, SimilarResult
@@ -186,7 +186,10 @@ def check(folder: IndexFolder, path: Path, data: bytes | None = None, file_name:
     from ingest.prepare import prepare_document
 
     prepared = prepare_document(path, data, file_name=file_name, limits=limits)
-    profile: QualityProfile = prepared.quality or assess(prepared.text)
+    reader = quality_reader(folder)  # read as the index reads its documents (by meaning where it can)
+    spans = [(c.char_start, c.char_end, c.page_start) for c in prepared.chunks]
+    profile: QualityProfile = assess(prepared.text, spans, None, reader.encode, reader.model) if reader.encode \
+        else prepared.quality or assess(prepared.text)
     signals = load_signals()
     quality = {"score": profile.score, "band": quality_band(profile.score),
                "signals": [{"id": r.id, "name": r.name, "found": r.found,
