@@ -32,9 +32,13 @@ sys.path.insert(0, str(ROOT))
 
 from index.filters import Filters  # noqa: E402
 from index.folder import IndexFolder  # noqa: E402
-from search.characterization.initiatives import stored_initiatives, write_initiatives  # noqa: E402
+from search.characterization.initiatives import (  # noqa: E402
+    SHORT_DOCUMENT,  # noqa: E402
+    stored_initiatives,
+    write_initiatives,
+)
 from search.characterization.tag_eval import read_gold, score_facets  # noqa: E402
-from search.characterization.tagging import Tagger, taxonomy_for  # noqa: E402
+from search.characterization.tagging import CHILD_CONTEXT, ScoreWeights, Tagger, taxonomy_for  # noqa: E402
 from search.characterization.taxonomy import FACETS  # noqa: E402
 from search.retrieval.similar import SimilarFinder, SimilarWeights  # noqa: E402
 
@@ -119,6 +123,32 @@ def tags(folder: IndexFolder, split: str) -> dict:
     return out
 
 
+def long_reports(folder: IndexFolder) -> dict:
+    """Theme and risk labels on the library's long reports (over SHORT_DOCUMENT passages), without and with the
+    child-context rule: national AI strategies and other technology-policy texts should carry none of the group's
+    child-protection themes or harms; reports on child protection keep theirs. No annotator labelled these: the
+    two groups are told apart by whether the title speaks of children (reported per document in the JSON)."""
+    taxonomy = taxonomy_for(folder.store)
+    docs = {d.id: d for d in folder.store.documents() if d.collection == "library"}
+    chunks = {d: len(folder.store.chunks_of(d)) for d in docs}
+    long = sorted(d for d, n in chunks.items() if n > SHORT_DOCUMENT)
+    out: dict[str, object] = {}
+    for name, on in (("before", False), ("after", True)):
+        tagger = Tagger(folder, taxonomy, replace(ScoreWeights(), child_context=on))
+        per_doc: dict[str, list[str]] = {d: [] for d in long}
+        for a in tagger.assign(tagger.score_table()):
+            if a.document_id in per_doc and a.facet in ("theme", "risk"):
+                per_doc[a.document_id].append(a.label)
+        child = [d for d in long if CHILD_CONTEXT.search(f"{docs[d].title} {docs[d].file_name}")]
+        other = [d for d in long if d not in child]
+        out[name] = {"documents": per_doc,
+                     "not about children: labels per report": _mean(len(per_doc[d]) for d in other),
+                     "not about children: reports with any": _mean(bool(per_doc[d]) for d in other),
+                     "about children: labels per report": _mean(len(per_doc[d]) for d in child),
+                     "reports": {"about children": len(child), "other": len(other)}}
+    return out
+
+
 def records(folder: IndexFolder) -> dict:
     """Field accuracy of the records against an annotator's labels (documents in the index only)."""
     labelled = load(HELD_OUT / "initiatives.jsonl", "all")
@@ -157,7 +187,7 @@ def _mean(values) -> float:  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
-    parser.add_argument("--parts", default="similar,tags,records")
+    parser.add_argument("--parts", default="similar,tags,long,records")
     parser.add_argument("--retag", action="store_true", help="tag the copied index again (after a code change)")
     args = parser.parse_args()
     folder = index(args.retag)
@@ -182,6 +212,11 @@ def main() -> None:
             for f in FACETS:
                 b, a = report["tags"]["before"][f], report["tags"]["after"][f]  # type: ignore[index]
                 print(f"tags {f:16} before P {b['P']:.2f} R {b['R']:.2f}   after P {a['P']:.2f} R {a['R']:.2f}")
+        if "long" in parts:
+            report["long"] = long_reports(folder)
+            for name in ("before", "after"):
+                row = {k: v for k, v in report["long"][name].items() if k != "documents"}  # type: ignore[index]
+                print(f"long reports {name}: {json.dumps(row)}")
         if "records" in parts and args.split == "test":
             report["records"] = records(folder)
             print(f"records: {json.dumps(report['records'])}")

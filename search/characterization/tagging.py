@@ -17,6 +17,7 @@ in seconds.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,11 +27,22 @@ import numpy as np
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.store_api import Store
-from search.characterization.initiatives import Initiative, extract_all, facet_labels, write_initiatives
+from search.characterization.initiatives import (
+    SHORT_DOCUMENT,
+    Initiative,
+    extract_all,
+    facet_labels,
+    write_initiatives,
+)
 from search.characterization.phrases import label_regex, phrase_pattern  # noqa: F401 - also imported from here
 from search.characterization.taxonomy import FACETS, Label, Taxonomy, load_taxonomy
 
 TAGGING_STATE_KEY = "tagging"
+CHILD_FACETS = ("theme", "risk")  # the group's themes and the harms to children (not audience, not kind)
+CHILD_CONTEXT = re.compile(
+    r"\b(child|children|childhood|minors?|kids?|young people|youth|adolescents?|teen(?:ager)?s?|girls?|boys?|pupils?"
+    r"|enfants?|mineurs?|jeunes|niños?|niñas?|menores|adolescentes|crianças?|jovens|детей|дети|ребен\w*|儿童|未成年|"
+    r"أطفال|الأطفال|طفل|बच्च\w*)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,7 @@ class ScoreWeights:
     dense_ceiling: float = 0.55  # cosine at or above which it counts as 1
     lexical_half: float = 2.0  # phrase hits in a document that give half of the lexical signal
     reference_chunks: int = 8  # documents longer than this are judged per this many chunks
+    child_context: bool = True  # a long report's theme and risk labels read only its passages about children
 
 
 @dataclass
@@ -110,6 +123,7 @@ class Tagger:
             chunk_ids = [r[0] for r in rows]
             vectors = self.store.vectors_for(space, chunk_ids, self.folder.dimension(space))
             documents = sorted(self.store.document_ids(Filters()))
+            titled = {d.id for d in self.store.documents() if CHILD_CONTEXT.search(f"{d.title} {d.file_name}")}
         doc_pos = {d: i for i, d in enumerate(documents)}
         n_docs, n_labels = len(documents), len(labels)
         dense = np.zeros((n_docs, n_labels), dtype=np.float32)
@@ -121,11 +135,19 @@ class Tagger:
             counts = np.array([[len(rx.findall(r[2])) for rx in regexes] for r in rows], dtype=np.int64)
             owner = np.array([doc_pos[r[1]] for r in rows])
             ids = np.array(chunk_ids, dtype=np.int64)
+            about_children = np.array([bool(CHILD_CONTEXT.search(r[2])) for r in rows], dtype=bool)
+            gated = np.array([label.facet in CHILD_FACETS for label in labels], dtype=bool)
             for d in range(n_docs):
                 mine = np.flatnonzero(owner == d)
                 if len(mine) == 0:
                     continue
                 chunks[d] = len(mine)
+                if self.weights.child_context and len(mine) > SHORT_DOCUMENT and documents[d] not in titled:
+                    # a long report is about a child-protection theme or harm where it speaks of children: its
+                    # passages that never do (an AI strategy's chapter on law) count for nothing on those facets,
+                    # unless its title says the whole report is about children
+                    per_label[np.ix_(mine[~about_children[mine]], np.flatnonzero(gated))] = -1.0
+                    counts[np.ix_(mine[~about_children[mine]], np.flatnonzero(gated))] = 0
                 hits[d] = counts[mine].sum(axis=0)
                 # the k best chunks, k growing with length: a long document must say it more than once
                 k = math.ceil(len(mine) / self.weights.reference_chunks)
@@ -181,12 +203,37 @@ class Tagger:
             return extract_all(self.store, space, self.folder.dimension(space), label_vecs, labels,
                                self.weights.dense_floor, self.weights.dense_ceiling, document_ids=document_ids)
 
+    def with_initiatives(self, assigned: list[LabelScore], initiatives: list[Initiative],
+                         chunks: dict[str, int] | None = None) -> list[LabelScore]:
+        """A short contribution is judged by what it describes: the kind of its initiatives joins its labels (its one or two passages are all there is, and a document score can miss a tipline that its
+        initiative record names). Long reports keep the document scores (what they are about)."""
+        if chunks is None:
+            with self.store.snapshot():
+                chunks = {d.id: d.chunks for d in self.store.documents()}
+        have = {(a.document_id, a.facet, a.label) for a in assigned}
+        out = list(assigned)
+        for item in initiatives:
+            if chunks.get(item.document_id, SHORT_DOCUMENT + 1) > SHORT_DOCUMENT:
+                continue
+            evidence = item.chunk_ids[0] if item.chunk_ids else None
+            # its kind only: adding its audience and risk labels too lowered precision on the dev documents
+            for facet, values in (("initiative_type", [item.initiative_type]),):
+                for label in values:
+                    key = (item.document_id, facet, label)
+                    if label and key not in have:
+                        have.add(key)
+                        out.append(LabelScore(item.document_id, facet, label, item.score, 0.0, 0, evidence))
+        return out
+
     def tag(self) -> TagReport:
-        """Score, assign and replace the labels table in one transaction; then the initiatives (a state record)."""
+        """Score and assign the labels; read the initiatives; a short contribution's initiatives add to its labels;
+        replace the labels table in one transaction, then the initiatives (a state record)."""
         table = self.score_table()
-        assigned = self.assign(table)
+        found = self.initiatives()
+        assigned = self.with_initiatives(self.assign(table), found,
+                                         {d: int(n) for d, n in zip(table.documents, table.chunks)})
         write_labels(self.store, assigned, self.taxonomy)
-        write_initiatives(self.store, self.initiatives(), self.taxonomy)
+        write_initiatives(self.store, found, self.taxonomy)
         counts: dict[str, dict[str, int]] = {f: {label.id: 0 for label in self.taxonomy.facets[f].labels}
                                              for f in FACETS}
         for a in assigned:
