@@ -66,7 +66,7 @@ def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
         if not folder.store.has_labels():
             print("note: this index has no labels yet; run `cwg tag` first", file=sys.stderr)
         matrix = build_matrix(folder.store, args.rows, args.cols, filters, taxonomy_for(folder.store, args.taxonomy),
-                              member_states_only=not args.all_actors)
+                              member_states_only=not args.all_actors, count=args.count)
     finally:
         folder.close()
     write_output(args.out, render_matrix(matrix, args.format))
@@ -223,6 +223,8 @@ def _matrix_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --rows country: count every document by its country, organisations by where they "
                         "are based (default: member states' documents only)")
     p.add_argument("--cols", choices=LABEL_FACETS, default="theme")
+    p.add_argument("--count", choices=("documents", "initiatives"), default="documents",
+                   help="what a cell counts: documents carrying the label, or initiative records (`cwg initiatives`)")
     p.add_argument("--format", choices=("csv", "json", "md"), default="md")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
     p.add_argument("--taxonomy", type=Path, metavar="FILE",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import time
@@ -139,7 +140,7 @@ def long_reports(folder: IndexFolder) -> dict:
         for a in tagger.assign(tagger.score_table()):
             if a.document_id in per_doc and a.facet in ("theme", "risk"):
                 per_doc[a.document_id].append(a.label)
-        child = [d for d in long if CHILD_CONTEXT.search(f"{docs[d].title} {docs[d].file_name}")]
+        child = [d for d in long if CHILD_CONTEXT.search(re.sub(r"[_\-.]+", " ", f"{docs[d].title} {docs[d].file_name}"))]
         other = [d for d in long if d not in child]
         out[name] = {"documents": per_doc,
                      "not about children: labels per report": _mean(len(per_doc[d]) for d in other),

@@ -123,7 +123,8 @@ class Tagger:
             chunk_ids = [r[0] for r in rows]
             vectors = self.store.vectors_for(space, chunk_ids, self.folder.dimension(space))
             documents = sorted(self.store.document_ids(Filters()))
-            titled = {d.id for d in self.store.documents() if CHILD_CONTEXT.search(f"{d.title} {d.file_name}")}
+            titled = {d.id for d in self.store.documents()
+                      if CHILD_CONTEXT.search(re.sub(r"[_\-.]+", " ", f"{d.title} {d.file_name}"))}
         doc_pos = {d: i for i, d in enumerate(documents)}
         n_docs, n_labels = len(documents), len(labels)
         dense = np.zeros((n_docs, n_labels), dtype=np.float32)
