@@ -177,7 +177,7 @@ def cmd_trends(args: argparse.Namespace, settings: Settings) -> int:
     meetings = load_meetings(args.meetings)
     folder = open_index(args, settings)
     try:
-        data = trends(folder.store, taxonomy_for(folder.store), args.facet, args.by, filters, meetings)
+        data = trends(folder.store, taxonomy_for(folder.store), args.facet, args.by, filters, meetings, args.count)
     finally:
         folder.close()
     if args.format in ("png", "svg"):
@@ -253,6 +253,9 @@ def _meetings_arguments(p: argparse.ArgumentParser) -> None:
 def _trends_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--facet", choices=(*LABEL_FACETS, "actor_type"), default="theme")
     p.add_argument("--by", choices=("meeting", "year"), default="meeting")
+    p.add_argument("--count", choices=("documents", "initiatives"), default="documents",
+                   help="what is counted: documents, or initiative records (with --facet initiative_type, audience "
+                        "or risk)")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE", help=WHERE_HELP)
     p.add_argument("--format", choices=("md", "csv", "json", "png", "svg"), default="md")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE (required for png)")

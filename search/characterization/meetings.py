@@ -22,12 +22,14 @@ from index.store_api import Store
 from ingest.errors import CwgError
 from ingest.metadata import check_date
 from ingest.records import ACTOR_TYPES
+from search.characterization.initiatives import stored_initiatives
 from search.characterization.taxonomy import FACETS, Taxonomy
 from search.retrieval.scope import in_scope
 from search.retrieval.versions import versions
 
 TREND_FACETS = (*FACETS, "actor_type")
 PERIODS = ("meeting", "year")
+INITIATIVE_FACETS = ("initiative_type", "audience", "risk")  # what an initiative record itself carries
 
 
 class MeetingsError(CwgError):
@@ -138,17 +140,28 @@ def meeting_summaries(store: Store, taxonomy: Taxonomy, meetings: list[Meeting])
 
 
 def trends(store: Store, taxonomy: Taxonomy, facet: str, by: str, filters: Filters | None = None,
-           meetings: list[Meeting] | None = None) -> dict[str, object]:
+           meetings: list[Meeting] | None = None, count: str = "documents") -> dict[str, object]:
     """Documents per label of `facet` per period (`by` meeting or year), in date order, with shares of the
-    period's documents. Documents without a meeting (or a date) are counted apart, as `unplaced`."""
+    period's documents. Documents without a meeting (or a date) are counted apart, as `unplaced`.
+    `count="initiatives"`: the period's initiative records per label of their own kind, audience or risk, with
+    shares of the period's initiatives."""
     if facet not in TREND_FACETS:
         raise MeetingsError(f"facet {facet!r}: choose one of {', '.join(TREND_FACETS)}")
     if by not in PERIODS:
         raise MeetingsError(f"by {by!r}: choose meeting or year")
+    if count not in ("documents", "initiatives") or (count == "initiatives" and facet not in INITIATIVE_FACETS):
+        raise MeetingsError(f"count {count!r}: documents, or initiatives with a facet of "
+                            f"{', '.join(INITIATIVE_FACETS)}")
     with store.snapshot():
         docs = store.documents(in_scope(filters, store))  # the group's contributions unless a collection is named
         docs = versions(store).once(docs)  # a contribution once, not once per language
         labels = store.labels_of([d.id for d in docs]) if facet != "actor_type" else {}
+        if count == "initiatives":  # each initiative counted under its own labels
+            labels = {}
+            for item in stored_initiatives(store):
+                value = getattr(item, facet)
+                own = {(facet, v) for v in (value if isinstance(value, list) else [value]) if v}
+                labels.setdefault(item.document_id, []).append(own)
     dates = {m.id.upper(): m.date for m in meetings or []}
     periods: dict[str, dict[str, object]] = {}
     unplaced = 0
@@ -162,12 +175,19 @@ def trends(store: Store, taxonomy: Taxonomy, facet: str, by: str, filters: Filte
             unplaced += 1
             continue
         period = periods.setdefault(key.upper() if by == "meeting" else key,
-                                    {"period": key, "date": date, "documents": 0, "counts": Counter(), "_dates": []})
+                                    {"period": key, "date": date, "documents": 0, "initiatives": 0,
+                                     "counts": Counter(), "_dates": []})
         period["documents"] = int(period["documents"]) + 1  # type: ignore[call-overload]
         if d.date:
             period["_dates"].append(d.date)  # type: ignore[union-attr]
         if facet == "actor_type":
             period["counts"][d.actor_type or "unknown"] += 1  # type: ignore[index]
+        elif count == "initiatives":
+            mine = labels.get(d.id, [])
+            period["initiatives"] = int(period["initiatives"]) + len(mine)  # type: ignore[call-overload]
+            for own in mine:
+                for _, label in own:
+                    period["counts"][label] += 1  # type: ignore[index]
         else:
             for f, label in labels.get(d.id, set()):
                 if f == facet:
@@ -181,10 +201,14 @@ def trends(store: Store, taxonomy: Taxonomy, facet: str, by: str, filters: Filte
             p["date"] = min(p["_dates"]) if p["_dates"] else ""  # type: ignore[type-var, arg-type]
         counts: Counter[str] = p["counts"]  # type: ignore[assignment]
         n = int(p["documents"])  # type: ignore[call-overload]
+        base = int(p["initiatives"]) if count == "initiatives" else n  # type: ignore[call-overload]
         ordered = {label: counts[label] for label in order if counts.get(label)}
-        rows.append({"period": p["period"], "date": p["date"], "documents": n, "counts": ordered,
-                     "shares": {label: round(c / n, 4) for label, c in ordered.items()}})
+        row = {"period": p["period"], "date": p["date"], "documents": n, "counts": ordered,
+               "shares": {label: round(c / base, 4) for label, c in ordered.items()} if base else {}}
+        if count == "initiatives":
+            row["initiatives"] = base
+        rows.append(row)
     rows.sort(key=lambda r: (_date_key(str(r["date"])), str(r["period"])))
     used = [label for label in order if any(label in r["counts"] for r in rows)]  # type: ignore[operator]
-    return {"facet": facet, "by": by, "labels": [{"id": label, "name": names[label]} for label in used],
+    return {"facet": facet, "by": by, "count": count, "labels": [{"id": label, "name": names[label]} for label in used],
             "periods": rows, "unplaced": unplaced}

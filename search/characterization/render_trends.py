@@ -19,12 +19,15 @@ def _period_label(p: dict) -> str:  # type: ignore[type-arg]
 
 def trends_markdown(t: dict) -> str:  # type: ignore[type-arg]
     labels = t["labels"]
-    head = ["Period", "Documents", *(lb["name"] for lb in labels)]
-    out = [f"# Documents per {t['facet']} label per {t['by']}", "",
+    initiatives = t.get("count") == "initiatives"
+    what = "Initiatives" if initiatives else "Documents"
+    head = ["Period", "Documents", *(["Initiatives"] if initiatives else []), *(lb["name"] for lb in labels)]
+    out = [f"# {what} per {t['facet']} label per {t['by']}", "",
            "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for p in t["periods"]:
         cells = [f"{p['counts'].get(lb['id'], 0)} ({p['shares'].get(lb['id'], 0):.0%})" for lb in labels]
-        out.append("| " + " | ".join([_period_label(p), str(p["documents"]), *cells]) + " |")
+        counted = [str(p["documents"]), *([str(p["initiatives"])] if initiatives else [])]
+        out.append("| " + " | ".join([_period_label(p), *counted, *cells]) + " |")
     if t.get("unplaced"):
         out += ["", f"{t['unplaced']} documents without a {t['by'] if t['by'] == 'meeting' else 'date'} are not counted."]
     return "\n".join(out) + "\n"

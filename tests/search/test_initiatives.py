@@ -43,13 +43,13 @@ DOCS = {
 }
 
 
-def _ingest(folder: IndexFolder, root: Path) -> None:
+def _ingest(folder: IndexFolder, root: Path, meeting: str = "") -> None:
     root.mkdir(parents=True, exist_ok=True)
     files, entries = [], {}
     for name, (text, entry) in DOCS.items():
         (root / name).write_text(text, encoding="utf-8")
         files.append(root / name)
-        entries[(root / name).resolve()] = entry
+        entries[(root / name).resolve()] = {**entry, **({"meeting": meeting} if meeting else {})}
     assert not IndexWriter(folder).ingest(files, entries).failed
     folder.refresh_vectors()
 

@@ -40,3 +40,21 @@ def test_matrix_counts_initiatives_and_lists_them(tmp_path: Path, capsys: pytest
     assert cli_main(["matrix", "--index", str(tmp_path / "ix"), "--count", "initiatives", "--cols", "risk",
                      "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["count"] == "initiatives"
+
+
+def test_trends_count_initiatives(tmp_path: Path):
+    from search.characterization.meetings import MeetingsError, trends
+    from search.characterization.render_trends import trends_markdown
+
+    folder = IndexFolder.open(tmp_path / "ix", create=True, embedders={"minilm": FakeEmbedder("minilm")})
+    _ingest(folder, tmp_path / "docs", meeting="CWG-COP-21")
+    Tagger(folder, load_taxonomy()).tag()
+    found = stored_initiatives(folder.store)
+    data = trends(folder.store, load_taxonomy(), "initiative_type", "meeting", count="initiatives")
+    (period,) = data["periods"]  # type: ignore[misc]
+    assert period["initiatives"] == len(found) and period["documents"] == 2
+    assert sum(period["counts"].values()) == len(found)  # one kind each
+    assert trends_markdown(data).startswith("# Initiatives per initiative_type")
+    with pytest.raises(MeetingsError, match="count"):
+        trends(folder.store, load_taxonomy(), "theme", "meeting", count="initiatives")
+    folder.close()
