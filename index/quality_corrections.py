@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from index.embedders import Embedder
+from index.records import COPIED_TABLES
 from index.text_vectors import CACHE_NAME, TextVectorCache
 from ingest.errors import NotFound
 from ingest.quality import QUALITY_VERDICTS, SIGNAL_IDS
@@ -20,7 +21,7 @@ from ingest.quality_meaning import Encode, MeaningModel, load_model, model_from_
 from ingest.textclean import one_line
 
 MODEL_STATE_KEY = "quality_model"  # an index's own weights (`cwg quality --train`), in its store's state
-COLUMNS = ("document_id", "signal", "verdict", "quote", "reason", "curator", "at")
+COLUMNS = COPIED_TABLES["quality_corrections"]  # the columns `cwg migrate` copies
 
 
 def correct_quality(tables: Any, document_id: str, signal: str, verdict: str, quote: str, reason: str,

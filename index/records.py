@@ -26,6 +26,7 @@ COPIED_TABLES: dict[str, tuple[str, ...]] = {
     "labels": ("document_id", "facet", "label", "score", "evidence_chunk_id"),
     "quality_signals": ("document_id", "signal", "found", "evidence", "page", "char_start", "char_end"),
     "curation": ("document_id", "status", "reason", "curator", "at"),
+    "quality_corrections": ("document_id", "signal", "verdict", "quote", "reason", "curator", "at"),
 }
 # state that belongs to one store and is never copied: its counters, its id, its vector log's floor, its manifest
 STORE_OWN_STATE = frozenset({"generation", "marks", "vector_log", "store_id", "vector_log_floor", "manifest"})

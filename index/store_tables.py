@@ -42,7 +42,7 @@ from ingest.textclean import one_line
 CURRENT_CURATION = "SELECT cu.status FROM curation cu WHERE cu.document_id = d.id ORDER BY cu.seq DESC LIMIT 1"
 SELECTED = (*DOCUMENT_COLUMNS, "chunks", "quality", "curation")
 EXPORT_ORDER = {"documents": "id", "chunks": "id", "labels": "document_id, facet, label",
-                "quality_signals": "document_id, signal", "curation": "seq"}
+                "quality_signals": "document_id, signal", "curation": "seq", "quality_corrections": "seq"}
 
 
 class AlreadyIndexed(Exception):

@@ -190,3 +190,27 @@ def test_train_changes_a_verdict_in_another_document(tmp_path: Path):
     finally:
         folder.close()
     assert cwg("quality", "a", "--train").returncode == 2  # --train takes no document
+
+
+def test_migrate_copies_corrections_and_the_index_model(seeded_index, postgres_uri: str, fake_embedders,
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`cwg migrate` takes the corrections (and an index's own weights, a state record) to PostgreSQL."""
+    from index import quality_corrections
+    from index.folder import IndexFolder
+    from index.transfer import copy_index
+    from ingest.quality_meaning import load_model
+    from search.characterization.quality import correct_signal
+
+    correct_signal(seeded_index.store, "malawi-teachers", "lessons", "confirmed", QUOTE, "what was taught", "sec")
+    quality_corrections.save_index_model(seeded_index.store, load_model())
+    monkeypatch.setenv("CWG_CACHE", str(tmp_path / "cache"))
+    target = new_database(postgres_uri)
+    report = copy_index(seeded_index, target, embedders=fake_embedders)
+    assert report.rows["quality_corrections"] == 1
+    copy = IndexFolder.open(target, embedders=fake_embedders)
+    try:
+        assert copy.store.quality_corrections() == seeded_index.store.quality_corrections()
+        assert _found(copy.store, "malawi-teachers")["lessons"]
+        assert quality_corrections.index_model(copy.store).signal_ids == load_model().signal_ids
+    finally:
+        copy.close()
