@@ -124,7 +124,21 @@ _QUOTED = re.compile(r"[“\"«]\s*([A-Z][^”\"»\n]{2,60}?)\s*[”\"»]")
 _NOT_NAMES = re.compile(
     r"^(the\s+)?(member states?|united nations|information document|working group|the government|government|"
     r"national|international|introduction|conclusion|commitment|platform|project|programme|initiative|framework|"
-    r"strategy|this document|key principles.*)$|council working group|child online protection$", re.I)
+    r"strategy|this document|key principles.*|itu council|un council)$|council working group|child online protection$"
+    r"|^(why|how|what|propose|proposals?|developing|progress in)\b|\binstitute\b", re.I)
+# a name that says the initiative's kind is its name (the Tipline of a helpline, not the strategy it belongs to)
+_KIND_HINTS = {kind: re.compile(pattern, re.IGNORECASE) for kind, pattern in {
+    "law_regulation": r"\b(act|law|bill|code|convention|decree|regulation)\b",
+    "strategy_policy": r"\b(strategy|policy|plan|framework|guidelines?|principles|charter)\b",
+    "awareness_campaign": r"\b(campaign|day|week|roadshow|initiative)\b",
+    "training_capacity": r"\b(training|workshops?|academy|trainers?|course)\b",
+    "curriculum": r"\b(curriculum|framework|course|lessons?|literacy)\b",
+    "tool_app": r"\b(app|platform|tool|database|filter|portal|game)\b|[a-z][A-Z]",
+    "research_study": r"\b(study|survey|index|report|research)\b",
+    "helpline_reporting": r"\b(helpline|tipline|hotline|line|centre|center)\b",
+    "partnership_alliance": r"\b(alliance|coalition|network|partnership|taskforce|task force|hub)\b",
+    "technical_standard": r"\b(standard|iso|ieee|p\d{4})\b",
+}.items()}
 _YEAR = re.compile(r"\b(19[89]\d|20[0-3]\d)\b")
 _YEAR_CUE = re.compile(
     r"\b(?:launched|established|created|introduced|adopted|enacted|started|began|founded|set up|since|in|from|"
@@ -293,7 +307,10 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
         counts: dict[str, int] = {}
         for n in named:
             counts[n[0].lower()] = counts.get(n[0].lower(), 0) + 1
-        top = max(named, key=lambda n: (counts[n[0].lower()], -named.index(n)))
+        hint = _KIND_HINTS.get(labels[kind].id)
+        in_kind_row = {n[0].lower() for m in members if m[0] == kind_row for n in m[3]}
+        top = max(named, key=lambda n: (counts[n[0].lower()] + 2 * bool(hint and hint.search(n[0]))
+                                        + (n[0].lower() in in_kind_row), -named.index(n)))
         name = top[0]
         owner = next(chunks[m[0]] for m in members if top in m[3])
         evidence["name"] = _slice(owner, top[1], top[2])
