@@ -29,6 +29,7 @@ from api import (
     quality_routes,
     read_routes,
     repository_routes,
+    source_routes,
     synthesis_routes,
     write_routes,
 )
@@ -90,10 +91,12 @@ def create_app(settings: Settings, folder: IndexFolder | None = None, *, prepare
     app.include_router(repository_routes.read_router,
                        **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
     app.include_router(repository_routes.curator_router)
-    app.include_router(initiative_routes.router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
-    app.include_router(initiative_routes.curator_router)
+    app.include_router(source_routes.read_router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
+    app.include_router(source_routes.curator_router)
     app.include_router(quality_routes.read_router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
     app.include_router(quality_routes.curator_router)
+    app.include_router(initiative_routes.router, **(read_routes.READS_NEED_KEY if settings.read_requires_key else {}))
+    app.include_router(initiative_routes.curator_router)
     app.include_router(write_routes.router)
     _add_error_handlers(app)
     _add_page(app)
