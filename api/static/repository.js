@@ -1,6 +1,6 @@
 // The repository mechanism on the page: curation badges, the contribution card in the document view
 // (quality signals with evidence or hints, labels, similar contributions, what is new), curating with a
-// curator key, and the reading list of the best content for the current filters. Uses the helpers of
+// curator key (a status, or one quality signal), and the reading list of the best content for the current filters. Uses the helpers of
 // app.js (el, clear, api, $, state, filterParams, openDocument); every text goes in as a text node.
 "use strict";
 
@@ -52,13 +52,64 @@ function curateForm(documentId, onDone) {
   return form;
 }
 
+function curatorNote(s) {
+  const c = s.curator;
+  return c ? el("span", { class: "curator-word" }, ` · curator: ${c.verdict} (${c.reason}; ${c.by})`) : null;
+}
+
 function signalItem(s) {
   if (s.found) {
     const where = s.evidence && s.evidence.page ? ` (p. ${s.evidence.page})` : "";
-    return el("li", { class: "signal found" }, el("strong", {}, `✓ ${s.name}`), ": ",
-              el("q", {}, s.evidence ? s.evidence.text.replace(/\s+/g, " ") : ""), where);
+    return el("li", { class: "signal found", "data-signal": s.id }, el("strong", {}, `✓ ${s.name}`), ": ",
+              el("q", {}, s.evidence ? s.evidence.text.replace(/\s+/g, " ") : ""), where, curatorNote(s));
   }
-  return el("li", { class: "signal missing" }, el("strong", {}, `✗ ${s.name}`), `: ${s.hint}`);
+  return el("li", { class: "signal missing", "data-signal": s.id }, el("strong", {}, `✗ ${s.name}`),
+            `: ${s.hint}`, curatorNote(s));
+}
+
+async function sendSignalCorrection(documentId, signal, verdict, quote, reason, key) {
+  const response = await fetch(`/documents/${encodeURIComponent(documentId)}/quality/${encodeURIComponent(signal)}`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: `Bearer ${key}` },
+    body: JSON.stringify({ verdict, quote, reason, by: "curator (web page)" }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail;
+    throw new Error(detail || response.statusText);
+  }
+  return body;
+}
+
+// A curator confirms or rejects one quality signal, or quotes the sentence that shows it (PUT
+// /documents/{id}/quality/{signal}: the same write as `cwg quality`); the key is the curation form's.
+function signalForm(documentId, signals, onDone) {
+  const signal = el("select", { id: "signal-id" }, ...signals.map((s) => el("option", { value: s.id }, s.name)));
+  const verdict = el("select", { id: "signal-verdict" },
+    el("option", { value: "confirmed" }, "shows it"), el("option", { value: "rejected" }, "does not show it"));
+  const quote = el("input", { id: "signal-quote", type: "text", maxlength: "2000",
+                              placeholder: "optional: the sentence that shows it, copied from the text" });
+  const reason = el("input", { id: "signal-reason", type: "text", maxlength: "2000", required: true });
+  const said = el("span", { id: "signal-status-line", class: "status", role: "status", "aria-live": "polite" });
+  const form = el("form", { id: "signal-form", class: "curate" },
+    el("label", { for: "signal-id" }, "Signal"), signal, el("label", { for: "signal-verdict" }, "The document"), verdict,
+    el("label", { for: "signal-quote" }, "Quote"), quote, el("label", { for: "signal-reason" }, "Reason"), reason,
+    el("button", { type: "submit" }, "Correct"), said);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    said.textContent = "Saving…";
+    try {
+      const key = ($("curate-key") && $("curate-key").value) || sessionStorage.getItem("cwg-curator-key") || "";
+      sessionStorage.setItem("cwg-curator-key", key);
+      await sendSignalCorrection(documentId, signal.value, verdict.value,
+                                 verdict.value === "confirmed" ? quote.value : "", reason.value, key);
+      said.textContent = "Saved.";
+      onDone();
+    } catch (err) {
+      said.textContent = `Not saved: ${err.message}`;
+    }
+  });
+  return form;
 }
 
 async function renderCard(documentId) {
@@ -87,7 +138,8 @@ async function renderCard(documentId) {
       readOn ? el("p", { id: "quality-from", class: "from-version" }, "Read on the ",
                   el("span", { lang: readOn.language }, languageName(readOn.language)),
                   " version, the most complete: every version of this contribution shows it.") : null,
-      el("ul", { class: "signals" }, ...q.signals.map(signalItem)));
+      el("ul", { class: "signals" }, ...q.signals.map(signalItem)),
+      signalForm(q.document_id || documentId, q.signals, () => renderCard(documentId)));
     if (card.initiatives && card.initiatives.length) {
       box.append(el("h3", {}, "Initiatives"),
         el("ul", { class: "initiatives" }, ...card.initiatives.map((i) => {
