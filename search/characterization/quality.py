@@ -210,11 +210,11 @@ def train(folder: IndexFolder) -> TrainReport:
     return TrainReport(len(latest), sum(len(v) for v in rows.values()), changed, rescored)
 
 
-def rescore_if_custom(store: Store) -> RescoreReport | None:
+def rescore_if_custom(store: Store, reader: QualityReader | None = None) -> RescoreReport | None:
     """After documents were added: when the index was scored with a signals file of its own
-    (`cwg tag --signals FILE`), score again with that file (new documents were scored with the shipped one).
-    None when the shipped signals are in use."""
+    (`cwg tag --signals FILE`), score again with that file (new documents were scored with the shipped one),
+    read as `reader` reads (by meaning where it can). None when the shipped signals are in use."""
     path = store.quality_signals_path()
     if not path:
         return None
-    return rescore(store, path)
+    return rescore(store, path, reader)

@@ -271,9 +271,9 @@ def retag_if_tagged(folder: IndexFolder) -> TagReport | None:
     """After documents were added or changed: tag again with the taxonomy the index was last tagged
     with, so labels (and the filters and facets built on them) cover every document. None when the
     index was never tagged."""
-    from search.characterization.quality import rescore_if_custom
+    from search.characterization.quality import quality_reader, rescore_if_custom
 
-    rescore_if_custom(folder.store)  # documents just added get the index's own quality signals
+    rescore_if_custom(folder.store, quality_reader(folder))  # documents just added get the index's own signals
     if tagging_state(folder.store) is None:
         return None
     return Tagger(folder, taxonomy_for(folder.store)).tag()
