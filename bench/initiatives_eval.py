@@ -10,10 +10,12 @@ bench/out/initiatives-index and tagged there (initiatives are computed by `cwg t
   (both directions); P@3: the share of the first 3 results labelled similar; look-alikes: how often a pair of
   bench/labels/not_similar.jsonl is in the first 3. Before: the passage-only ranking (initiative weight 0);
   after: with initiatives. Default scope (the group's contributions) and `--scope all` (contributions and library).
-  Held-out pairs of bench/labels/initiatives/ (an annotator's, never tuned on) are scored with --split test.
 - tags: precision / recall per facet on the sample's short contributions (tests/data/sample_labels.csv, its
   dev/test split), before (document scores only) and after (a short contribution's initiatives count).
-- records: field accuracy of the initiative records against bench/labels/initiatives/initiatives.jsonl (test only).
+- long: theme and risk labels on the library's long reports without and with the child-context rule.
+- heldout (the annotator's labels of bench/labels/initiatives, never tuned on; the repository gains the 18
+  contributions of bench/corpus/cwg-cop-21, in bench/out/initiatives-index-heldout): similar on its pairs, field
+  accuracy of the records, and document kind / audience / risk labels against its initiatives, per split.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from index.filters import Filters  # noqa: E402
 from index.folder import IndexFolder  # noqa: E402
+from index.writer import IndexWriter, expand_paths  # noqa: E402
+from ingest.metadata import read_manifest  # noqa: E402
 from search.characterization.initiatives import (  # noqa: E402
     SHORT_DOCUMENT,  # noqa: E402
     stored_initiatives,
@@ -47,6 +51,7 @@ LABELS = ROOT / "bench" / "labels"
 HELD_OUT = LABELS / "initiatives"
 OUT = ROOT / "bench" / "out"
 GOLD = ROOT / "tests" / "data" / "sample_labels.csv"
+CORPUS = ROOT / "bench" / "corpus" / "cwg-cop-21"
 
 
 def load(path: Path, split: str) -> list[dict]:
@@ -54,6 +59,50 @@ def load(path: Path, split: str) -> list[dict]:
         return []
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [r for r in rows if split == "all" or r.get("split", "test") == split]
+
+
+def heldout_index() -> IndexFolder:
+    """The repository of the held-out labels: the mixed one plus the 21st meeting's 18 contributions
+    (bench/corpus/cwg-cop-21), tagged; made once from bench/out/initiatives-index."""
+    target = OUT / "initiatives-index-heldout"
+    if not target.exists():
+        index(False).close()
+        shutil.copytree(OUT / "initiatives-index", target, ignore=shutil.ignore_patterns("*.lock"))
+        folder = IndexFolder.open(target)
+        files, _ = expand_paths([CORPUS], {(CORPUS / "manifest.csv").resolve()})
+        report = IndexWriter(folder).ingest(files, read_manifest(CORPUS / "manifest.csv").entries)
+        print(f"held-out corpus: {len(report.added)} added, {len(report.failed)} failed", file=sys.stderr)
+        folder.refresh_vectors()
+        Tagger(folder, taxonomy_for(folder.store)).tag()
+        return folder
+    return IndexFolder.open(target)
+
+
+def held_out_tags(folder: IndexFolder) -> dict:
+    """Per facet P/R of the document labels (kind, audience, risk) against the union of the annotator's
+    initiatives per document, on the short contributions and by split (never tuned on)."""
+    taxonomy = taxonomy_for(folder.store)
+    labelled = load(HELD_OUT / "initiatives.jsonl", "all")
+    docs = {d.id: d for d in folder.store.documents()}
+    tagger = Tagger(folder, taxonomy)
+    table = tagger.score_table()
+    before = tagger.assign(table)
+    after = tagger.with_initiatives(before, stored_initiatives(folder.store))
+    out: dict[str, object] = {}
+    for split in ("dev", "test"):
+        rows = [r for r in labelled if r.get("split") == split and r["document_id"] in docs]
+        gold = {(r["document_id"], f, lb) for r in rows for i in r["initiatives"]
+                for f in ("initiative_type", "audience", "risk") for lb in (i.get(f) or [])}
+        ids = {r["document_id"] for r in rows}
+        for name, assigned in (("before", before), ("after", after)):
+            got = {(a.document_id, a.facet, a.label) for a in assigned if a.document_id in ids}
+            for f in ("initiative_type", "audience", "risk"):
+                g = {x for x in gold if x[1] == f}
+                p = {x for x in got if x[1] == f}
+                out[f"{split} {name} {f}"] = {"P": round(len(g & p) / len(p), 3) if p else 0.0,
+                                              "R": round(len(g & p) / len(g), 3) if g else 0.0,
+                                              "documents": len(ids)}
+    return out
 
 
 def index(retag: bool) -> IndexFolder:
@@ -150,9 +199,10 @@ def long_reports(folder: IndexFolder) -> dict:
     return out
 
 
-def records(folder: IndexFolder) -> dict:
-    """Field accuracy of the records against an annotator's labels (documents in the index only)."""
-    labelled = load(HELD_OUT / "initiatives.jsonl", "all")
+def records(folder: IndexFolder, split: str) -> dict:
+    """Field accuracy of the records against an annotator's labels (documents in the index only): for each labelled
+    initiative, the record of its document that matches it best (same kind first, then shared risks)."""
+    labelled = load(HELD_OUT / "initiatives.jsonl", split)
     found: dict[str, list] = defaultdict(list)
     for item in stored_initiatives(folder.store):
         found[item.document_id].append(item)
@@ -188,7 +238,7 @@ def _mean(values) -> float:  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
-    parser.add_argument("--parts", default="similar,tags,long,records")
+    parser.add_argument("--parts", default="similar,tags,long,heldout")
     parser.add_argument("--retag", action="store_true", help="tag the copied index again (after a code change)")
     args = parser.parse_args()
     folder = index(args.retag)
@@ -203,11 +253,6 @@ def main() -> None:
                     report[key] = similar(folder, args.split, weights, scope, LABELS / "similar_pairs.jsonl",
                                           LABELS / "not_similar.jsonl")
                     print(f"{key:32} {json.dumps(report[key])}")
-                    if args.split == "test" and (HELD_OUT / "similar_pairs.jsonl").exists():
-                        key = f"held-out {scope} {name}"
-                        report[key] = similar(folder, "all", weights, scope, HELD_OUT / "similar_pairs.jsonl",
-                                              HELD_OUT / "not_similar.jsonl")
-                        print(f"{key:32} {json.dumps(report[key])}")
         if "tags" in parts:
             report["tags"] = tags(folder, args.split)
             for f in FACETS:
@@ -218,11 +263,27 @@ def main() -> None:
             for name in ("before", "after"):
                 row = {k: v for k, v in report["long"][name].items() if k != "documents"}  # type: ignore[index]
                 print(f"long reports {name}: {json.dumps(row)}")
-        if "records" in parts and args.split == "test":
-            report["records"] = records(folder)
-            print(f"records: {json.dumps(report['records'])}")
     finally:
         folder.close()
+    if "heldout" in parts:  # the annotator's labels (bench/labels/initiatives): never tuned on, dev and test
+        folder = heldout_index()
+        try:
+            for scope in ("contributions", "all"):
+                for name, weights in (("before", replace(SimilarWeights(), initiatives=0.0)),
+                                      ("after", SimilarWeights())):
+                    for split in ("dev", "test"):
+                        key = f"held-out {split} {scope} {name}"
+                        report[key] = similar(folder, split, weights, scope, HELD_OUT / "similar_pairs.jsonl",
+                                              HELD_OUT / "not_similar.jsonl")
+                        print(f"{key:36} {json.dumps(report[key])}")
+            for split in ("dev", "test"):
+                report[f"records {split}"] = records(folder, split)
+                print(f"records {split}: {json.dumps(report[f'records {split}'])}")
+            report["held-out tags"] = held_out_tags(folder)
+            for key, value in report["held-out tags"].items():  # type: ignore[union-attr]
+                print(f"tags {key:32} {json.dumps(value)}")
+        finally:
+            folder.close()
     (OUT / f"initiatives-{args.split}.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
 
 

@@ -27,13 +27,14 @@ MASKED_CHARS = 1200  # of an initiative's passages, encoded
 
 @dataclass(frozen=True)
 class MatchWeights:
-    """How a pair of initiatives scores (chosen on the 13 dev pairs, bench/initiatives_eval.py: the same kind counts in
-    full; risk and audience by how alike their label profiles are; the masked passages by their cosine)."""
+    """How a pair of initiatives scores, chosen on the 13 dev pairs (bench/initiatives_eval.py): the same kind counts
+    in full, audience by how alike their label profiles are, the masked passages by their cosine. Risk profiles
+    added nothing on dev (the records' risk labels are the noisiest field), so risk weighs 0 by default."""
 
     kind: float = 0.4  # the same initiative_type
-    risk: float = 0.4  # the cosine of their risk profiles
-    audience: float = 0.2  # the cosine of their audience profiles
-    text: float = 0.5  # the cosine of their passages, names and boilerplate masked
+    risk: float = 0.0  # the cosine of their risk profiles
+    audience: float = 0.1  # the cosine of their audience profiles
+    text: float = 1.0  # the cosine of their passages, names and boilerplate masked
 
 
 @dataclass

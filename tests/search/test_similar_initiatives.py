@@ -36,7 +36,7 @@ def test_same_kind_first_and_why(tmp_path: Path):
     results = finder.similar(document_id="kenya", k=2)
     assert results[0].document_id == "canada"
     why = results[0].why
-    assert why is not None and why["initiative_type"] == ["helpline_reporting"] and "csam" in why["risk"]
+    assert why is not None and why["initiative_type"] == ["helpline_reporting"] and "csam" in why["risk"]  # shown, whatever it weighs
     assert why["initiative"]["id"].startswith("canada~") and why["matched_initiative"]["id"].startswith("kenya~")
     assert "Canada" not in results[0].shared and "Kenya" not in results[0].shared
     assert results[0].to_json()["why"] == why
