@@ -372,6 +372,7 @@ class InitiativeCorrection(BaseModel):
     field: Literal["name", "initiative_type", "audience", "risk", "status", "year"]
     value: str | int | list[str] | None = Field(description="the new value (audience/risk: a list of label ids)")
     reason: str = Field("", max_length=2000, description="why: kept in the history")
+    by: str = Field("curator", min_length=1, max_length=100, pattern=NON_BLANK, description="who corrects")
 
 
 class InitiativeCorrectionEvent(BaseModel):
