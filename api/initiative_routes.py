@@ -53,7 +53,7 @@ async def list_initiatives(params: Annotated[InitiativeParams, Query()], service
 def _correct(initiative_id: str, body: InitiativeCorrection, service: Service) -> dict[str, Any]:
     store = service.folder.store
     with service.write_lock:
-        item = correct(store, initiative_id, body.field, body.value, "curator", " ".join(body.reason.split()),
+        item = correct(store, initiative_id, body.field, body.value, " ".join(body.by.split()), " ".join(body.reason.split()),
                        taxonomy_for(store))
     return {"initiative": item.to_json(), "history": correction_history(store, initiative_id)}
 

@@ -116,11 +116,14 @@ def test_cli_and_http(fake_index: IndexFolder, tmp_path: Path, capsys: pytest.Ca
         assert [i["document_id"] for i in only] == ["tipline"]
         assert client.get("/initiatives", params={"status": "someday"}).status_code == 422
         target = listed[0]["id"]
-        body = {"field": "status", "value": "evaluated", "reason": "an evaluation is cited"}
+        body = {"field": "status", "value": "evaluated", "reason": "an evaluation is cited", "by": "chair"}
         assert client.put(f"/initiatives/{target}", json=body).status_code == 401
         ok = client.put(f"/initiatives/{target}", json=body, headers={"Authorization": f"Bearer {CURATOR_KEY}"})
         assert ok.status_code == 200, ok.text
         assert ok.json()["initiative"]["status"] == "evaluated" and len(ok.json()["history"]) == 1
+        assert ok.json()["history"][0]["curator"] == "chair"
+        assert client.put(f"/initiatives/{target}", json={**body, "value": "abandoned"},
+                          headers={"Authorization": f"Bearer {CURATOR_KEY}"}).status_code == 400
         card = client.get("/documents/tipline/card").json()
         assert [i["name"] for i in card["initiatives"]] == ["National Tipline"]
         from search.characterization.render_repository import card_markdown
