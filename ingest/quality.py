@@ -64,6 +64,7 @@ class Signal:
     first_words: frozenset[str] = frozenset()  # a sentence without one of these cannot match a phrase cue …
     has_regex: bool = False  # … unless a regular-expression cue matches
     headings: re.Pattern[str] | None = None  # a heading (or lead-in) that names the signal: the text below shows it
+    requires: re.Pattern[str] | None = None  # a sentence counts only when it (or its heading) holds one of these
 
 
 @dataclass(frozen=True)
@@ -187,12 +188,16 @@ def _load(path: str, digest: str) -> SignalSet:
         headings = item.get("headings") or []
         if not isinstance(headings, list):
             raise QualityError(f"{at}: `headings` must be a list of phrases")
+        requires = item.get("requires") or []
+        if not isinstance(requires, list):
+            raise QualityError(f"{at}: `requires` must be a list of phrases")
         phrases = [str(c) for c in cues if not str(c).startswith("re:")]
         signals.append(Signal(sid, str(item.get("name") or sid), str(item.get("question") or ""),
                               str(item.get("hint") or ""), weight, _cue_pattern(cues, at) if cues else None,
                               needs, frozenset(p.split()[0].lower() for p in phrases if p.split()),
                               any(str(c).startswith("re:") for c in cues),
-                              _cue_pattern(headings, f"{at} headings") if headings else None))
+                              _cue_pattern(headings, f"{at} headings") if headings else None,
+                              _cue_pattern(requires, f"{at} requires") if requires else None))
     ids = [s.id for s in signals]
     if sorted(ids) != sorted(SIGNAL_IDS):
         missing = sorted(set(SIGNAL_IDS) - set(ids))
@@ -254,7 +259,10 @@ def cue_hit(signal: Signal, sentence: str, words: set[str], context: str) -> tup
         count = len(signal.cues.findall(sentence))
     if context and signal.headings is not None and signal.headings.search(context):
         count += 1  # under "Lessons learned", a sentence that states something is a lesson
-    return count, signal.cues is None or _satisfies(signal.needs, sentence)
+    ok = signal.cues is None or _satisfies(signal.needs, sentence)
+    if signal.requires is not None and not signal.requires.search(f"{context} {sentence}"):
+        ok = False  # "UNICEF, ITU and ECPAT are active in this field" names organisations, no working relation
+    return count, ok
 
 
 def passage_words(sentence: str) -> set[str]:
@@ -333,6 +341,8 @@ def _by_meaning(text: str, passages: list[Passage], signals: SignalSet, encode: 
         p = probs[:, col]
         if signal.id in model.decides:
             taken = p >= model.thresholds[model.signal_ids.index(signal.id)]
+            if signal.requires is not None:
+                taken &= cues[:, col, 1] > 0  # the sentence must hold what the signal requires
             if signal.id in model.either:
                 taken |= (cues[:, col, 0] > 0) & (p >= VETO)
             counted = np.flatnonzero(taken)

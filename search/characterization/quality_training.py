@@ -124,6 +124,9 @@ def document_sentences(text: str, signals: SignalSet, encode: Encode, model: Mea
     if not passages:
         return np.zeros((0, len(signals.signals))), np.zeros((0, len(signals.signals)))
     probs, cues = sentence_scores(text, passages, signals, encode, model)
+    for col, signal in enumerate(signals.signals):
+        if signal.requires is not None:  # as ingest/quality.py reads it: the classifier cannot take such a sentence
+            probs[:, col] = np.where(cues[:, col, 1] > 0, probs[:, col], 0.0)
     return probs, cues[:, :, 0]
 
 

@@ -88,3 +88,16 @@ def test_model_file_round_trip_and_errors(tmp_path: Path):
         load_model(tmp_path / "absent.npz")
     with pytest.raises(MeaningModelError, match="train it again"):
         model_from_json({"weights": []})
+
+
+def test_a_list_of_organisations_is_not_partners(encode):
+    """Partners need a working relation (`requires:` in quality.yaml), whoever decides: the classifier took a list
+    of organisations active in a field for partners before."""
+    lead = "Online safety in schools\n\nThe ministry runs online safety lessons in secondary schools for pupils aged 12 to 15.\n\n"
+    listed = lead + "The organisations active in this field include UNICEF, ITU, ECPAT, INHOPE, Microsoft and Google."
+    worked = lead + "The lessons are delivered together with UNICEF and the national regulator, who train the teachers."
+    model = load_model()
+    for reader in ((encode, model), (None, None)):  # by meaning, and by the cue lists alone
+        assert not next(r for r in assess(listed, None, None, *reader).signals if r.id == "partners").found
+    partners = next(r for r in assess(worked, None, None, encode, model).signals if r.id == "partners")
+    assert partners.found and "together with UNICEF" in partners.evidence.text  # type: ignore[union-attr]
