@@ -49,13 +49,15 @@ ACTOR_TYPES: dict[str, str] = {
 class Block:
     """A unit of document structure: a heading, a paragraph or a (flattened) table.
 
-    `page` is 1-based for paged formats (PDF) and None otherwise.
+    `page` is 1-based for paged formats (PDF) and None otherwise; `ocr_confidence` (0-1) marks text read by OCR
+    from a page that is an image (ingest/scanned_pages.py).
     """
 
     kind: BlockKind
     text: str
     page: int | None = None
     level: int = 0
+    ocr_confidence: float | None = None
 
 
 @dataclass
@@ -114,6 +116,7 @@ class Chunk:
     char_start: int
     char_end: int
     content_hash: str
+    ocr_confidence: float | None = None  # its text was read by OCR: the mean confidence (0-1) of its blocks
 
 
 @dataclass
