@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 from index.folder import index_location
 from ingest.errors import CwgError
 from ingest.limits import DEFAULT_MAX_PARSE_SECONDS, DEFAULT_MAX_UNPACKED_MB, MB, ReadLimits
+from ingest.ocr import DEFAULT_MAX_PAGES, DEFAULT_PAGE_SECONDS, UN_LANGUAGES, OcrSettings
 from search.characterization.repository import CHECK_MAX_PASSAGES
 from search.retrieval.engine import MAX_QUERY_CHARS, QUERY_CHARS
 
@@ -60,11 +61,12 @@ class Settings:
     check_max_passages: int = CHECK_MAX_PASSAGES
     heavy_seconds: float = DEFAULT_HEAVY_SECONDS
     heavy_concurrency: int = 0
+    ocr: OcrSettings = field(default_factory=OcrSettings)  # CWG_OCR…: how scanned PDF pages are read
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def read_limits(self) -> ReadLimits:
-        return ReadLimits(self.max_unpacked_bytes, self.max_parse_seconds)
+        return ReadLimits(self.max_unpacked_bytes, self.max_parse_seconds, self.ocr)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -97,7 +99,24 @@ class Settings:
             check_max_passages=_count("CWG_CHECK_MAX_PASSAGES", env, most=100_000) or CHECK_MAX_PASSAGES,
             heavy_seconds=_positive("CWG_HEAVY_SECONDS", env, DEFAULT_HEAVY_SECONDS),
             heavy_concurrency=_count("CWG_HEAVY_CONCURRENCY", env),
+            ocr=_ocr_settings(env),
         )
+
+
+def _ocr_settings(env: dict[str, str]) -> OcrSettings:
+    """CWG_OCR (on unless 0), CWG_OCR_COMMAND, CWG_OCR_LANGUAGES (Tesseract packs joined by +),
+    CWG_OCR_MAX_PAGES, CWG_OCR_PAGE_SECONDS."""
+    languages = env.get("CWG_OCR_LANGUAGES", "").strip()
+    packs = tuple(languages.split("+")) if languages else UN_LANGUAGES
+    if not all(pack.replace("_", "").isalnum() and pack.isascii() for pack in packs):
+        raise _bad("CWG_OCR_LANGUAGES", env, "Tesseract language packs joined by + (e.g. eng+fra)")
+    return OcrSettings(
+        enabled=_flag("CWG_OCR", env) if env.get("CWG_OCR", "").strip() else True,
+        command=env.get("CWG_OCR_COMMAND", "").strip() or "tesseract",
+        languages=packs,
+        max_pages=_count("CWG_OCR_MAX_PAGES", env, most=100_000) or DEFAULT_MAX_PAGES,
+        page_seconds=_positive("CWG_OCR_PAGE_SECONDS", env, DEFAULT_PAGE_SECONDS),
+    )
 
 
 def _keys(name: str, env: dict[str, str]) -> tuple[str, ...]:

@@ -130,7 +130,7 @@ def chunk_blocks(
         group = units[i:j]
         if all(u.heading for u in group) and chunks and j == len(units):
             break  # trailing heading with nothing under it
-        chunks.append(_make_chunk(len(chunks), text, group, section_at))
+        chunks.append(_make_chunk(len(chunks), text, group, section_at, blocks))
         nxt = j
         last = units[j - 1]
         if j < len(units) and units[j].block == last.block and j - 1 > i and last.words <= overlap_words:
@@ -139,8 +139,9 @@ def chunk_blocks(
     return text, chunks
 
 
-def _make_chunk(ordinal: int, text: str, group: list[_Unit], section_at: list[str]) -> Chunk:
+def _make_chunk(ordinal: int, text: str, group: list[_Unit], section_at: list[str], blocks: list[Block]) -> Chunk:
     start, end = group[0].start, group[-1].end
+    read_by_ocr = [c for b in sorted({u.block for u in group}) if (c := blocks[b].ocr_confidence) is not None]
     body = text[start:end]
     pages = [u.page for u in group if u.page is not None]
     first_content = next((u for u in group if not u.heading), group[0])
@@ -153,4 +154,5 @@ def _make_chunk(ordinal: int, text: str, group: list[_Unit], section_at: list[st
         char_start=start,
         char_end=end,
         content_hash=hashlib.sha256(body.encode("utf-8")).hexdigest()[:16],
+        ocr_confidence=round(sum(read_by_ocr) / len(read_by_ocr), 3) if read_by_ocr else None,
     )

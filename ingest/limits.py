@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from ingest.errors import LoadError
+from ingest.ocr import OcrSettings
 
 MB = 1024 * 1024
 DEFAULT_MAX_UNPACKED_MB = 100
@@ -24,6 +25,7 @@ MAX_ZIP_MEMBERS = 10_000
 class ReadLimits:
     max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_MB * MB
     max_parse_seconds: float = DEFAULT_MAX_PARSE_SECONDS
+    ocr: OcrSettings = field(default_factory=OcrSettings)  # how scanned pages are read (ingest/ocr.py)
 
     def deadline(self) -> Deadline:
         return Deadline(self.max_parse_seconds)

@@ -13,10 +13,12 @@ from ingest.errors import LoadError
 from ingest.formats import detect_format
 from ingest.legacy_office import convert
 from ingest.limits import Deadline, ReadLimits
+from ingest.ocr import OcrSettings
 from ingest.odt_text import read_odt
 from ingest.pdf_text import MIN_PAGE_CHARS, read_pdf
 from ingest.pptx_text import read_pptx
 from ingest.records import Block, LoadedDocument
+from ingest.scanned_pages import page_ranges, read_low_text_pages  # noqa: F401 (page_ranges: imported from here)
 from ingest.textclean import lines_to_blocks, normalize_text, repeated_margin_lines, strip_margins
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(---|\.\.\.)[ \t]*(\r?\n|\Z)", re.DOTALL)
@@ -35,7 +37,7 @@ def load_file(path: Path, data: bytes | None = None, limits: ReadLimits | None =
     deadline = limits.deadline()
     try:
         if fmt == "pdf":
-            doc = load_pdf(data, deadline)
+            doc = load_pdf(data, deadline, limits.ocr)
         elif fmt == "docx":
             limits.check_zip(data)
             doc = load_docx(data, deadline)
@@ -77,40 +79,25 @@ def load_legacy(kind: str, data: bytes, limits: ReadLimits, deadline: Deadline) 
     return doc
 
 
-def page_ranges(pages: list[int]) -> str:
-    """[3,4,5,9] → "3–5, 9"."""
-    out: list[str] = []
-    start = prev = None
-    for p in pages + [None]:  # type: ignore[list-item]
-        if start is None:
-            start = prev = p
-        elif p is not None and prev is not None and p == prev + 1:
-            prev = p
-        else:
-            out.append(f"{start}" if start == prev else f"{start}–{prev}")
-            start = prev = p
-    return ", ".join(out)
-
-
-def load_pdf(data: bytes, deadline: Deadline | None = None) -> LoadedDocument:
-    """Pages by pdfium, pypdf where pdfium cannot read them (`ingest.pdf_text.read_pdf`)."""
+def load_pdf(data: bytes, deadline: Deadline | None = None, ocr: OcrSettings | None = None) -> LoadedDocument:
+    """Pages by pdfium, pypdf where pdfium cannot read them (`ingest.pdf_text.read_pdf`); a page without a text
+    layer is read by OCR when it is an image, counted when it is blank or drawn (`ingest.scanned_pages`)."""
     read = read_pdf(data, deadline)
     raw_pages, title, author = read.pages, read.title, read.author
     page_lines = [text.splitlines() for text in raw_pages]
     repeated = repeated_margin_lines(page_lines)
+    empty = [number for number, lines in enumerate(page_lines, start=1)
+             if len(normalize_text("".join(lines)).strip()) < MIN_PAGE_CHARS]
+    low_text = read_low_text_pages(data, empty, ocr, deadline)
     blocks: list[Block] = []
-    empty: list[int] = []
     for number, lines in enumerate(page_lines, start=1):
-        if len(normalize_text("".join(lines)).strip()) < MIN_PAGE_CHARS:
-            empty.append(number)
-            continue
-        blocks.extend(lines_to_blocks(strip_margins(lines, repeated), number))
-    warnings = []
-    if len(empty) == len(raw_pages):
-        raise LoadError(f"no text layer on any of its {len(raw_pages)} pages (scanned? run OCR first)")
-    if empty:
-        warnings.append(f"no text layer on pages {page_ranges(empty)} (scanned?)")
-    first = next((lines for lines in page_lines if len("".join(lines).strip()) >= MIN_PAGE_CHARS), [])
+        blocks.extend(low_text.blocks.get(number, []) if number in low_text.blocks or number in empty
+                      else lines_to_blocks(strip_margins(lines, repeated), number))
+    if not blocks:
+        raise LoadError(low_text.refusal(len(raw_pages)))
+    warnings = low_text.warnings
+    first = next((lines for lines in page_lines if len("".join(lines).strip()) >= MIN_PAGE_CHARS),
+                 [b.text for b in blocks[:20]])  # a scanned document: its OCR text
     return LoadedDocument("pdf", blocks, page_count=len(raw_pages), title=title, author=author,
                           warnings=warnings, head_text=normalize_text("\n".join(first[:80])))
 

@@ -21,6 +21,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ingest.errors import LoadError
 from ingest.limits import Deadline
@@ -193,3 +194,92 @@ def _fill_from_pypdf(pages: PdfPages, indexes: list[int], data: bytes, deadline:
         if usable_page(text):
             pages.pages[index] = text
             pages.fallback_pages.append(index + 1)
+
+
+# What a page without a text layer holds: only a page that is (mostly) an image is a scan worth OCR.
+IMAGE_SHARE = 0.30  # images covering this share of the page: a scanned page (a logo or photo covers less)
+INK_SHARE = 0.001  # rendered small, fewer non-white pixels than this share: a blank page
+_INK_SCALE = 0.25  # 18 dpi is enough to see whether anything is drawn
+_IMAGE_OBJECT = 3  # FPDF_PAGEOBJ_IMAGE
+PageKind = Literal["image", "blank", "drawn"]
+
+
+@dataclass(frozen=True)
+class PageContent:
+    """What a low-text page holds: `image` (a scan: images cover at least IMAGE_SHARE of it), `blank` (next to
+    nothing visible) or `drawn` (vector art, a divider, a logo: ink but no large image)."""
+
+    kind: PageKind
+    image_share: float  # share of the page's area under image objects (forms included, capped at 1)
+    ink_share: float  # share of non-white pixels when rendered at 18 dpi
+
+
+def classify_pages(data: bytes, indexes: list[int]) -> dict[int, PageContent]:
+    """What each of the given pages (0-based) holds, by pdfium's page objects and a small rendering; a page pdfium
+    cannot open or render is left out (nothing is claimed about it)."""
+    import pypdfium2 as pdfium
+
+    found: dict[int, PageContent] = {}
+    with _PDFIUM_LOCK:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            return found
+        try:
+            for index in indexes:
+                try:
+                    page = document[index]
+                except (pdfium.PdfiumError, IndexError):
+                    continue
+                try:
+                    found[index] = _page_content(page)
+                except pdfium.PdfiumError:
+                    pass
+                finally:
+                    page.close()
+        finally:
+            document.close()
+    return found
+
+
+def _page_content(page) -> PageContent:  # type: ignore[no-untyped-def]
+    width, height = page.get_size()
+    area = max(width * height, 1.0)
+    covered = 0.0
+    for obj in page.get_objects(max_depth=8):  # inside form XObjects too
+        if obj.type != _IMAGE_OBJECT:
+            continue
+        left, bottom, right, top = obj.get_bounds()
+        covered += max(0.0, min(right, width) - max(left, 0.0)) * max(0.0, min(top, height) - max(bottom, 0.0))
+    image_share = min(covered / area, 1.0)
+    bitmap = page.render(scale=_INK_SCALE, grayscale=True)
+    try:
+        histogram = bitmap.to_pil().convert("L").histogram()
+    finally:
+        bitmap.close()
+    ink_share = sum(histogram[:240]) / max(sum(histogram), 1)
+    kind: PageKind = "image" if image_share >= IMAGE_SHARE else "blank" if ink_share < INK_SHARE else "drawn"
+    return PageContent(kind, round(image_share, 4), round(ink_share, 4))
+
+
+def render_page_png(data: bytes, index: int, dpi: int) -> bytes:
+    """Page `index` (0-based) as a greyscale PNG at `dpi`, for OCR."""
+    import pypdfium2 as pdfium
+
+    with _PDFIUM_LOCK:
+        document = pdfium.PdfDocument(data)
+        try:
+            page = document[index]
+            try:
+                bitmap = page.render(scale=dpi / 72, grayscale=True)
+                try:
+                    image = bitmap.to_pil().convert("L")
+                finally:
+                    bitmap.close()
+            finally:
+                page.close()
+        finally:
+            document.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", dpi=(dpi, dpi))
+    return out.getvalue()

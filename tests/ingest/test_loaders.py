@@ -13,7 +13,7 @@ from tests.conftest import SAMPLE, shared_data
 
 
 def _pdf_bytes(pages: list[str | None]) -> bytes:
-    """A PDF whose pages hold the given text, or nothing (None) like a scan without OCR."""
+    """A PDF whose pages hold the given text, or (None) only a drawn square: no text layer, and no image."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -23,7 +23,7 @@ def _pdf_bytes(pages: list[str | None]) -> bytes:
         if text:
             pdf.multi_cell(0, 8, text)
         else:
-            pdf.rect(20, 20, 100, 100, style="F")  # an image-like page with no text layer
+            pdf.rect(20, 20, 100, 100, style="F")  # vector art: no text layer, not a scan
     return bytes(pdf.output())
 
 
@@ -56,16 +56,17 @@ def test_pdf_with_a_real_password_is_refused_with_reason(tmp_path: Path):
         load_file(tmp_path / "locked.pdf", out.getvalue())
 
 
-def test_pages_without_text_layer_are_reported():
+def test_drawn_pages_without_text_are_counted_not_called_scanned():
     text = "Child online protection training for educators was delivered in three regions. " * 3
     doc = load_file(Path("mixed.pdf"), _pdf_bytes([text, None, None, text, None]))
-    assert doc.warnings == ["no text layer on pages 2–3, 5 (scanned?)"]
+    assert doc.warnings == ["3 pages (2–3, 5) blank or drawn, without text"]
     assert {b.page for b in doc.blocks} == {1, 4}
 
 
-def test_pdf_with_no_text_at_all_fails_as_scanned():
-    with pytest.raises(LoadError, match=r"no text layer on any of its 2 pages \(scanned"):
-        load_file(Path("scan.pdf"), _pdf_bytes([None, None]))
+def test_pdf_with_only_drawn_pages_is_refused_as_drawn_not_scanned():
+    with pytest.raises(LoadError, match=r"no text on any of its 2 pages \(they are blank or drawn") as caught:
+        load_file(Path("drawn.pdf"), _pdf_bytes([None, None]))
+    assert "scanned" not in str(caught.value)
 
 
 def test_html_named_pdf_is_refused_with_reason():
