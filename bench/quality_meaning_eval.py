@@ -12,6 +12,11 @@
 3. test, once: per signal precision/recall of the cue lists, of the classifier, and of the shipped combination;
    Spearman with the grade and the share of pairs ordered right, for the cue profile and the combined one.
 
+With --batch2: the shipped weights (trained on the first batch's dev only) read the second batch of labels
+(bench/labels/quality/signals_batch2.jsonl: 18 contributions to a 21st meeting in seven languages, 35 more shared
+files), none of which any choice saw: per signal, cue lists against the shipped reading, and the score's ordering,
+on all 53 and on the 18 contributions. Writes bench/out/quality-meaning-batch2.json.
+
 Sentence vectors are cached in bench/out/quality-text-vectors.sqlite. Writes bench/out/quality-meaning.json.
 """
 
@@ -41,6 +46,68 @@ from search.characterization.quality_training import (  # noqa: E402
 )
 
 VECTORS = ROOT / "bench" / "out" / "quality-text-vectors.sqlite"
+BATCH2 = ROOT / "bench" / "labels" / "quality" / "signals_batch2.jsonl"
+CORPUS21 = ROOT / "bench" / "corpus" / "cwg-cop-21"
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def batch2_texts() -> dict[str, tuple[str, list]]:  # type: ignore[type-arg]
+    """document id → (text as ingest stores it, no page spans): the 21st meeting's corpus and the shared files."""
+    from bench.quality_eval import shared_id
+    from ingest.chunking import chunk_blocks
+    from ingest.loaders import load_file
+
+    files = {p.stem: p for p in CORPUS21.iterdir() if p.suffix in (".md", ".txt", ".docx", ".pdf")}
+    for folder, suffix in (("policy_pdfs", ".pdf"), ("policy_texts", ".txt")):
+        files.update({shared_id(p.stem): p for p in (SHARED / folder).rglob(f"*{suffix}")})
+    out = {}
+    for doc_id, path in files.items():
+        try:
+            out[doc_id] = (chunk_blocks(load_file(path).blocks)[0], [])
+        except Exception as exc:  # noqa: BLE001 - a file the loader refuses is reported, not fatal
+            print(f"{path.name}: {exc}", file=sys.stderr)
+    return out
+
+
+def read_batch2(signals, ids: tuple[str, ...], encode) -> None:  # type: ignore[no-untyped-def]
+    from ingest.quality_meaning import load_model
+
+    model = load_model()
+    modes = {sid: ("either" if sid in model.either else "meaning") if sid in model.decides else "cues" for sid in ids}
+    rows = [json.loads(line) for line in BATCH2.read_text(encoding="utf-8").splitlines() if line.strip()]
+    corpus = batch2_texts()
+    docs = labelled(rows, corpus)
+    missing = sorted({r["document_id"] for r in rows} - {d.doc_id for d, _ in docs})
+    got = {d.doc_id: document_sentences(d.text, signals, encode, model) for d, _ in docs}
+    source = {r["document_id"]: r["source"] for r in rows}
+    result: dict[str, object] = {"documents": len(docs), "missing": missing}
+    for group, keep in (("all", lambda d: True), ("contributions", lambda d: source[d] == "cwg-cop-21")):
+        chosen = [(d, g) for d, g in docs if keep(d.doc_id)]
+        table = {}
+        for col, sid in enumerate(ids):
+            gold = [d.labels[sid][0] for d, _ in chosen]
+            sentences = [(got[d.doc_id][0][:, col], got[d.doc_id][1][:, col]) for d, _ in chosen]
+            tau = float(model.thresholds[model.signal_ids.index(sid)])
+            table[sid] = {"cue": prf([verdict(p, c, tau, "cues") for p, c in sentences], gold),
+                          "shipped": prf([verdict(p, c, tau, modes[sid]) for p, c in sentences], gold)}
+        scores = {"cue": [], "shipped": []}  # type: dict[str, list[float]]
+        for doc, _ in chosen:
+            probs, cues = got[doc.doc_id]
+            for name, mode_of in (("cue", {s: "cues" for s in ids}), ("shipped", modes)):
+                scores[name].append(score_of(signals, {sid for c, sid in enumerate(ids) if verdict(
+                    probs[:, c], cues[:, c], float(model.thresholds[model.signal_ids.index(sid)]), mode_of[sid])}))
+        grades = [g for _, g in chosen]
+        result[group] = {"documents": len(chosen), "signals": table, "cue": ranking(scores["cue"], grades),
+                         "shipped": ranking(scores["shipped"], grades)}
+        print(f"{group} ({len(chosen)} documents): signal, cue lists P/R, shipped P/R")
+        for sid in ids:
+            t = table[sid]
+            print(f"  {sid:11s} {t['cue']['precision']:.2f}/{t['cue']['recall']:.2f}  "
+                  f"{t['shipped']['precision']:.2f}/{t['shipped']['recall']:.2f}")
+        print(f"  score: cue lists {result[group]['cue']}, shipped {result[group]['shipped']}")  # type: ignore[index]
+    if missing:
+        print("no text for:", ", ".join(missing), file=sys.stderr)
+    (ROOT / "bench" / "out" / "quality-meaning-batch2.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
 
 
 def cached_encoder():  # type: ignore[no-untyped-def]
@@ -89,6 +156,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--with-cues", action="store_true",
                         help="the classifiers also read the cue features (by default: the sentence vectors only)")
+    parser.add_argument("--batch2", action="store_true", help="read the second batch of labels with the shipped weights")
     parser.add_argument("--test", action="store_true", help="also read the test half (once, after choices on dev)")
     args = parser.parse_args()
     signals = load_signals()
@@ -98,6 +166,9 @@ def main() -> None:
     dev = labelled([r for r in rows if r["split"] == "dev"], corpus)
     test = labelled([r for r in rows if r["split"] == "test"], corpus) if args.test else []
     encode = cached_encoder()
+    if args.batch2:
+        read_batch2(signals, ids, encode)
+        return
 
     # 1. dev, cross-validated by document
     held: dict[str, tuple[np.ndarray, np.ndarray]] = {}
