@@ -107,6 +107,7 @@ def _cite(hit: Hit) -> str:
     page = ""
     if hit.page is not None:
         page = f", p. {hit.page}" if hit.page_end in (None, hit.page) else f", pp. {hit.page}–{hit.page_end}"
+        page += f", OCR {hit.ocr_confidence:.0%}" if hit.ocr_confidence is not None else ""
     return f"{hit.title} ({who}{page})"
 
 

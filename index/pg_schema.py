@@ -140,6 +140,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX quality_corrections_document ON quality_corrections (document_id, seq);
     """,
+    # 5: OCR's confidence of a passage read from a scanned page (the embedded store's 9)
+    """
+    ALTER TABLE chunks ADD COLUMN ocr_confidence real;
+    """,
 ]
 
 

@@ -178,9 +178,9 @@ class PostgresStore:
             "SELECT nextval(pg_get_serial_sequence('chunks', 'id')) FROM generate_series(1, %s)", [len(chunks)]))
         conn.cursor().executemany(
             "INSERT INTO chunks (id, document_id, ordinal, text, section, page_start, page_end, char_start, "
-            "char_end, content_hash, embed_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "char_end, content_hash, embed_hash, ocr_confidence) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [(chunk_id, plan.document_id, c.ordinal, c.text, c.section, c.page_start, c.page_end, c.char_start,
-              c.char_end, c.content_hash, h) for chunk_id, c, h in zip(ids, chunks, embed_hashes)])
+              c.char_end, c.content_hash, h, c.ocr_confidence) for chunk_id, c, h in zip(ids, chunks, embed_hashes)])
         pg_lexical.write_rows(conn, [(chunk_id, self._terms.row(prepared.meta.title, c.section, c.text))
                                      for chunk_id, c in zip(ids, chunks)])
         for space, matrix in vectors.items():

@@ -17,7 +17,7 @@ DOCUMENT_COLUMNS = ("id", "path", "file_name", "file_hash", "stored_file", "form
                     "country", "region", "doc_type", "actor_type", "meeting", "date", "language", "pages", "extra",
                     "warnings", "entry", "added_at", "collection")
 CHUNK_COLUMNS = ("id", "document_id", "ordinal", "text", "section", "page_start", "page_end", "char_start",
-                 "char_end", "content_hash", "embed_hash")
+                 "char_end", "content_hash", "embed_hash", "ocr_confidence")
 
 # What `cwg migrate` copies, table by table (in this order: rows refer to those of the tables before them)
 COPIED_TABLES: dict[str, tuple[str, ...]] = {

@@ -151,6 +151,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX quality_corrections_document ON quality_corrections(document_id, seq);
     """,
+    # 9: a passage read by OCR from a scanned page (issue 25) keeps OCR's confidence (0-1; NULL: a text layer)
+    """
+    ALTER TABLE chunks ADD COLUMN ocr_confidence REAL;
+    """,
 ]
 
 

@@ -144,9 +144,9 @@ class SqliteStore:
         for chunk, embed_hash in zip(prepared.chunks, embed_hashes):
             chunk_id = conn.execute(
                 "INSERT INTO chunks (document_id, ordinal, text, section, page_start, page_end, char_start, "
-                "char_end, content_hash, embed_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "char_end, content_hash, embed_hash, ocr_confidence) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (plan.document_id, chunk.ordinal, chunk.text, chunk.section, chunk.page_start, chunk.page_end,
-                 chunk.char_start, chunk.char_end, chunk.content_hash, embed_hash)).lastrowid
+                 chunk.char_start, chunk.char_end, chunk.content_hash, embed_hash, chunk.ocr_confidence)).lastrowid
             conn.execute("INSERT INTO chunks_fts (rowid, title, section, text) VALUES (?,?,?,?)",
                          (chunk_id, prepared.meta.title, chunk.section, chunk.text))
             for space, matrix in vectors.items():

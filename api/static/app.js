@@ -62,9 +62,11 @@ function snippet(text, terms) {
   return (start > 0 ? "… " : "") + cut + (start + SNIPPET_CHARS < flat.length ? " …" : "");
 }
 
-function pageLabel(page, pageEnd) {
+function pageLabel(page, pageEnd, ocrConfidence) {
   if (page === null || page === undefined) return "";
-  return pageEnd && pageEnd !== page ? `pp. ${page}–${pageEnd}` : `p. ${page}`;
+  const pages = pageEnd && pageEnd !== page ? `pp. ${page}–${pageEnd}` : `p. ${page}`;
+  // a passage read by OCR from a scanned page says so, with OCR's confidence
+  return typeof ocrConfidence === "number" ? `${pages}, OCR ${Math.round(ocrConfidence * 100)}%` : pages;
 }
 
 function fileLink(documentId, page) {
@@ -192,7 +194,7 @@ function citationLine(item) {
   const parts = [item.source || "unknown source"];
   if (item.country && item.country !== item.source) parts.push(item.country);
   if (item.meeting) parts.push(item.meeting);
-  const page = pageLabel(item.page, item.page_end);
+  const page = pageLabel(item.page, item.page_end, item.ocr_confidence);
   if (page) parts.push(page);
   return parts.join(" · ");
 }
@@ -373,7 +375,7 @@ async function openDocument(documentId, chunkId) {
     let target = null;
     for (const c of doc.passages) {
       const item = el("li", { id: `passage-${c.chunk_id}`, class: "passage", tabindex: "-1" });
-      const page = pageLabel(c.page, c.page_end);
+      const page = pageLabel(c.page, c.page_end, c.ocr_confidence);
       if (page || c.section) item.append(el("p", { class: "cite" }, [page, c.section].filter(Boolean).join(" · ")));
       item.append(el("p", { class: "passage-text" }, c.text));
       if (c.chunk_id === chunkId) { item.classList.add("current"); target = item; }

@@ -54,6 +54,7 @@ class Hit(DocumentFacts):
     score: float
     char_start: int = 0
     char_end: int = 0
+    ocr_confidence: float | None = None  # the passage was read by OCR from a scanned page, with this confidence
     quality: float | None = None  # the document's quality score
     curation: str = "none"  # the document's curation status
     relevance: float | None = None  # the estimated probability that the passage answers (`answer`), else None
@@ -70,7 +71,8 @@ class Hit(DocumentFacts):
     def make(cls, doc: DocumentRecord, chunk: ChunkRecord, score: float) -> Hit:
         return cls(**facts_of(doc), document_id=doc.id, chunk_id=chunk.id, page=chunk.page_start,
                    page_end=chunk.page_end, section=chunk.section, text=chunk.text, score=round(float(score), 6),
-                   char_start=chunk.char_start, char_end=chunk.char_end, quality=doc.quality, curation=doc.curation)
+                   char_start=chunk.char_start, char_end=chunk.char_end, ocr_confidence=chunk.ocr_confidence,
+                   quality=doc.quality, curation=doc.curation)
 
 
 class BoundError(QueryError):

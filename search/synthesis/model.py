@@ -23,6 +23,7 @@ class Citation(DocumentFacts):
     char_start: int
     char_end: int
     passage: str
+    ocr_confidence: float | None = None  # the passage was read by OCR from a scanned page, with this confidence
     curation: str = "none"  # the document's curation status (best_practice, promising, noted, none)
     versions: tuple[dict[str, str], ...] = ()  # the document's other language versions (document_id, language)
 
@@ -31,7 +32,7 @@ class Citation(DocumentFacts):
              versions: tuple[dict[str, str], ...] = ()) -> Citation:
         return cls(**facts_of(doc), number=number, document_id=doc.id, chunk_id=chunk.id, page=chunk.page_start,
                    page_end=chunk.page_end, char_start=chunk.char_start, char_end=chunk.char_end,
-                   passage=chunk.text, curation=doc.curation, versions=versions)
+                   passage=chunk.text, ocr_confidence=chunk.ocr_confidence, curation=doc.curation, versions=versions)
 
     def label(self) -> str:
         """[title, source, page] as readers see it."""
@@ -39,6 +40,8 @@ class Citation(DocumentFacts):
         parts = [self.title, who]
         if self.page is not None:
             parts.append(f"p. {self.page}" if self.page_end in (None, self.page) else f"pp. {self.page}–{self.page_end}")
+        if self.ocr_confidence is not None:
+            parts.append(f"OCR {self.ocr_confidence:.0%}")
         if self.curation in CURATED:
             parts.append(CURATED[self.curation])
         if self.versions:
