@@ -201,7 +201,7 @@ async def post_check(file: Annotated[UploadFile, File(description="the draft: PD
     data = await file.read()
     settings = service.settings
     # reading the file may take what is left of the request's time, never more
-    limits = ReadLimits(settings.max_unpacked_bytes, min(settings.max_parse_seconds, service.heavy.seconds))
+    limits = ReadLimits(settings.max_unpacked_bytes, min(settings.max_parse_seconds, service.heavy.seconds), settings.ocr)
     try:
         return await service.heavy.run(request, lambda checkpoint: check(
             service.folder, FilePath(name), data, name, limits=limits, max_passages=settings.check_max_passages,
