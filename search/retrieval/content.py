@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _LEADER = re.compile(r"(?:\.\s?){4,}|…{2,}|(?:·\s?){4,}|_{4,}|-{5,}")
 _TOC_LINE = re.compile(r"^\s*(?:[\dIVXivx]+(?:\.\d+)*\.?\s+)?\S.{1,90}?\s+\d{1,4}\s*$")
@@ -22,6 +23,7 @@ def _cjk(text: str) -> int:
     return sum(1 for ch in text if "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af")
 
 
+@lru_cache(maxsize=8192)  # a passage's shape is read once: every question that meets it asks again
 def content_share(text: str) -> float:
     """In [0, 1]: 1 for prose, towards 0 for contents lines, leaders, addresses, name lists, bare headings."""
     stripped = text.strip()

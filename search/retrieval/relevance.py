@@ -12,6 +12,7 @@ coefficients and the default floor ship in `relevance.json` beside this module.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections.abc import Sequence
@@ -67,10 +68,20 @@ def coverage(terms: Sequence[str], idf: Sequence[float], text: str) -> float:
     the term's stem: "helplines" holds "helpline", "training" holds "trained" by "train")."""
     if not terms:
         return 0.0
-    words = set(_WORD.findall(text.lower()))
+    words = passage_words(text)
     stems = [t if len(t) <= 4 else t[: max(4, len(t) - 3)] for t in terms]
-    found = sum(w for stem, w in zip(stems, idf) if any(word.startswith(stem) for word in words))
+    found = 0.0
+    for stem, weight in zip(stems, idf):
+        at = bisect.bisect_left(words, stem)  # the first word not before the stem: it starts with it, or none does
+        if at < len(words) and words[at].startswith(stem):
+            found += weight
     return found / sum(idf)
+
+
+@lru_cache(maxsize=8192)  # read once per passage, whichever questions meet it
+def passage_words(text: str) -> tuple[str, ...]:
+    """The passage's distinct words, lower case, sorted (so that a prefix is found by bisection)."""
+    return tuple(sorted(set(_WORD.findall(text.lower()))))
 
 
 def features(query: QueryView, passages: Sequence[PassageView]) -> np.ndarray:
