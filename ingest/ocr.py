@@ -124,8 +124,14 @@ def parse_tsv(tsv: str) -> OcrPage:
     confidences: list[float] = []
 
     def flush() -> None:
-        text = " ".join(" ".join(words) for words in lines if words).strip()
-        text = _CJK_GAP.sub("", text)
+        text = ""
+        for words in lines:
+            line = " ".join(words)
+            if re.search(r"[^\W\d_]-$", text):  # "protec-" + "tion" is one word; "South-" + "East" keeps its hyphen
+                text = (text[:-1] if line[:1].islower() else text) + line
+            else:
+                text = f"{text} {line}" if text else line
+        text = _CJK_GAP.sub("", text.strip())
         if text and confidences:
             paragraphs.append(OcrParagraph(text, round(sum(confidences) / len(confidences) / 100, 3)))
         lines.clear()

@@ -145,6 +145,25 @@ def test_tesseract_tsv_becomes_paragraphs_with_mean_word_confidence():
     assert [(p.text, p.confidence) for p in page.paragraphs] == [("Online safety", 0.85), ("儿童安全", 0.65)]
 
 
+def test_a_word_cut_at_a_line_end_is_joined_again():
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = ["5\t1\t1\t1\t1\t1\t0\t0\t1\t1\t90\tchild", "5\t1\t1\t1\t1\t2\t0\t0\t1\t1\t90\tprotec-",
+            "5\t1\t1\t1\t2\t1\t0\t0\t1\t1\t90\ttion", "5\t1\t1\t1\t2\t2\t0\t0\t1\t1\t90\tSouth-",
+            "5\t1\t1\t1\t3\t1\t0\t0\t1\t1\t90\tEast"]
+    assert parse_tsv("\n".join([header, *rows])).paragraphs[0].text == "child protection South-East"
+
+
+def test_bad_ocr_settings_stop_with_the_setting_named():
+    from api.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="CWG_OCR_LANGUAGES"):
+        Settings.from_env({"CWG_OCR_LANGUAGES": "eng; rm -rf"})
+    with pytest.raises(SettingsError, match="CWG_OCR_PAGE_SECONDS"):
+        Settings.from_env({"CWG_OCR_PAGE_SECONDS": "-1"})
+    with pytest.raises(SettingsError, match="CWG_OCR"):
+        Settings.from_env({"CWG_OCR": "maybe"})
+
+
 def test_ocr_confidence_is_kept_by_both_stores(fake_index, pg_index, tmp_path: Path, monkeypatch):
     """The chunk's OCR confidence survives the SQLite and the PostgreSQL store (a chunk from Chunk, not OCR)."""
     from index.writer import IndexWriter
