@@ -79,6 +79,20 @@ def test_scanned_page_is_read_by_ocr_with_its_confidence():
                             doc.warnings[1].split("(", 1)[1]]
 
 
+def test_real_policy_pdfs_low_text_pages_are_blank_or_drawn_not_scanned():
+    """Real files: the Villani report's empty pages, Chile's cover art, the World Bank report's circuit dividers."""
+    from tests.conftest import shared_data
+
+    folder = ("policy_pdfs", "digital_ai_policy")
+    villani = load_file(shared_data(*folder, "villani2018ai_meaningful-ai-france.pdf"))
+    assert villani.warnings == ["3 pages (114, 134, 151) blank or drawn, without text"]
+    chile = shared_data(*folder, "chile2021ia_politica-nacional-ia.pdf").read_bytes()
+    assert {i + 1: c.kind for i, c in classify_pages(chile, [1, 77]).items()} == {2: "drawn", 78: "drawn"}
+    world_bank = load_file(shared_data(*folder, "worldbank2020reimagining_technology-innovation-education.pdf"))
+    assert not any("scanned" in w for w in world_bank.warnings)
+    assert "2 pages (3–4) blank or drawn, without text" in world_bank.warnings
+
+
 def test_blank_and_drawn_pages_make_no_scanned_claim():
     from fpdf import FPDF
 
