@@ -155,10 +155,48 @@ def run_rapidocr(engine, png: bytes) -> tuple[str, float | None]:  # type: ignor
     return "\n".join(texts), sum(scores) / len(scores)
 
 
+REAL_PAGES = [(lang, f"multilingual_child_online_safety/{lang}__{name}.pdf", page)
+              for lang in ("en", "fr", "ar") for name in ("online_code_of_behaviour_for_young_people",
+                                                        "safeguarding_code_of_behaviour_for_volunteers")
+              for page in (1, 2) if not (page == 2 and name.startswith("online"))]
+REAL_PAGES += [("es", "multilingual_child_online_safety/es__parent_guide_supporting_online_coding_session.pdf", p)
+               for p in (1, 2)]
+
+
+def real_page_recall(folder: Path) -> list[dict[str, object]]:
+    """Real pages with a text layer, rendered at 300 dpi and read by Tesseract with the page's pack: the share of
+    the text layer's words (case-folded, as a multiset) that OCR reads back. Order-free, as the text layer's
+    reading order is not the layout's."""
+    import re
+    from collections import Counter
+
+    from ingest.pdf_text import read_pdf, render_page_png
+
+    rows: list[dict[str, object]] = []
+    for lang, name, page in REAL_PAGES:
+        path = folder / name
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        known = Counter(re.findall(r"\w+", unicodedata.normalize("NFKC", read_pdf(data).pages[page - 1]).casefold()))
+        started = time.perf_counter()
+        read, _ = run_tesseract(render_page_png(data, page - 1, 300), TESSERACT_PACK[lang])
+        seconds = time.perf_counter() - started
+        got = Counter(re.findall(r"\w+", unicodedata.normalize("NFKC", read).casefold()))
+        recall = sum((known & got).values()) / max(sum(known.values()), 1)
+        rows.append({"lang": lang, "file": name, "page": page, "words": sum(known.values()),
+                     "word_recall": round(recall, 3), "seconds": round(seconds, 2)})
+        print(f"real {lang} {name[33:]:50} p. {page}  words {sum(known.values()):4}  recall {recall:.3f}  {seconds:4.1f} s",
+              flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engines", default="tesseract,tesseract-all,rapidocr")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "ocr_engines.json")
+    parser.add_argument("--real", type=Path, default=ROOT.parent / "shared" / "data" / "policy_pdfs",
+                        help="folder of the policy PDFs whose pages with a text layer are read back by Tesseract")
     args = parser.parse_args()
     engines = args.engines.split(",")
     rapid = rapidocr_reader() if "rapidocr" in engines else None
@@ -192,8 +230,9 @@ def main() -> None:
             mine = [r for r in rows if r["engine"] == engine and (lang is None or r["lang"] == lang)]
             cells.append(f"{sum(r['cer'] for r in mine) / len(mine):.3f} / {sum(r['seconds'] for r in mine) / len(mine):4.1f}")
         print(f"{engine:14}" + "".join(f"{c:>15}" for c in cells))
+    real = real_page_recall(args.real) if "tesseract" in engines else []
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "rows": rows},
+    args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "rows": rows, "real": real},
                                    ensure_ascii=False, indent=1))
     print(f"wrote {args.out}")
 
