@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 from index.filters import EVERY_COLLECTION, LIST_FIELDS, fold
 from index.records import PRIVATE_FIELDS, DocumentRecord
+from ingest.quality import QUALITY_BAND_NAMES
 from ingest.records import COLLECTIONS, CURATION_STATUSES
 from search.retrieval.engine import MAX_QUERY_CHARS, Hit
 
@@ -25,13 +27,15 @@ DocumentId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x0
                                   examples=["philippines-cop-initiatives"])]
 
 
-def _curation_status(value: str) -> str:
-    """A curation status by id or by name, in any case ("Best practice" is best_practice)."""
-    for status, name in CURATION_STATUSES.items():
-        if fold(value) in (fold(status), fold(name)):
-            return status
-    raise ValueError(f"not one of {', '.join(CURATION_STATUSES)} (or their names: "
-                     f"{', '.join(CURATION_STATUSES.values())})")
+def _named(vocabulary: dict[str, str]) -> Callable[[str], str]:
+    """A validator of a value of `vocabulary` given by id or by name, in any case ("Best practice" is
+    best_practice; "High (0.7 and above)" is high)."""
+    def check(value: str) -> str:
+        for key, name in vocabulary.items():
+            if fold(value) in (fold(key), fold(name)):
+                return key
+        raise ValueError(f"not one of {', '.join(vocabulary)} (or their names: {', '.join(vocabulary.values())})")
+    return check
 
 
 def _collection(value: str) -> str:
@@ -46,7 +50,7 @@ def _collection(value: str) -> str:
 
 CollectionValue = Annotated[str, AfterValidator(_collection),
                             WithJsonSchema({"type": "string", "enum": [*COLLECTIONS, EVERY_COLLECTION]})]
-CurationValue = Annotated[str, AfterValidator(_curation_status),
+CurationValue = Annotated[str, AfterValidator(_named(CURATION_STATUSES)),
                           WithJsonSchema({"type": "string", "enum": [*CURATION_STATUSES, *CURATION_STATUSES.values()]})]
 MAX_HITS = 100
 
@@ -59,7 +63,10 @@ FILTER_DESCRIPTIONS = {
     "collection": "contributions (the group's meeting documents), library (reference material) or all; searches, "
                   "feeds and views read the contributions unless asked",
     "curation": "the curator's latest status, by id or name"}
-FILTER_VALUE_TYPES = {"collection": CollectionValue, "curation": CurationValue}
+QualityBandValue = Annotated[str, AfterValidator(_named(QUALITY_BAND_NAMES)),
+                             WithJsonSchema({"type": "string",
+                                             "enum": [*QUALITY_BAND_NAMES, *QUALITY_BAND_NAMES.values()]})]
+FILTER_VALUE_TYPES = {"collection": CollectionValue, "curation": CurationValue, "quality_band": QualityBandValue}
 
 
 class FilterParams(create_model(  # type: ignore[misc]
