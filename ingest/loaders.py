@@ -99,7 +99,8 @@ def load_pdf(data: bytes, deadline: Deadline | None = None, ocr: OcrSettings | N
     first = next((lines for lines in page_lines if len("".join(lines).strip()) >= MIN_PAGE_CHARS),
                  [b.text for b in blocks[:20]])  # a scanned document: its OCR text
     return LoadedDocument("pdf", blocks, page_count=len(raw_pages), title=title, author=author,
-                          warnings=warnings, head_text=normalize_text("\n".join(first[:80])))
+                          warnings=warnings, metadata=low_text.metadata,
+                          head_text=normalize_text("\n".join(first[:80])))
 
 
 def load_docx(data: bytes, deadline: Deadline | None = None) -> LoadedDocument:

@@ -32,9 +32,15 @@ class LowTextPages:
 
     @property
     def warnings(self) -> list[str]:
-        """The load report's lines: the count of blank or drawn pages (no claim of a scan), then OCR's."""
-        quiet = [f"{_pages(self.quiet)} blank or drawn, without text"] if self.quiet else []
-        return quiet + self.ocr_notes
+        """The load report's lines: what OCR read, or why it did not. Blank and drawn pages are no doubt about
+        the reading: they are counted quietly, in the document's metadata (`metadata`), never warned of."""
+        return list(self.ocr_notes)
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """`pages_without_text`: the blank or drawn pages (e.g. "2 pages (3–4) blank or drawn"), shown in the
+        document's `extra`."""
+        return {"pages_without_text": f"{_pages(self.quiet)} blank or drawn"} if self.quiet else {}
 
     def refusal(self, page_count: int) -> str:
         """Why a PDF with no text at all is refused: why its scanned pages were not read, or that there are none."""

@@ -59,7 +59,7 @@ def test_pdf_with_a_real_password_is_refused_with_reason(tmp_path: Path):
 def test_drawn_pages_without_text_are_counted_not_called_scanned():
     text = "Child online protection training for educators was delivered in three regions. " * 3
     doc = load_file(Path("mixed.pdf"), _pdf_bytes([text, None, None, text, None]))
-    assert doc.warnings == ["3 pages (2–3, 5) blank or drawn, without text"]
+    assert doc.warnings == [] and doc.metadata == {"pages_without_text": "3 pages (2–3, 5) blank or drawn"}
     assert {b.page for b in doc.blocks} == {1, 4}
 
 

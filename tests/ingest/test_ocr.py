@@ -75,8 +75,9 @@ def test_scanned_page_is_read_by_ocr_with_its_confidence():
         assert word in read
     assert all(0.5 < b.ocr_confidence <= 1 for b in ocr)  # type: ignore[operator]
     assert all(b.ocr_confidence is None for b in doc.blocks if b.page == 1)
-    assert doc.warnings == ["2 pages (3–4) blank or drawn, without text", "page 2 scanned, read by OCR (" +
-                            doc.warnings[1].split("(", 1)[1]]
+    assert doc.metadata == {"pages_without_text": "2 pages (3–4) blank or drawn"}
+    assert doc.warnings == ["page 2 scanned, read by OCR (" +
+                            doc.warnings[0].split("(", 1)[1]]
 
 
 def test_real_policy_pdfs_low_text_pages_are_blank_or_drawn_not_scanned():
@@ -85,12 +86,12 @@ def test_real_policy_pdfs_low_text_pages_are_blank_or_drawn_not_scanned():
 
     folder = ("policy_pdfs", "digital_ai_policy")
     villani = load_file(shared_data(*folder, "villani2018ai_meaningful-ai-france.pdf"))
-    assert villani.warnings == ["3 pages (114, 134, 151) blank or drawn, without text"]
+    assert villani.warnings == [] and villani.metadata == {"pages_without_text": "3 pages (114, 134, 151) blank or drawn"}
     chile = shared_data(*folder, "chile2021ia_politica-nacional-ia.pdf").read_bytes()
     assert {i + 1: c.kind for i, c in classify_pages(chile, [1, 77]).items()} == {2: "drawn", 78: "drawn"}
     world_bank = load_file(shared_data(*folder, "worldbank2020reimagining_technology-innovation-education.pdf"))
     assert not any("scanned" in w for w in world_bank.warnings)
-    assert "2 pages (3–4) blank or drawn, without text" in world_bank.warnings
+    assert world_bank.metadata["pages_without_text"] == "2 pages (3–4) blank or drawn"
 
 
 def test_blank_and_drawn_pages_make_no_scanned_claim():
@@ -104,7 +105,7 @@ def test_blank_and_drawn_pages_make_no_scanned_claim():
     pdf.add_page()
     pdf.rect(30, 30, 150, 90, style="F")
     doc = load_file(Path("divider.pdf"), bytes(pdf.output()))
-    assert doc.warnings == ["2 pages (2–3) blank or drawn, without text"]
+    assert doc.warnings == [] and doc.metadata == {"pages_without_text": "2 pages (2–3) blank or drawn"}
     assert not any("scanned" in w for w in doc.warnings)
 
 
