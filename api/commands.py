@@ -177,6 +177,11 @@ def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
         print(textwrap.indent(textwrap.fill("matches: " + r.matched.text[:200].replace("\n", " "), 100), "   "))
         if r.shared:
             print(f"   shared: {', '.join(r.shared)}")
+        if r.why:
+            kinds = ", ".join(map(str, [*r.why["initiative_type"], *r.why["audience"], *r.why["risk"]]))  # type: ignore[misc]
+            theirs, mine = r.why["initiative"], r.why["matched_initiative"]
+            print(f"   why: {kinds or 'their texts'} — {theirs['name'] or theirs['initiative_type']} "  # type: ignore[index]
+                  f"~ {mine['name'] or mine['initiative_type']}")  # type: ignore[index]
         for other in r.also:
             print(f"   also from {r.source}: {other['title']}  <{other['document_id']}>")
     return EXIT_OK

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from api.cli import main as cli_main
 from index.folder import IndexFolder
 from index.writer import IndexWriter
 from search.characterization.tagging import Tagger
@@ -22,7 +25,7 @@ DOCS = {
 }
 
 
-def test_same_kind_first_and_why(tmp_path: Path):
+def test_same_kind_first_and_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     folder = IndexFolder.open(tmp_path / "ix", create=True)
     files, entries = [], {}
     for name, (text, country) in DOCS.items():
@@ -44,6 +47,8 @@ def test_same_kind_first_and_why(tmp_path: Path):
     assert all(r.why is None for r in plain)  # without initiatives: the passages alone
     finder.close()
     folder.close()
+    assert cli_main(["similar", "--index", str(tmp_path / "ix"), "--document", "kenya", "-k", "1"]) == 0
+    assert "why: helpline_reporting" in capsys.readouterr().out  # the CLI says why too
 
 
 def test_mask_drops_names_boilerplate_and_generic_words():
