@@ -332,6 +332,12 @@ async function openSimilar(documentId, title) {
                           highlighted(snippet(r.matched.text, shared), shared)));
       }
       if (shared.length) article.append(el("p", { class: "cite" }, `Shared: ${shared.join(", ")}`));
+      if (r.why) {
+        const alike = [...r.why.initiative_type, ...r.why.audience, ...r.why.risk].join(", ");
+        const name = (i) => i.name || i.initiative_type;
+        article.append(el("p", { class: "cite why" },
+          `Why: ${alike || "their texts"} (${name(r.why.initiative)} ~ ${name(r.why.matched_initiative)})`));
+      }
       if (r.also && r.also.length) {
         article.append(el("p", { class: "cite" },
           `Also from ${p.source || "this source"}: ${r.also.map((a) => a.title).join("; ")}`));
