@@ -14,6 +14,7 @@ from index.records import PRIVATE_FIELDS, DocumentRecord
 from ingest.quality import QUALITY_BAND_NAMES
 from ingest.records import COLLECTIONS, CURATION_STATUSES
 from search.retrieval.engine import MAX_QUERY_CHARS, Hit
+from search.retrieval.similar import SimilarResult
 
 ISO_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 # "Not blank": some character that Python's str.strip() keeps. Spelled out because `\S` means
@@ -157,12 +158,14 @@ FIRST_FIELDS = ("number", "document_id", "chunk_id")  # a response lists these f
 
 def record_model(record: type, name: str, doc: str, *, exclude: frozenset[str] = frozenset(),
                  rename: dict[str, str] | None = None, types: dict[str, Any] | None = None,
-                 more: dict[str, Any] | None = None) -> type[BaseModel]:
+                 more: dict[str, Any] | None = None, described: dict[str, str] | None = None) -> type[BaseModel]:
     """The response model of a record (a dataclass): its fields as the record types them, so that a field added
     to the record is in the API's schema at once and never typed twice. `exclude` leaves fields out, `rename`
     shows one under another name, `types` retypes one (a record's plain dicts as models), `more` adds fields
-    the record's JSON computes (name → type, or (type, default)); descriptions come from `FIELD_DESCRIPTIONS`."""
+    the record's JSON computes (name → type, or (type, default)); descriptions come from `FIELD_DESCRIPTIONS`,
+    or from `described` for what a field means in this record only."""
     hints, rename, types = typing.get_type_hints(record), rename or {}, types or {}
+    descriptions = {**FIELD_DESCRIPTIONS, **(described or {})}
     fields: dict[str, Any] = {}
     for f in dataclasses.fields(record):
         if f.name in exclude:
@@ -170,19 +173,19 @@ def record_model(record: type, name: str, doc: str, *, exclude: frozenset[str] =
         shown = rename.get(f.name, f.name)
         if f.default is not dataclasses.MISSING:
             default: Any = f.default if not isinstance(f.default, tuple) else list(f.default)
-            info = Field(default, description=FIELD_DESCRIPTIONS.get(shown))
+            info = Field(default, description=descriptions.get(shown))
         elif f.default_factory is not dataclasses.MISSING:
             info = Field(default_factory=list if shown in types else f.default_factory,
-                         description=FIELD_DESCRIPTIONS.get(shown))
+                         description=descriptions.get(shown))
         else:
-            info = Field(description=FIELD_DESCRIPTIONS.get(shown))
+            info = Field(description=descriptions.get(shown))
         fields[shown] = (types.get(shown, hints[f.name]), info)
     for shown, added in (more or {}).items():  # a type, or (a type, its default); a list may be left out: []
         annotation, default = added if isinstance(added, tuple) else (added, ...)
         if default is ... and typing.get_origin(annotation) is list:
-            fields[shown] = (annotation, Field(default_factory=list, description=FIELD_DESCRIPTIONS.get(shown)))
+            fields[shown] = (annotation, Field(default_factory=list, description=descriptions.get(shown)))
         else:
-            fields[shown] = (annotation, Field(default, description=FIELD_DESCRIPTIONS.get(shown)))
+            fields[shown] = (annotation, Field(default, description=descriptions.get(shown)))
     ordered = {k: fields[k] for k in FIRST_FIELDS if k in fields} | fields
     model: type[BaseModel] = create_model(name, __doc__=doc, **ordered)
     return model
@@ -236,21 +239,16 @@ class AlsoFromSource(BaseModel):
     score: float
 
 
-class SimilarOut(BaseModel):
-    document_id: str
-    title: str
-    source: str
-    country: str
-    actor_type: str
-    score: float
-    passage: HitOut = Field(description="the best-matching passage of the similar document")
-    matched: HitOut = Field(description="the passage or sentence of the query document (or text) it matches")
-    shared: list[str] = Field(description="words both passages use (as the similar passage spells them), "
-                                          "to highlight the shared element")
-    also: list[AlsoFromSource] = Field(description="the same source's other documents that match, below this one")
-    why: dict[str, Any] | None = Field(None, description="what the two do alike: the shared initiative_type, risk and "
-                                                         "audience labels and the two matched initiatives (none when "
-                                                         "either document has no initiative recorded)")
+SimilarOut = record_model(
+    SimilarResult, "SimilarOut", "A document of another source that does something alike, with the passages that "
+    "match.", types={"passage": HitOut, "matched": HitOut, "also": list[AlsoFromSource]},
+    described={"passage": "the best-matching passage of the similar document",
+               "matched": "the passage or sentence of the query document (or text) it matches",
+               "shared": "words both passages use (as the similar passage spells them), to highlight the shared "
+                         "element",
+               "also": "the same source's other documents that match, below this one",
+               "why": "what the two do alike: the shared initiative_type, risk and audience labels and the two "
+                      "matched initiatives (none when either document has no initiative recorded)"})
 
 
 class SimilarResponse(BaseModel):

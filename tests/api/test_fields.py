@@ -8,13 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.schemas import DocumentOut, FilterParams, HitOut
+from api.schemas import DocumentOut, FilterParams, HitOut, SimilarOut
 from api.settings import Settings
 from api.synthesis_routes import CitationOut
 from index.filters import FILTER_FIELDS, LIST_FIELDS
 from index.records import PRIVATE_FIELDS, DocumentRecord
 from ingest.quality import quality_band
 from search.retrieval.engine import Hit
+from search.retrieval.similar import SimilarResult
 from search.synthesis.model import Citation
 
 A_VALUE = {"collection": "all", "curation": "none", "quality_band": "high", "date_from": "2020", "date_to": "2030",
@@ -59,6 +60,7 @@ def test_response_schemas_are_the_records_fields() -> None:
     shown = {f.name for f in dataclasses.fields(DocumentRecord)} - PRIVATE_FIELDS - {"id"}
     assert set(DocumentOut.model_fields) == shown | {"document_id", "has_file", "quality_band", "quality_from", "versions"}
     assert set(FilterParams.model_fields) == set(FILTER_FIELDS) - {"document_id"}
+    assert set(SimilarOut.model_fields) == {f.name for f in dataclasses.fields(SimilarResult)}
 
 
 def test_hit_and_document_json_validate_against_their_schemas(client: TestClient) -> None:
