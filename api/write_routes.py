@@ -110,7 +110,9 @@ def _after_writes(service: Service) -> None:
 @router.put("/documents/{document_id}/file", response_model=UploadResult,
             summary="Replace a document's file: it keeps its id and metadata; its text, passages and labels are renewed",
             responses={
-                400: {"model": UploadResult, "description": "the file could not be indexed; the document is unchanged"},
+                400: {"model": UploadResult | ErrorResponse,  # type: ignore[dict-item]
+                      "description": "the file could not be indexed (its result, with the reason); or the body is not "
+                                     "valid multipart (`detail`). The document is unchanged"},
                 404: {"model": ErrorResponse, "description": "no such document"},
                 413: {"model": ErrorResponse, "description": "the request is larger than CWG_MAX_UPLOAD_MB"},
             })

@@ -97,7 +97,7 @@ def test_manifest_problems_are_warnings_per_row_and_the_rest_is_indexed(tmp_path
     assert "22/01/2024" in warnings[0] and "'Meeting notes'" in warnings[1] and "gone.txt" in warnings[2]
     listed = json.loads(run("documents", "--index", "ix", "--json", cwd=tmp_path).stdout)["documents"]
     types = {d["path"].rsplit("/", 1)[1]: (d["doc_type"], d["date"], d["source"]) for d in listed}
-    assert types == {"a.txt": ("secretariat", "2024-01", "ITU"), "b.txt": ("liaison_statement", "", "ECPAT"),
+    assert types == {"a.txt": ("secretariat", "2024-01", "ITU"), "b.txt": ("liaison_statement", "", "ECPAT International"),
                      "c.txt": ("meeting_notes", "2024", "UNICEF")}
 
 
