@@ -47,10 +47,31 @@ def cpu_flags() -> str:
     return f"{model.group(1) if model else '?'}; {' '.join(found)}"
 
 
+def scifact_quality(split: str) -> None:
+    """Hybrid SciFact nDCG@10 on bench/out/scifact-index with each query encoder (CWG_QUERY_ENCODER)."""
+    from index.folder import IndexFolder
+    from search.retrieval.evaluate import evaluate, load_beir
+
+    collection = load_beir(CLAIMS.parent, split)
+    for encoder in ("numpy", "onnx-float32", "onnx-int8"):
+        os.environ["CWG_QUERY_ENCODER"] = encoder
+        folder = IndexFolder.open(ROOT / "bench" / "out" / "scifact-index")
+        try:
+            result = evaluate(collection, folder)
+        finally:
+            folder.close()
+        print(f"scifact {split} {encoder:13} nDCG@10 {result.ndcg_at_10:.4f} Recall@100 {result.recall_at_100:.4f} "
+              f"({result.queries} queries)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--scifact", metavar="SPLIT", help="instead: SciFact nDCG@10 with each query encoder")
     args = parser.parse_args()
+    if args.scifact:
+        scifact_quality(args.scifact)
+        return
     import torch
 
     from index.minilm import MiniLMModel
