@@ -101,6 +101,24 @@ def live_server(app: FastAPI) -> Iterator[str]:
         sock.close()
 
 
+CURATOR_KEY = "curator-key-0123456789"
+
+
+@contextmanager
+def curator_at_a_card(page, index: IndexFolder,  # type: ignore[no-untyped-def]
+                      tmp_path: Path) -> Iterator[tuple[object, str]]:
+    """The page served with a curator key, opened on the seeded helpline document's card; yields the card and
+    the server's base URL."""
+    from playwright.sync_api import expect
+
+    settings = Settings(index=tmp_path / "ix", api_keys=("upload-key-0123456789",), curator_keys=(CURATOR_KEY,))
+    with live_server(create_app(settings, index)) as base:
+        page.goto(base + "/")
+        expect(page.locator("#status")).to_contain_text("documents in the index")
+        page.locator("#results .card", has_text="A national helpline").get_by_role("button", name="Open document").click()
+        yield page.locator("#document-card"), base
+
+
 def chromium_path() -> str:
     found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
     if found is None:

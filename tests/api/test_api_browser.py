@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from api.app import create_app
 from api.settings import Settings
-from tests.api.conftest import AUTH, live_server
+from tests.api.conftest import AUTH, CURATOR_KEY, curator_at_a_card, live_server
 
 HOSTILE = (b"Hostile contribution about helplines.\n\n"
            b"<script>window.__xss = 1</script> and <img src=x onerror=\"window.__xss = 2\"> "
@@ -126,13 +126,8 @@ def test_document_text_is_shown_as_text_never_run(page: Page, settings: Settings
 
 def test_a_curator_marks_best_practice_and_readers_see_the_card(page: Page, seeded_index, tmp_path: Path,
                                                                 output_path: str) -> None:
-    curator_key = "curator-key-0123456789"
-    settings = Settings(index=tmp_path / "ix", api_keys=("upload-key-0123456789",), curator_keys=(curator_key,))
-    with live_server(create_app(settings, seeded_index)) as base:
-        page.goto(base + "/")
-        expect(page.locator("#status")).to_contain_text("documents in the index")
-        page.locator("#results .card", has_text="A national helpline").get_by_role("button", name="Open document").click()
-        card = page.locator("#document-card")
+    curator_key = CURATOR_KEY
+    with curator_at_a_card(page, seeded_index, tmp_path) as (card, base):
         expect(card.locator("#quality-heading")).to_contain_text("Quality")
         assert card.locator(".signal").count() == 10  # every signal: its evidence, or the hint of what to add
         expect(card.locator(".signal.missing").first).to_contain_text("✗")

@@ -8,19 +8,12 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from api.app import create_app
-from api.settings import Settings
-from tests.api.conftest import live_server
+from tests.api.conftest import CURATOR_KEY, curator_at_a_card
 
 
 def test_a_curator_quotes_the_sentence_that_shows_a_signal(page: Page, seeded_index, tmp_path: Path) -> None:
-    curator_key = "curator-key-0123456789"
-    settings = Settings(index=tmp_path / "ix", api_keys=("upload-key-0123456789",), curator_keys=(curator_key,))
-    with live_server(create_app(settings, seeded_index)) as base:
-        page.goto(base + "/")
-        expect(page.locator("#status")).to_contain_text("documents in the index")
-        page.locator("#results .card", has_text="A national helpline").get_by_role("button", name="Open document").click()
-        card = page.locator("#document-card")
+    curator_key = CURATOR_KEY
+    with curator_at_a_card(page, seeded_index, tmp_path) as (card, base):
         lessons = card.locator('.signal[data-signal="lessons"]')
         expect(lessons).to_contain_text("✗")
         page.locator("#curate-key").fill(curator_key)
