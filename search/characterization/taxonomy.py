@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.resources
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -110,11 +111,16 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
         raise TaxonomyError(f"taxonomy file {where} not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TaxonomyError(f"cannot read taxonomy file {where}: {exc}") from None
+    return replace(_parsed(text, where), source=str(file.resolve()))
+
+
+@lru_cache(maxsize=16)  # the same text parses to the same taxonomy: a request that names it does not parse it again
+def _parsed(text: str, where: str) -> Taxonomy:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"{where} is not valid YAML: {exc}") from None
-    return replace(parse_taxonomy(data, where), source=str(file.resolve()))
+    return parse_taxonomy(data, where)
 
 
 def parse_taxonomy(data: Any, where: str = "<taxonomy>") -> Taxonomy:
