@@ -10,6 +10,7 @@ the taxonomy the index is tagged with (one vocabulary: `initiative_type`, `audie
 - a document's initiative passages are grouped by the name they give (SafeSurf, the National Tipline), else by
   kind; a short contribution (up to `SHORT_DOCUMENT` passages) is one initiative unless it names two of different
   kinds; a long report keeps its strongest `MAX_PER_DOCUMENT`;
+- its status is read from what the sentences naming it say (search/characterization/initiative_status.py);
 - each field carries its evidence: an exact slice of the document's text (`char_start`/`char_end` in the
   document, `page` the first page of its passage).
 
@@ -32,13 +33,12 @@ from index.filters import Filters
 from index.records import ChunkRecord, DocumentRecord
 from index.store_api import Store
 from ingest.errors import NotFound, QueryError
+from search.characterization.initiative_status import STATUSES, read_status
 from search.characterization.phrases import label_regex
 from search.characterization.taxonomy import Label, Taxonomy
 
 INITIATIVES_STATE_KEY = "initiatives"
 CORRECTIONS_STATE_KEY = "initiative_corrections"
-# the one vocabulary of an initiative's status (id → what people read)
-STATUSES = {"planned": "Planned", "running": "Running", "completed": "Completed", "evaluated": "Evaluated"}
 FIELDS = ("name", "initiative_type", "audience", "risk", "status", "year")  # what a curator may correct
 LIST_FIELDS = ("audience", "risk")
 FILTER_FIELDS = ("initiative_type", "audience", "risk", "status", "year", "name")
@@ -81,7 +81,7 @@ class Initiative:
     initiative_type: str
     audience: list[str]
     risk: list[str]
-    status: str  # one of STATUSES, or "" when the text does not say
+    status: str  # one of STATUSES (initiative_status.py: read from the sentences around the initiative)
     year: int | None
     score: float
     chunk_ids: list[int]  # the passages that describe it
@@ -143,17 +143,7 @@ _YEAR = re.compile(r"\b(19[89]\d|20[0-3]\d)\b")
 _YEAR_CUE = re.compile(
     r"\b(?:launched|established|created|introduced|adopted|enacted|started|began|founded|set up|since|in|from|"
     r"lancée?|créée?|depuis|en|desde|lanzad[oa]|em)\s+(?:\w+\s+){0,2}?(19[89]\d|20[0-3]\d)\b", re.IGNORECASE)
-_STATUS_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("evaluated", re.compile(r"\b(evaluat(?:ed|ion of)|impact assessment|assessment showed|results show(?:ed)?|"
-                             r"independent review|évaluation|evaluación|avaliação)\b", re.I)),
-    ("completed", re.compile(r"\b(completed|concluded|was held|were held|took place|were trained|have been trained|"
-                             r"finished|ended in|organised|organized|a eu lieu|ont été formés|se llevó a cabo)\b", re.I)),
-    ("running", re.compile(r"\b(launched|established|operates|operating|runs|is run|ongoing|since|currently|"
-                           r"provides|offers|continues|in place|in force|active|lancée?|en cours|depuis|"
-                           r"en marcha|desde)\b", re.I)),
-    ("planned", re.compile(r"\b(will|plans? to|planned|proposes?|proposed|intends? to|is developing|are developing|"
-                           r"draft|upcoming|aims to launch|prévu|prévoit|planea|prevé|previsto)\b", re.I)),
-)
+
 
 
 def _slice(chunk: ChunkRecord, start: int, end: int) -> Evidence:
@@ -294,6 +284,7 @@ def _group(candidates: list[tuple[int, int, float, list[tuple[str, int, int]]]],
 def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, labels: list[Label],
             members: list[tuple[int, int, float, list[tuple[str, int, int]]]], kinds: list[int], audiences: list[int],
             risks: list[int], w: InitiativeWeights, ordinal: int) -> Initiative:
+    short = len(chunks) <= SHORT_DOCUMENT
     rows = sorted({m[0] for m in members})
     best = max(members, key=lambda m: m[2])
     total = scores[rows].max(axis=0)  # each label's best passage among the initiative's
@@ -321,16 +312,12 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
             j = next(j for j in range(len(labels)) if labels[j].facet == facet and labels[j].id == chosen[0])
             row = rows[int(np.argmax(scores[rows, j]))]
             evidence[facet] = _label_evidence(chunks[row], labels[j])
-    status, year = "", None
+    # a short contribution's main initiative is what the whole contribution is about: all its passages speak of it
+    status = _status(chunks, list(range(len(chunks))) if short and ordinal == 0 else rows, name, evidence, short)
+    evidence["status"] = status[1]
+    year = None
     for row in [best[0], *rows]:
         chunk = chunks[row]
-        if not status:
-            for sid, pattern in _STATUS_CUES:
-                match = pattern.search(chunk.text)
-                if match:
-                    status = sid
-                    evidence["status"] = _sentence_around(chunk, match.start(), match.end())
-                    break
         if year is None:
             match = _YEAR_CUE.search(chunk.text) or _YEAR.search(chunk.text)
             if match:
@@ -342,8 +329,25 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
     profile = {f"{labels[j].facet}:{labels[j].id}": round(float(total[j]), 3) for j in range(len(labels)) if total[j] >= 0.05}
     return Initiative(id=f"{doc.id}~{ident}", document_id=doc.id, source=doc.source, country=doc.country,
                       actor_type=doc.actor_type, name=name, initiative_type=labels[kind].id, audience=audience,
-                      risk=risk, status=status, year=year, score=round(float(best[2]), 4),
+                      risk=risk, status=status[0], year=year, score=round(float(best[2]), 4),
                       chunk_ids=[chunks[r].id for r in rows], evidence=evidence, profile=profile)
+
+
+def _status(chunks: list[ChunkRecord], rows: list[int], name: str, evidence: dict[str, Evidence], short: bool
+            ) -> tuple[str, Evidence]:
+    """The status the initiative's passages give it, read around where they name it (its name, else the sentence
+    of its kind; a short contribution's title too), with the sentence that says it."""
+    texts = [chunks[r].text for r in rows]
+    anchors = [(p, m.start(), m.end()) for p, text in enumerate(texts) if name
+               for m in re.finditer(re.escape(name), text, re.IGNORECASE)]
+    if not anchors:
+        kind = evidence["initiative_type"]
+        anchors = [(p, kind.char_start - chunks[r].char_start, kind.char_end - chunks[r].char_start)
+                   for p, r in enumerate(rows) if chunks[r].id == kind.chunk_id]
+    if short and rows[0] == 0:
+        anchors.append((0, 0, max(1, texts[0].find("\n"))))
+    reading = read_status(texts, anchors)
+    return reading.status, _slice(chunks[rows[reading.passage]], reading.start, reading.end)
 
 
 def _label_evidence(chunk: ChunkRecord, label: Label) -> Evidence:
