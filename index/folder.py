@@ -21,6 +21,7 @@ import numpy as np
 
 from index.batching import BatchingEncoder, encoder_threads
 from index.embedders import SPACE_MODEL_IDS, Embedder, make_embedder, spaces_for_model
+from index.lexical_arrays import LexicalArrays
 from index.manifest import MANIFEST_NAME, IndexManifest
 from index.pg_connections import is_database_uri
 from index.pg_store import MANIFEST_STATE_KEY, PostgresStore
@@ -52,6 +53,7 @@ class IndexFolder:
         self._embedders: dict[str, Embedder] = dict(embedders or {})
         self._query_encoders: dict[str, BatchingEncoder] = {}
         self._vectors = VectorIndexes(path, store, self.dimension)
+        self.lexical = LexicalArrays()  # the lexical postings as arrays, per generation (index/lexical_arrays.py)
         self._lock = threading.Lock()
 
     @classmethod

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from index.fts_terms import K1, B, RowTerms
+from index.records import LexicalPostings, TermPostings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lexical_terms (
@@ -90,6 +91,23 @@ def row_counts(conn: Any, terms: Sequence[str]) -> dict[str, int]:
     """term → the number of chunks holding it (0 for a term no chunk has)."""
     found = dict(conn.execute("SELECT term, rows FROM lexical_df WHERE term = ANY(%s)", [list(terms)]).fetchall())
     return {t: int(found.get(t, 0)) for t in terms}
+
+
+def postings(conn: Any, terms: Sequence[str]) -> LexicalPostings:
+    """The postings of `terms` (index-only scans of the primary key, in term and chunk order) and the totals."""
+    totals = conn.execute("SELECT rows, tokens FROM lexical_totals").fetchone()
+    wanted = list(dict.fromkeys(terms))
+    found = conn.execute("SELECT term, chunk_id, title_tf, section_tf, text_tf, length FROM lexical_terms "
+                         "WHERE term = ANY(%s) ORDER BY term, chunk_id", [wanted]).fetchall()
+    table = np.array([r[1:] for r in found], dtype=np.int64).reshape(-1, 5)
+    names = [r[0] for r in found]
+    # each term's rows are one run (in the server's collation, whatever it is)
+    bounds = [0, *(i for i in range(1, len(names)) if names[i] != names[i - 1]), len(names)]
+    held = {names[a]: TermPostings(table[a:b, 0].copy(), table[a:b, 1:4].astype(np.int32),
+                                   table[a:b, 4].astype(np.int32)) for a, b in zip(bounds, bounds[1:]) if b > a}
+    empty = TermPostings(np.zeros(0, np.int64), np.zeros((0, 3), np.int32), np.zeros(0, np.int32))
+    return LexicalPostings(int(totals[0]) if totals else 0, int(totals[1]) if totals else 0,
+                           {t: held.get(t, empty) for t in wanted})
 
 
 def bm25_candidates(conn: Any, terms: Sequence[str], weights: tuple[float, float, float], limit: int,

@@ -37,7 +37,14 @@ from index.pg_connections import (
     safe_location,
 )
 from index.pg_schema import migrate
-from index.records import COPIED_TABLES, ChunkRecord, DocumentRecord, DocumentTarget, WriteOutcome
+from index.records import (
+    COPIED_TABLES,
+    ChunkRecord,
+    DocumentRecord,
+    DocumentTarget,
+    LexicalPostings,
+    WriteOutcome,
+)
 from index.sql_dialect import POSTGRESQL
 from index.state_caches import StateCaches
 from index.store_tables import AlreadyIndexed, StoreTables, WritePlan, export_rows
@@ -344,6 +351,10 @@ class PostgresStore:
         with self._reading() as raw:
             return pg_lexical.bm25_candidates(raw, tokens, tuple(float(w) for w in weights)[:3], limit,  # type: ignore[arg-type]
                                               allowed)
+
+    def lexical_postings(self, terms: list[str]) -> LexicalPostings:
+        with self._reading() as raw:
+            return pg_lexical.postings(raw, terms)
 
     # --- vectors: pgvector, one table per space ---------------------------------------------------------------
     def _ensure_space(self, conn: Any, space: str, dimension: int, with_index: bool = True) -> None:

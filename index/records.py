@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, fields
 from typing import Any
 
+import numpy as np
+
 from ingest.quality import quality_band
 from ingest.records import Chunk, DocumentMeta
 
@@ -125,3 +127,23 @@ def merged_entry(earlier: dict[str, str], given: dict[str, str]) -> dict[str, st
     given now on top. A manifest row or an upload field changes a field; leaving it out does not (a folder
     ingested again without its manifest keeps the manifest's meeting, date, source and types)."""
     return {**earlier, **given}
+
+
+@dataclass(frozen=True)
+class TermPostings:
+    """The chunks holding one lexical term: their ids (ascending, int64), the term's count in each column
+    (title, section, text) of each ((n, 3) int32), and each chunk's token count over all columns (int32)."""
+
+    ids: np.ndarray
+    counts: np.ndarray
+    lengths: np.ndarray
+
+
+@dataclass(frozen=True)
+class LexicalPostings:
+    """What BM25 reads of the lexical index in one state: the postings of some terms, the rows (chunks) in
+    the index and their tokens over all columns (the average row length)."""
+
+    rows: int
+    tokens: int
+    terms: dict[str, TermPostings]

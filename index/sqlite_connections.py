@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from index.fts_postings import VOCABULARY
 from index.schema import migrate
 
 
@@ -33,6 +34,7 @@ class SqliteConnections:
         self._main.execute("PRAGMA synchronous = NORMAL")
         self._main.execute("PRAGMA foreign_keys = ON")
         migrate(self._main)
+        self._main.execute(VOCABULARY)  # FTS5's postings as rows (temp: nothing stored in the file)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -102,6 +104,7 @@ class SqliteConnections:
         if reader is None:
             reader = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
             reader.row_factory = sqlite3.Row
+            reader.execute(VOCABULARY)  # before query_only, which forbids even temp tables
             reader.execute("PRAGMA query_only = ON")
             with self._lock:
                 self._readers.append(reader)

@@ -22,9 +22,17 @@ import numpy as np
 from index import quality_corrections
 from index.facet_table import FacetTable
 from index.filters import Filters
+from index.fts_postings import FtsPostings
 from index.fts_terms import fts_expression
 from index.manifest import IndexManifest
-from index.records import COPIED_TABLES, ChunkRecord, DocumentRecord, DocumentTarget, WriteOutcome
+from index.records import (
+    COPIED_TABLES,
+    ChunkRecord,
+    DocumentRecord,
+    DocumentTarget,
+    LexicalPostings,
+    WriteOutcome,
+)
 from index.sql_dialect import SQLITE
 from index.sqlite_connections import SqliteConnections
 from index.state_caches import StateCaches
@@ -49,6 +57,7 @@ class SqliteStore:
         self._counts_lock = threading.Lock()  # the cache of lexical row counts per word
         self._counts: dict[str, int] = {}
         self._counts_generation = -1
+        self._postings = FtsPostings()  # FTS5's postings read back (index/fts_postings.py)
         self._caches = StateCaches(SQLITE, self._read, self._connections.writing)
         self._tables = StoreTables(SQLITE, self._caches, self.transaction)
         self._tables.backfill_actor_types(read_only=(sqlite3.OperationalError,))
@@ -320,6 +329,10 @@ class SqliteStore:
         cursor.row_factory = None  # plain tuples: Row objects cost more than the conversion below
         found = np.array(cursor.execute(sql, params).fetchall(), dtype=np.float64).reshape(-1, 2)
         return found[:, 0].astype(np.int64), (-found[:, 1]).astype(np.float32)
+
+    def lexical_postings(self, terms: list[str]) -> LexicalPostings:
+        with self.snapshot():
+            return self._postings.read(self.conn, self.generation(), terms, keep=not self._connections.writing())
 
     # --- vectors: blobs in the store, searched by the process's FAISS index --------------------------------------
     def vector_count(self, space: str) -> int:

@@ -22,7 +22,7 @@ import numpy as np
 from index.facet_table import FacetTable
 from index.filters import Filters
 from index.manifest import IndexManifest
-from index.records import ChunkRecord, DocumentRecord, DocumentTarget, WriteOutcome
+from index.records import ChunkRecord, DocumentRecord, DocumentTarget, LexicalPostings, WriteOutcome
 from index.vectors import VectorIndex
 from ingest.quality import QualityProfile
 from ingest.records import PreparedDocument
@@ -223,6 +223,11 @@ class Store(Protocol):
         """The best `limit` chunks holding any of the query words `terms` by FTS5's BM25 with these column
         weights (title, section, text), among `allowed` chunk ids when given, else among the chunks whose
         document passes `filters`."""
+
+    def lexical_postings(self, terms: list[str]) -> LexicalPostings:
+        """The postings of these index terms (as FTS5's tokenizer writes them: `FtsTerms.terms`; a term no
+        chunk holds has none) and the totals BM25 reads, all in one state of the index (index/lexical_arrays.py
+        scores them)."""
 
     # --- vectors ------------------------------------------------------------------------------------------
     def vector_count(self, space: str) -> int: ...
