@@ -39,6 +39,7 @@ class RankingSettings:
     cross_language_use_weight: float = 1.0  # weight of the multilingual space for another language
     same_language_use_weight: float = 0.05  # … for an English query on an English passage (MiniLM reads English well; chosen on SciFact train, docs/measurements.md)
     other_language_use_weight: float = 0.1  # … for a query on a passage in its own language, not English
+    lexical_arrays: bool = True  # BM25 over arrays in memory (index/lexical_arrays.py), else the store's, budgeted
 
 
 @dataclass(kw_only=True)
@@ -190,7 +191,8 @@ class SearchEngine:
             # Asked for lexical results alone, the user gets every match scored, however many.
             budget = 0 if mode == "lexical" else ROW_BUDGET
             lists.append(lexical_search(self.store, query, depth, filters, allowed=allowed, budget=budget,
-                                        terms=plan.terms, stats=stats))
+                                        terms=plan.terms, stats=stats,
+                                        arrays=self.folder.lexical if s.lexical_arrays else None))
             names.append("lexical")
         for space, found in dense.items():
             lists.append(found.result())
