@@ -133,11 +133,24 @@ _KIND_HINTS = {kind: re.compile(pattern, re.IGNORECASE) for kind, pattern in {
     "awareness_campaign": r"\b(campaign|day|week|roadshow|initiative)\b",
     "training_capacity": r"\b(training|workshops?|academy|trainers?|course)\b",
     "curriculum": r"\b(curriculum|framework|course|lessons?|literacy)\b",
-    "tool_app": r"\b(app|platform|tool|database|filter|portal|game)\b|[a-z][A-Z]",
+    "tool_app": r"\b(app|platform|tool|database|filter|portal|game)\b|(?-i:[a-z][A-Z])",  # SafeSurf: a coined name
     "research_study": r"\b(study|survey|index|report|research)\b",
     "helpline_reporting": r"\b(helpline|tipline|hotline|line|centre|center)\b",
     "partnership_alliance": r"\b(alliance|coalition|network|partnership|taskforce|task force|hub)\b",
     "technical_standard": r"\b(standard|iso|ieee|p\d{4})\b",
+}.items()}
+# the words by which a name or a title says its kind outright, in the corpus' languages (one kind, or none)
+_STATED_KINDS = {kind: re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE) for kind, pattern in {
+    "law_regulation": r"act|law|bill|decree|amendments?|loi|décret|ley|decreto|lei",
+    "strategy_policy": r"strategy|action plan|policy|stratégie|politique|estrategia|política|estratégia",
+    "awareness_campaign": r"campaign|campagne|campaña|campanha|awareness|sensibilisation",
+    "training_capacity": r"training|seminars?|workshops?|formation|séminaire|formación|seminario|formação",
+    "curriculum": r"curriculum|lessons|programme scolaire|currículo",
+    "tool_app": r"app|application|platform|database|plateforme|plataforma|outil|herramienta|ferramenta",
+    "research_study": r"survey|study|research|consultation|enquête|étude|encuesta|estudio|consulta|pesquisa",
+    "helpline_reporting": r"helpline|tipline|hotline|ligne d'écoute|línea de ayuda|linha de apoio",
+    "partnership_alliance": r"alliance|coalition|network|partnership|council|réseau|alianza|coalición|parceria",
+    "technical_standard": r"standard|norme|ISO|IEEE",
 }.items()}
 _YEAR = re.compile(r"\b(19[89]\d|20[0-3]\d)\b")
 _YEAR_CUE = re.compile(
@@ -305,6 +318,14 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
         name = top[0]
         owner = next(chunks[m[0]] for m in members if top in m[3])
         evidence["name"] = _slice(owner, top[1], top[2])
+    title = chunks[0].text.strip().split("\n")[0] if short and ordinal == 0 else ""
+    title = title if not name or name.lower() in title.lower() else ""  # the title speaks of this initiative
+    stated = kind_stated_in(title) or kind_stated_in(name)
+    chosen = next((j for j in kinds if labels[j].id == stated), None)
+    if chosen is not None and chosen != kind:  # its name (a short contribution's title) says what it is
+        kind = chosen
+        kind_row = rows[int(np.argmax(scores[rows, kind]))]
+        evidence["initiative_type"] = _label_evidence(chunks[kind_row], labels[kind])
     audience = [labels[j].id for j in sorted(audiences, key=lambda j: -float(total[j])) if total[j] >= w.audience][:4]
     risk = [labels[j].id for j in sorted(risks, key=lambda j: -float(total[j])) if total[j] >= w.risk][:4]
     for facet, chosen in (("audience", audience), ("risk", risk)):
@@ -331,6 +352,12 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
                       actor_type=doc.actor_type, name=name, initiative_type=labels[kind].id, audience=audience,
                       risk=risk, status=status[0], year=year, score=round(float(best[2]), 4),
                       chunk_ids=[chunks[r].id for r in rows], evidence=evidence, profile=profile)
+
+
+def kind_stated_in(text: str) -> str:
+    """The one kind `text` (a name or a title) says outright, or "" (none, or words of two kinds)."""
+    stated = [kind for kind, pattern in _STATED_KINDS.items() if pattern.search(text)]
+    return stated[0] if len(stated) == 1 else ""
 
 
 def _status(chunks: list[ChunkRecord], rows: list[int], name: str, evidence: dict[str, Evidence], short: bool

@@ -19,6 +19,7 @@ from search.characterization.initiatives import (
     STATUSES,
     correct,
     correction_history,
+    kind_stated_in,
     names_in,
     render,
     select,
@@ -174,3 +175,16 @@ def test_real_sample_initiatives(real_sample_index: IndexFolder):
     assert any(i.initiative_type == "law_regulation" for i in by_doc["council-of-europe-lanzarote"])
     assert all(len(v) <= 2 for v in by_doc.values())  # a short contribution: one initiative, two at most
     assert render(found, "md").startswith("| source |")
+
+
+def test_kind_stated_by_real_titles_and_names():
+    """A title or name that says what the initiative is decides its kind (titles of the 21st meeting's
+    contributions); words of two kinds, or none, decide nothing and the passage scores do."""
+    titles = {path.name: path.read_text(encoding="utf-8").strip().split("\n")[0]
+              for path in (ROOT / "bench" / "corpus" / "cwg-cop-21").glob("*.md")}
+    assert kind_stated_in(titles["mongolia-childrens-personal-data-teachers.md"]) == "training_capacity"
+    assert kind_stated_in(titles["iin-oea-consulta-ninez-entorno-digital-es.md"]) == "research_study"
+    assert kind_stated_in(titles["iin-oas-consultation-children-digital-environment.md"]) == "research_study"
+    assert kind_stated_in("eSafety Youth Council") == "partnership_alliance"
+    assert kind_stated_in("Caivano Decree") == "law_regulation"
+    assert kind_stated_in("SafeSurf") == "" and kind_stated_in("Digital Literacy Training Platform") == ""
