@@ -112,7 +112,7 @@ _CUE = re.compile(
     r"|lanz[óa]|puesto en marcha|creó|programa|campaña|ley|línea de ayuda|implementó|lançou|lançado|programa"
     r"|projeto|campanha|lei|linha de apoio)\b", re.IGNORECASE)
 _KIND_WORDS = (r"Programme|Program|Initiative|Project|Campaign|Strategy|Framework|Act|Law|Bill|Code|Platform|Helpline"
-               r"|Hotline|Tipline|Network|Alliance|Coalition|Council|Centre|Center|Fund|Academy|Policy|Plan|Curriculum"
+               r"|Hotline|Tipline|Network|Alliance|Coalition|Council|Centre|Center|Fund|Academy|Policy|Plan|Curriculum|Decree"
                r"|Guidelines?|Guide|Standard|Index|Registry|Register|Portal|App|Toolkit|Principles|Taskforce|Task Force"
                r"|Day|Week|Charter|Convention|Roadshow|Club|Lab|Hub|Label|Clinic")
 _CAP = r"[A-Z][\w'’\-]*(?:\.[a-z]{2,3})?"
@@ -120,6 +120,13 @@ _NAMED = re.compile(
     rf"\b((?:{_CAP}[ \t]+(?:(?:of|for|on|the|to|in)[ \t]+)?){{0,6}}(?:{_KIND_WORDS})\b"
     rf"(?:[ \t]+(?:on|for|of|to)[ \t]+(?:the[ \t]+)?(?:{_CAP}[ \t]*){{1,5}})?)")
 _COINED = re.compile(r"\b([A-Z][a-z]+[A-Z][A-Za-z]+(?:\.[a-z]{2,3})?|[a-z]{2,}[A-Z]{3,}\w*)\b")  # SafeSurf, euCONSENT
+# a name headed by one of these is who runs the initiative (it groups passages, but names no initiative)
+_RUNS_IT = re.compile(r"\b(Centre|Center|Institute|University|Foundation|Ministry|Commission|Authority)\b")
+_LEADING = {"the", "a", "an", "this", "its", "our", "their", "before", "after", "under", "through", "with", "in", "on",
+            "by", "for", "from", "to", "at", "as", "of", "and", "since", "during", "while", "when", "each", "every"}
+# a capitalised name its text abbreviates: "the Child Protection in Cyberspace (CPC) global initiative"
+_ACRONYMED = re.compile(r"\b((?:[A-Z][\w'’\-]*[ \t]+(?:(?:of|for|on|in|the|and|against|to)[ \t]+)*){1,8}[A-Z][\w'’\-]*)"
+                        r"[ \t]*\([A-Z][A-Za-z]{1,9}\)")
 _QUOTED = re.compile(r"[“\"«]\s*([A-Z][^”\"»\n]{2,60}?)\s*[”\"»]")
 _NOT_NAMES = re.compile(
     r"^(the\s+)?(member states?|united nations|information document|working group|the government|government|"
@@ -187,13 +194,14 @@ def names_in(text: str, source: str = "") -> list[tuple[str, int, int]]:
     from ingest.organisations import organisation_span
 
     found: list[tuple[str, int, int]] = []
-    for pattern in (_NAMED, _COINED, _QUOTED):
+    for pattern in (_NAMED, _COINED, _QUOTED, _ACRONYMED):
         for match in pattern.finditer(text):
             name = match.group(1).strip(" .,;:'’-")
             start = match.start(1) + match.group(1).find(name)
             words = name.split()
-            if words and words[0].lower() == "the":
-                name, start = " ".join(words[1:]), start + len(words[0]) + 1
+            while pattern is not _QUOTED and len(words) > 1 and words[0].lower() in _LEADING:  # "Before the Act": a sentence's first words
+                name, start = name[len(words[0]):].lstrip(), start + len(name) - len(name[len(words[0]):].lstrip())
+                words = words[1:]
             if len(name) < 4 or _NOT_NAMES.match(name) or lookup_country(name) is not None:
                 continue
             if source and name.lower() == source.lower():
@@ -306,7 +314,7 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
     kind_row = rows[int(np.argmax(scores[rows, kind]))]
     evidence["initiative_type"] = _label_evidence(chunks[kind_row], labels[kind])
     name = ""
-    named = [n for m in sorted(members, key=lambda m: m[0]) for n in m[3]]
+    named = [n for m in sorted(members, key=lambda m: m[0]) for n in m[3] if not _RUNS_IT.search(n[0])]
     if named:
         counts: dict[str, int] = {}
         for n in named:
@@ -319,8 +327,11 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
         owner = next(chunks[m[0]] for m in members if top in m[3])
         evidence["name"] = _slice(owner, top[1], top[2])
     title = chunks[0].text.strip().split("\n")[0] if short and ordinal == 0 else ""
-    title = title if not name or name.lower() in title.lower() else ""  # the title speaks of this initiative
-    stated = kind_stated_in(title) or kind_stated_in(name)
+    titled, named_kind = kind_stated_in(title), kind_stated_in(name)
+    if titled and named_kind and titled != named_kind and name.lower() not in title.lower():
+        name = ""  # a contribution titled a training seminar whose name candidate is a law: the law is another thing
+        evidence.pop("name", None)
+    stated = (titled if not name or name.lower() in title.lower() else "") or named_kind
     chosen = next((j for j in kinds if labels[j].id == stated), None)
     if chosen is not None and chosen != kind:  # its name (a short contribution's title) says what it is
         kind = chosen

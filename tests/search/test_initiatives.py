@@ -188,3 +188,19 @@ def test_kind_stated_by_real_titles_and_names():
     assert kind_stated_in("eSafety Youth Council") == "partnership_alliance"
     assert kind_stated_in("Caivano Decree") == "law_regulation"
     assert kind_stated_in("SafeSurf") == "" and kind_stated_in("Digital Literacy Training Platform") == ""
+
+
+def test_names_in_real_sentences():
+    """Real sentences of the sample meeting and the 21st meeting: a name its text abbreviates, a decree, and a
+    sentence's first words that are no part of a name."""
+    cpc = "Through the Child Protection in Cyberspace (CPC) global initiative, the Institute works towards"
+    assert [n for n, _, _ in names_in(cpc)] == ["Child Protection in Cyberspace"]
+    fcacse = ("The Financial Coalitions Against Child Sexual Exploitation (FCACSE), supported by ICMEC, bring "
+              "together banks")
+    assert "Financial Coalitions Against Child Sexual Exploitation" in [n for n, _, _ in names_in(fcacse)]
+    assert "Caivano Decree" in [n for n, _, _ in names_in("The Caivano Decree introduced measures to protect minors")]
+    estonia = "Before the Act enters into force, the Data Protection Inspectorate will publish guidance for schools"
+    assert not any("Act" in n for n, _, _ in names_in(estonia))
+    for text in (cpc, fcacse, estonia):
+        for name, start, end in names_in(text):
+            assert text[start:end] == name
