@@ -7,6 +7,9 @@ in four formats, the correlation of score and length, and where one contribution
 - formats: one strong draft as .txt, .md, .docx and .pdf (aim: within 0.1 of each other);
 - length: Spearman's rho of score and length in words among the sample contributions (examples/cwg-cop-20)
   and among the reference files (../shared/data/policy_pdfs and policy_texts, read in place; aim: |rho| <= 0.3);
+- against the hand grades (bench/labels/quality, both batches): among the labelled documents of each group, how
+  the annotators' grade itself follows length, and the score's length correlation once the grade is accounted for
+  (partial Spearman: what the score adds of length beyond what the annotators' judgement has);
 - rank: the given contribution's place among the sample contributions by score (1 = best).
 
 The texts of the reference files are cached in bench/out (keyed by the loaders' source), so a second run takes
@@ -25,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.quality_eval import spearman  # noqa: E402
+from bench.quality_eval import shared_id, spearman  # noqa: E402
 from ingest.prepare import prepare_document  # noqa: E402
 from tests.ingest.drafts import draft_files  # noqa: E402  (the draft the tests score)
 
@@ -33,6 +36,9 @@ SAMPLE = ROOT / "examples" / "cwg-cop-20"
 SHARED = ROOT.parent / "shared" / "data"
 SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html")
 CACHE = ROOT / "bench" / "out" / "quality-checks-texts.json"
+
+LABELS = [ROOT / "bench" / "labels" / "quality" / name for name in ("signals.jsonl", "signals_batch2.jsonl")]
+CORPUS21 = ROOT / "bench" / "corpus" / "cwg-cop-21"
 
 MEANING: dict[str, object] = {}  # "encode" and "model" when the profile is read by meaning (the default)
 
@@ -82,6 +88,29 @@ def reference_texts() -> dict[str, str]:
     return texts
 
 
+def grades() -> dict[str, int]:
+    """Document id (as bench/labels/quality names it) → the hand grade, both batches."""
+    rows = [json.loads(line) for path in LABELS for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    return {row["document_id"]: int(row["grade"]) for row in rows}
+
+
+def against_grades(scored: dict[str, tuple[float, int]], graded: dict[str, int]) -> dict[str, object]:
+    """Among the documents of `scored` (id → (score, words)) that have a hand grade: Spearman of grade and
+    length, of score and length, of score and grade, and the partial Spearman of score and length given the grade."""
+    ids = [d for d in scored if d in graded]
+    if len(ids) < 4:
+        return {"documents": len(ids)}
+    score = [scored[d][0] for d in ids]
+    words = [float(scored[d][1]) for d in ids]
+    grade = [float(graded[d]) for d in ids]
+    gl, sl, sg = spearman(grade, words), spearman(score, words), spearman(score, grade)
+    denominator = ((1 - sg * sg) * (1 - gl * gl)) ** 0.5
+    return {"documents": len(ids), "grade_length": round(gl, 3), "score_length": round(sl, 3),
+            "score_grade": round(sg, 3),
+            "score_length_given_grade": round((sl - sg * gl) / denominator, 3) if denominator else None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rank", default="malawi-training-of-trainers")
@@ -103,19 +132,24 @@ def main() -> None:
         (folder / "template.docx").write_bytes(template_docx(load_signals()))
         result["template"] = {name: score(folder / name) for name in ("template.md", "template.docx")}
         result["formats"] = {ext: score(path) for ext, path in draft_files(folder).items()}
-    sample = {}
-    for path in sorted(SAMPLE.iterdir()):
-        if path.suffix in SUFFIXES:
-            prepared = prepare_document(path)
-            assert prepared.quality is not None
-            sample[path.stem] = (assess_text(prepared.text) if MEANING else prepared.quality.score,
-                                 len(prepared.text.split()))
+    sample, meeting21 = {}, {}
+    for folder, scored in ((SAMPLE, sample), (CORPUS21, meeting21)):
+        for path in sorted(folder.iterdir()):
+            if path.suffix in SUFFIXES:
+                prepared = prepare_document(path)
+                assert prepared.quality is not None
+                scored[path.stem] = (assess_text(prepared.text) if MEANING else prepared.quality.score,
+                                     len(prepared.text.split()))
     ranked = sorted(sample, key=lambda d: -sample[d][0])
     result["rank"] = {"document": args.rank, "rank": ranked.index(args.rank) + 1 if args.rank in sample else None,
                       "of": len(ranked), "score": sample.get(args.rank, (None,))[0]}
     lengths: dict[str, object] = {"sample": {
         "documents": len(sample),
-        "spearman": round(spearman([s for s, _ in sample.values()], [float(n) for _, n in sample.values()]), 3)}}
+        "spearman": round(spearman([s for s, _ in sample.values()], [float(n) for _, n in sample.values()]), 3)},
+        "contributions_21": {"documents": len(meeting21), "spearman": round(spearman(
+            [s for s, _ in meeting21.values()], [float(n) for _, n in meeting21.values()]), 3)}}
+    graded = grades()
+    lengths["graded_contributions"] = against_grades(sample | meeting21, graded)
     if not args.skip_reference:
         reference = {name: (assess_text(text), len(text.split())) for name, text in reference_texts().items()}
         lengths["reference"] = {
@@ -123,6 +157,8 @@ def main() -> None:
             "spearman": round(spearman([s for s, _ in reference.values()], [float(n) for _, n in reference.values()]), 3),
             "mean_score": round(sum(s for s, _ in reference.values()) / len(reference), 3)}
         result["reference_scores"] = dict(sorted(reference.items(), key=lambda kv: -kv[1][0]))
+        lengths["graded_reference"] = against_grades(
+            {shared_id(Path(name).stem): value for name, value in reference.items()}, graded)
     result["length"] = lengths
     result["sample_scores"] = {d: sample[d] for d in ranked}
     summary = {k: result[k] for k in ("template", "formats", "rank", "length")}

@@ -7,7 +7,7 @@ the cue lists remain the fallback when no encoder is available.
 A document is read through at most `MAX_PASSAGES` of its sentences, evenly spread: a 300-page report gets the
 same number of chances to show a signal as a four-page contribution, so the score does not grow with length.
 
-The shipped weights (quality_meaning.npz, beside this module) were trained on the dev half of
+The shipped weights (quality_meaning.npz, beside this module) were trained on the dev half of both batches of
 bench/labels/quality by bench/quality_meaning_eval.py; `cwg quality --train` writes an index's own weights
 (these plus its curators' corrections) into the index folder. Per signal the file says whether the classifier
 or the cue lists decide, or either (a sentence counts when one of them takes it): the classifier only where it beat
