@@ -1,6 +1,6 @@
 """Initiatives (issue 24): similar by what they do, tags on short contributions and long reports, record fields.
 
-    .venv/bin/python bench/initiatives_eval.py [--split dev|test] [--parts similar,tags,records] [--retag]
+    .venv/bin/python bench/initiatives_eval.py [--split dev|test] [--parts similar,tags,long,heldout,records] [--retag]
 
 The repository is the mixed one of bench/answers_eval.py (the 33 contributions of examples/cwg-cop-20 and the
 policy PDFs and texts of ../shared/data as library), copied once from bench/out/answers-index-default to
@@ -16,6 +16,8 @@ bench/out/initiatives-index and tagged there (initiatives are computed by `cwg t
 - heldout (the annotator's labels of bench/labels/initiatives, never tuned on; the repository gains the 18
   contributions of bench/corpus/cwg-cop-21, in bench/out/initiatives-index-heldout): similar on its pairs, field
   accuracy of the records, and document kind / audience / risk labels against its initiatives, per split.
+- records: the field accuracy of the records on the held-out labels of `--split` only (what to tune on: dev);
+  with `--retag` the held-out repository's initiatives are read again first (after a change to their code).
 """
 
 from __future__ import annotations
@@ -120,12 +122,17 @@ def index(retag: bool) -> IndexFolder:
         start = time.perf_counter()
         Tagger(folder, taxonomy_for(folder.store)).tag()
         print(f"tagged in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    elif retag:  # the labels stand; the initiatives are read again
-        start = time.perf_counter()
-        taxonomy = taxonomy_for(folder.store)
-        write_initiatives(folder.store, Tagger(folder, taxonomy).initiatives(), taxonomy)
-        print(f"tagged in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    elif retag:
+        read_initiatives_again(folder)
     return folder
+
+
+def read_initiatives_again(folder: IndexFolder) -> None:
+    """The labels stand; the initiatives are read again (after a change to the code that reads them)."""
+    start = time.perf_counter()
+    taxonomy = taxonomy_for(folder.store)
+    write_initiatives(folder.store, Tagger(folder, taxonomy).initiatives(), taxonomy)
+    print(f"initiatives read again in {time.perf_counter() - start:.0f} s", file=sys.stderr)
 
 
 def similar(folder: IndexFolder, split: str, weights: SimilarWeights, scope: str,
@@ -265,6 +272,15 @@ def main() -> None:
                 print(f"long reports {name}: {json.dumps(row)}")
     finally:
         folder.close()
+    if "records" in parts:  # the records' fields against the annotator's labels, this split only (tune on dev)
+        folder = heldout_index()
+        try:
+            if args.retag:
+                read_initiatives_again(folder)
+            report[f"records {args.split}"] = records(folder, args.split)
+            print(f"records {args.split}: {json.dumps(report[f'records {args.split}'])}")
+        finally:
+            folder.close()
     if "heldout" in parts:  # the annotator's labels (bench/labels/initiatives): never tuned on, dev and test
         folder = heldout_index()
         try:
