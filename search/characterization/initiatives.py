@@ -347,15 +347,9 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
     # a short contribution's main initiative is what the whole contribution is about: all its passages speak of it
     status = _status(chunks, list(range(len(chunks))) if short and ordinal == 0 else rows, name, evidence, short)
     evidence["status"] = status[1]
-    year = None
-    for row in [best[0], *rows]:
-        chunk = chunks[row]
-        if year is None:
-            match = _YEAR_CUE.search(chunk.text) or _YEAR.search(chunk.text)
-            if match:
-                group = match.lastindex or 0
-                year = int(match.group(group))
-                evidence["year"] = _slice(chunk, match.start(group), match.end(group))
+    year, year_evidence = _year(chunks, [best[0], *rows], [evidence[k] for k in ("status", "name") if k in evidence])
+    if year_evidence is not None:
+        evidence["year"] = year_evidence
     ident = hashlib.sha1(f"{doc.id}\x00{name.lower() or labels[kind].id}\x00{ordinal if not name else ''}".encode()
                          ).hexdigest()[:12]
     profile = {f"{labels[j].facet}:{labels[j].id}": round(float(total[j]), 3) for j in range(len(labels)) if total[j] >= 0.05}
@@ -369,6 +363,26 @@ def kind_stated_in(text: str) -> str:
     """The one kind `text` (a name or a title) says outright, or "" (none, or words of two kinds)."""
     stated = [kind for kind, pattern in _STATED_KINDS.items() if pattern.search(text)]
     return stated[0] if len(stated) == 1 else ""
+
+
+def _year(chunks: list[ChunkRecord], rows: list[int], said: list[Evidence]) -> tuple[int | None, Evidence | None]:
+    """The initiative's year: one that the sentences saying its status or naming it give ("was held on 14-15 May
+    2026", "Republic Act 11930 of July 2022"), else one its passages give with a cue ("launched in 2019"),
+    strongest passage first. A year elsewhere is some other event's."""
+    by_id = {c.id: c for c in chunks}
+    for evidence in said:
+        chunk = by_id[evidence.chunk_id]
+        around = _sentence_around(chunk, evidence.char_start - chunk.char_start, evidence.char_end - chunk.char_start)
+        offset = around.char_start - chunk.char_start
+        match = _YEAR_CUE.search(around.text) or _YEAR.search(around.text)
+        if match:
+            group = match.lastindex or 0
+            return int(match.group(group)), _slice(chunk, offset + match.start(group), offset + match.end(group))
+    for row in rows:
+        match = _YEAR_CUE.search(chunks[row].text)
+        if match:
+            return int(match.group(1)), _slice(chunks[row], match.start(1), match.end(1))
+    return None, None
 
 
 def _status(chunks: list[ChunkRecord], rows: list[int], name: str, evidence: dict[str, Evidence], short: bool

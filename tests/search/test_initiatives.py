@@ -174,6 +174,13 @@ def test_real_sample_initiatives(real_sample_index: IndexFolder):
     assert any(i.initiative_type == "curriculum" for i in by_doc["uae-online-child-protection-in-curriculum"])
     assert any(i.initiative_type == "law_regulation" for i in by_doc["council-of-europe-lanzarote"])
     assert all(len(v) <= 2 for v in by_doc.values())  # a short contribution: one initiative, two at most
+    # the year the sentence naming it gives ("Republic Act 11930 of July 2022"); no stray year of another event
+    assert any(i.year == 2022 and i.name.startswith("Republic Act") for i in by_doc["philippines-cop-initiatives"])
+    assert all(i.year is None for i in by_doc["philippines-girls-in-ict-cop"])
+    # status from what the text says of it: guidance UNICEF has developed and published; a council that meets
+    assert {i.status for i in by_doc["unicef-legislative-guidance"]} == {"completed"}
+    assert any(i.status == "running" and i.initiative_type == "partnership_alliance"
+               for i in by_doc["australia-esafety-youth-engagement"])
     assert render(found, "md").startswith("| source |")
 
 
