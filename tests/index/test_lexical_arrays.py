@@ -140,3 +140,15 @@ def test_the_postgresql_store_gives_the_same_postings(fake_index: IndexFolder, p
 def _places(folder: IndexFolder, ids: np.ndarray) -> list[tuple[str, int]]:
     chunks = folder.store.chunks_by_id(ids.tolist())
     return [(chunks[i].document_id, chunks[i].ordinal) for i in ids.tolist()]
+
+
+def test_held_postings_are_bounded_and_scores_do_not_change(sample_index: IndexFolder):
+    store, small = sample_index.store, LexicalArrays(max_postings=50)  # fewer than one common word's postings
+    for query in QUERIES:
+        words = query_terms(query)
+        found = small.search(store, words, FIELD_WEIGHTS, 50)
+        assert found is not None
+        np.testing.assert_allclose(found[1], store.bm25_candidates(words, FIELD_WEIGHTS, 50)[1], rtol=1e-5)
+    # over the bound, what was held is dropped before a query's words are added: the last query's words remain
+    assert small.memory_bytes() > 0
+    assert set(small._terms) <= set(small.index_terms(query_terms(QUERIES[-1])) or [])
