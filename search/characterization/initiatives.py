@@ -149,7 +149,8 @@ _KIND_HINTS = {kind: re.compile(pattern, re.IGNORECASE) for kind, pattern in {
 # the words by which a name or a title says its kind outright, in the corpus' languages (one kind, or none)
 _STATED_KINDS = {kind: re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE) for kind, pattern in {
     "law_regulation": r"act|law|bill|decree|amendments?|loi|décret|ley|decreto|lei",
-    "strategy_policy": r"strategy|action plan|policy|stratégie|politique|estrategia|política|estratégia",
+    "strategy_policy": r"strategy|action plan|policy|guidance|guidelines|stratégie|politique|lignes directrices"
+                       r"|estrategia|política|directrices|estratégia|diretrizes",
     "awareness_campaign": r"campaign|campagne|campaña|campanha|awareness|sensibilisation",
     "training_capacity": r"training|seminars?|workshops?|formation|séminaire|formación|seminario|formação",
     "curriculum": r"curriculum|lessons|programme scolaire|currículo",
@@ -347,6 +348,12 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
     # a short contribution's main initiative is what the whole contribution is about: all its passages speak of it
     status = _status(chunks, list(range(len(chunks))) if short and ordinal == 0 else rows, name, evidence, short)
     evidence["status"] = status[1]
+    if not stated and not name:  # else the sentence saying what became of it may say what it is ("has developed guidance")
+        said = next((j for j in kinds if labels[j].id == kind_stated_in(status[1].text)), None)
+        if said is not None and said != kind:
+            kind = said
+            kind_row = rows[int(np.argmax(scores[rows, kind]))]
+            evidence["initiative_type"] = _label_evidence(chunks[kind_row], labels[kind])
     year, year_evidence = _year(chunks, [best[0], *rows], [evidence[k] for k in ("status", "name") if k in evidence])
     if year_evidence is not None:
         evidence["year"] = year_evidence
