@@ -148,7 +148,8 @@ class TrainReport:
 def train(folder: IndexFolder) -> TrainReport:
     """Adapt the shipped meaning model to the index's corrections (their sentences weigh CORRECTION_WEIGHT; the
     other sentences of the corrected documents keep the shipped model's scores, and a penalty keeps the weights
-    near the shipped ones), keep it in the index, and score every document again with it."""
+    near the shipped ones), keep it in the index, and score every document again with it. A corrected signal
+    that the cue lists alone decided is read by the cue lists and its classifier together from then on."""
     if MODEL_SPACE not in folder.spaces:
         raise QualityError(f"training reads sentences in the multilingual space ({MODEL_SPACE}), which this index "
                            f"does not store: build it with --model default")
@@ -196,8 +197,12 @@ def train(folder: IndexFolder) -> TrainReport:
         x = np.vstack([e[0] for e in examples])
         weights[k], bias[k] = fit_logistic(x, np.array([e[1] for e in examples]), np.array([e[2] for e in examples]),
                                            l2=PULL, start=(base.weights[k], float(base.bias[k])))
-    model = MeaningModel(base.signal_ids, weights, bias, base.thresholds, base.decides, base.model_id,
-                         f"{base.trained_on} + {len(latest)} corrections of this index", either=base.either)
+    # a signal the shipped model leaves to the cue lists learns too: once corrected, its classifier joins the
+    # lists ("either": a cue sentence counts unless the classifier, taught by the corrections, scores it under VETO)
+    corrected = {sid for sid, examples in rows.items() if examples} - base.decides
+    model = MeaningModel(base.signal_ids, weights, bias, base.thresholds, base.decides | corrected, base.model_id,
+                         f"{base.trained_on} + {len(latest)} corrections of this index",
+                         either=base.either | corrected)
     quality_corrections.save_index_model(store, model)
     rescored = rescore(store, store.quality_signals_path() or None, quality_reader(folder, model))
     changed: dict[str, int] = {}

@@ -192,6 +192,58 @@ def test_train_changes_a_verdict_in_another_document(tmp_path: Path):
     assert cwg("quality", "a", "--train").returncode == 2  # --train takes no document
 
 
+LAUNCH_A = """Safer Browsing App for Families
+
+The app aims to help parents of children aged 6 to 10 choose safe websites.
+
+The launch ceremony was held in the capital and was attended by the minister.
+
+It was developed together with the national Safer Internet Centre.
+
+We invite the Working Group to share similar tools.
+"""
+LAUNCH_B = """Online Safety Handbook for Teachers
+
+The handbook aims to help teachers discuss cyberbullying with pupils aged 11 to 14.
+
+A launch ceremony for the handbook was held at the ministry and attended by the deputy minister.
+
+It was written jointly with the teachers' union.
+
+Members are invited to translate it.
+"""
+
+
+@pytest.mark.slow
+def test_train_teaches_a_signal_the_cue_lists_decide(tmp_path: Path):
+    """`results` is read by the cue lists alone ("held", "attended" in the past). A curator rejects it on one
+    document (a launch ceremony is not an outcome); after `cwg quality --train` another document whose only
+    results sentence is a launch ceremony loses it too: the corrected signal's classifier now joins the lists."""
+    from index.folder import IndexFolder
+
+    (tmp_path / "a.txt").write_text(LAUNCH_A, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(LAUNCH_B, encoding="utf-8")
+    folder = IndexFolder.open(tmp_path / "ix", create=True)
+    assert not IndexWriter(folder).ingest([tmp_path / "a.txt", tmp_path / "b.txt"]).failed
+    assert _found(folder.store, "a")["results"] and _found(folder.store, "b")["results"]
+    index = str(folder.path)
+    folder.close()
+    env = {**__import__("os").environ, "HF_HUB_OFFLINE": "1"}
+    rejected = subprocess.run([*CWG, "quality", "a", "--reject", "results", "--reason", "a launch ceremony is not an "
+                               "outcome", "--index", index], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert rejected.returncode == 0, rejected.stderr
+    trained = subprocess.run([*CWG, "quality", "--train", "--json", "--index", index], capture_output=True, text=True,
+                             cwd=ROOT, env=env)
+    assert trained.returncode == 0, trained.stderr
+    assert json.loads(trained.stdout)["changed"].get("results") == 1
+    folder = IndexFolder.open(index)
+    try:
+        assert not _found(folder.store, "b")["results"]
+        assert _found(folder.store, "b")["objective"] and _found(folder.store, "b")["audience"]
+    finally:
+        folder.close()
+
+
 def test_migrate_copies_corrections_and_the_index_model(seeded_index, postgres_uri: str, fake_embedders,
                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """`cwg migrate` takes the corrections (and an index's own weights, a state record) to PostgreSQL."""
