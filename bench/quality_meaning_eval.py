@@ -216,7 +216,10 @@ def main() -> None:
     for doc, grade in dev:
         probs, cues = held[doc.doc_id]
         dev_found[doc.doc_id] = {"grade": grade, "found": sorted(decided(probs, cues, modes)),
-                                 "words": len(doc.text.split())}
+                                 "words": len(doc.text.split()), "sentences": int(probs.shape[0]),
+                                 "top": [round(float(v), 4) for v in probs.max(axis=0)] if len(probs) else [],
+                                 "counted": [int(((probs[:, c] >= thresholds[c]) | (cues[:, c] > 0)).sum())
+                                             for c in range(len(ids))] if len(probs) else []}
         dev_scores["cue"].append(score_of(signals, decided(probs, cues, {s: "cues" for s in ids})))
         dev_scores["final"].append(score_of(signals, decided(probs, cues, modes)))
     dev_grades = [g for _, g in dev]
