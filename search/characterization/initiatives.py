@@ -153,7 +153,7 @@ _STATED_KINDS = {kind: re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE)
                        r"|estrategia|política|directrices|estratégia|diretrizes",
     "awareness_campaign": r"campaign|campagne|campaña|campanha|awareness|sensibilisation",
     "training_capacity": r"training|seminars?|workshops?|formation|séminaire|formación|seminario|formação",
-    "curriculum": r"curriculum|lessons|programme scolaire|currículo",
+    "curriculum": r"curriculum|programme scolaire|currículo",
     "tool_app": r"app|application|platform|database|plateforme|plataforma|outil|herramienta|ferramenta",
     "research_study": r"survey|study|research|consultation|enquête|étude|encuesta|estudio|consulta|pesquisa",
     "helpline_reporting": r"helpline|tipline|hotline|ligne d'écoute|línea de ayuda|linha de apoio",
@@ -348,12 +348,6 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
     # a short contribution's main initiative is what the whole contribution is about: all its passages speak of it
     status = _status(chunks, list(range(len(chunks))) if short and ordinal == 0 else rows, name, evidence, short)
     evidence["status"] = status[1]
-    if not stated and not name:  # else the sentence saying what became of it may say what it is ("has developed guidance")
-        said = next((j for j in kinds if labels[j].id == kind_stated_in(status[1].text)), None)
-        if said is not None and said != kind:
-            kind = said
-            kind_row = rows[int(np.argmax(scores[rows, kind]))]
-            evidence["initiative_type"] = _label_evidence(chunks[kind_row], labels[kind])
     year, year_evidence = _year(chunks, [best[0], *rows], [evidence[k] for k in ("status", "name") if k in evidence])
     if year_evidence is not None:
         evidence["year"] = year_evidence
