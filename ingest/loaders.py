@@ -23,6 +23,7 @@ from ingest.textclean import lines_to_blocks, normalize_text, repeated_margin_li
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(---|\.\.\.)[ \t]*(\r?\n|\Z)", re.DOTALL)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_MD_LIST_ITEM = re.compile(r"^\s{0,3}([-*+]|\d{1,3}[.)])\s+\S")  # "- item", "1. item" (a Markdown list item)
 
 
 def load_file(path: Path, data: bytes | None = None, limits: ReadLimits | None = None) -> LoadedDocument:
@@ -173,10 +174,11 @@ def load_text(data: bytes) -> LoadedDocument:
         buf: list[str] = []
         for line in lines:
             heading = _MD_HEADING.match(line.strip()) if is_markdown else None
+            item = is_markdown and _MD_LIST_ITEM.match(line)
+            if (heading or item) and buf:  # a heading or a list item ends the lines before it (as in plain text)
+                blocks.append(Block("paragraph", normalize_text(" ".join(s.strip() for s in buf))))
+                buf = []
             if heading:
-                if buf:
-                    blocks.append(Block("paragraph", normalize_text(" ".join(s.strip() for s in buf))))
-                    buf = []
                 blocks.append(Block("heading", normalize_text(heading.group(2)), None, len(heading.group(1))))
             else:
                 buf.append(line)

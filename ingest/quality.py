@@ -24,7 +24,7 @@ import yaml
 from ingest.errors import CwgError
 from ingest.organisations import find_organisation
 from ingest.quality_meaning import CUE_FEATURES, VETO, Encode, MeaningModel, spread
-from ingest.quality_structure import Passage, read_passages, words_of
+from ingest.quality_structure import Passage, passage_text, read_passages, words_of
 from ingest.text_facts import figures, initiative_names
 
 SIGNAL_IDS = ("objective", "initiative", "audience", "results", "figures", "evaluation", "lessons", "partners",
@@ -318,7 +318,7 @@ def sentence_scores(text: str, passages: list[Passage], signals: SignalSet, enco
                     model: MeaningModel) -> tuple[np.ndarray, np.ndarray]:
     """The classifiers' probabilities (passages, signals, in the signal file's order) and the cue features."""
     cues = cue_features(text, passages, signals)
-    vectors = encode([text[p.start:p.end] for p in passages])
+    vectors = encode([passage_text(text, p) for p in passages])
     if vectors.shape[1] != model.dimension:
         raise QualityError(f"the quality model reads {model.dimension}-d vectors ({model.model_id}); "
                            f"the encoder gave {vectors.shape[1]}-d")

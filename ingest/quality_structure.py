@@ -118,6 +118,14 @@ def read_passages(text: str, template: frozenset[str] = frozenset()) -> list[Pas
     return out
 
 
+def passage_text(text: str, passage: Passage) -> str:
+    """What a passage says, as the classifiers read it: its sentence without a list marker ("- the item" reads as
+    "the item", as a DOCX list item shows it), so a list scores alike in every format."""
+    sentence = text[passage.start:passage.end]
+    marker = _LIST_ITEM.match(sentence)
+    return sentence[marker.end():] if marker and marker.end() < len(sentence) else sentence
+
+
 def _sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
     """The sentences of one paragraph, its lines apart (list items, table rows)."""
     chunk = text[start:end]

@@ -76,8 +76,9 @@ def _looks_like_heading(line: str, typical: float) -> bool:
     upper = sum(c.isupper() for c in letters) / len(letters)
     if upper > 0.8 and len(letters) >= 4 and len(line) < 0.9 * typical:
         return True
-    capitalised = sum(w[:1].isupper() for w in words if len(w) > 3)
-    long_words = sum(len(w) > 3 for w in words) or 1
+    named = [w for w in words if len(w) > 3 and w[:1].isalpha()]  # a year or a number is neither ("Trends for 2024")
+    capitalised = sum(w[:1].isupper() for w in named)
+    long_words = len(named) or 1
     return capitalised / long_words >= 0.8 and len(line) < 0.7 * typical
 
 
@@ -109,7 +110,13 @@ def lines_to_blocks(lines: list[str], page: int | None) -> list[Block]:
         prev = current[-1] if current else ""
         at_break = not current or (prev.endswith((".", "!", "?", ":", ";")) and len(prev) < 0.85 * typical)
         nxt = next((ln for ln in lines[i + 1:] if ln), "")
-        if at_break and nxt and _looks_like_heading(line, typical):
+        # a short heading-like line after a finished sentence is a heading even when that sentence filled its
+        # line (a PDF in large type for headings whose paragraph ended at the margin)
+        after_sentence = bool(current) and prev.endswith((".", "!", "?")) and len(line) < 0.6 * typical
+        # "Global alliances": a heading in sentence case, a few words standing alone before a new sentence
+        sentence_case = after_sentence and len(line.split()) <= 6 and line[:1].isupper() and nxt[:1].isupper() \
+            and len(line) < 0.5 * typical and not line.endswith((".", ",", ";", ":", "!", "?"))
+        if (at_break or after_sentence) and nxt and (_looks_like_heading(line, typical) or sentence_case):
             flush()
             blocks.append(Block("heading", line, page, level=1))
             continue

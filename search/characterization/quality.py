@@ -31,7 +31,7 @@ from ingest.quality import (
     stored_profile,
 )
 from ingest.quality_meaning import MODEL_SPACE, Encode, MeaningModel, fit_logistic, load_model, spread
-from ingest.quality_structure import read_passages
+from ingest.quality_structure import passage_text, read_passages
 from search.characterization.quality_training import holds_quote
 
 REJECTED_TOP = 10  # a rejected signal: the document's sentences that scored it highest become negatives
@@ -173,7 +173,7 @@ def train(folder: IndexFolder) -> TrainReport:
         if not passages:
             continue
         probs, cues = sentence_scores(text, passages, signals, reader.encode, base)
-        vectors = reader.encode([text[p.start:p.end] for p in passages])
+        vectors = reader.encode([passage_text(text, p) for p in passages])
         for col, signal in enumerate(signals.signals):
             event = latest.get((doc_id, signal.id))
             if event is None:

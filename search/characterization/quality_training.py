@@ -17,7 +17,7 @@ import numpy as np
 
 from ingest.quality import SignalSet, cue_features, needed, sentence_scores
 from ingest.quality_meaning import CUE_FEATURES, VETO, Encode, MeaningModel, fit_logistic, spread
-from ingest.quality_structure import Passage, read_passages
+from ingest.quality_structure import Passage, passage_text, read_passages
 
 NEGATIVES_PER_DOCUMENT = 150  # other sentences of a long document kept as negatives (evenly spread)
 WEAK = 0.3  # weight of a sentence of a document that shows the signal elsewhere
@@ -61,7 +61,7 @@ def document_passages(text: str, signals: SignalSet) -> list[Passage]:
 
 
 def _features(text: str, passages: list[Passage], signals: SignalSet, encode: Encode) -> tuple[np.ndarray, np.ndarray]:
-    vectors = encode([text[p.start:p.end] for p in passages]) if passages else np.zeros((0, 512), np.float32)
+    vectors = encode([passage_text(text, p) for p in passages]) if passages else np.zeros((0, 512), np.float32)
     return vectors, cue_features(text, passages, signals)
 
 

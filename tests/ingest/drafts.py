@@ -1,8 +1,11 @@
 """One strong contribution draft, written as .txt, .md, .docx and .pdf from the same text (issue 23): what the
-quality profile must score alike in every format. Used by tests/ingest/test_quality.py and bench/quality_checks.py."""
+quality profile must score alike in every format; and any Markdown or text contribution written again in the four
+formats (`blocks_of`, `write_formats`). Used by tests/ingest/test_quality.py, bench/quality_checks.py and
+bench/quality_formats.py."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 DRAFT = [
@@ -60,4 +63,86 @@ def draft_files(folder: Path) -> dict[str, Path]:
     files["md"].write_text("\n".join(md), encoding="utf-8")
     word.save(str(files["docx"]))
     pdf.output(str(files["pdf"]))
+    return files
+
+
+_LIST = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+Block = tuple[str, str]  # (kind: "title" | "heading" | "para" | "item", text)
+
+
+def blocks_of(text: str) -> list[Block]:
+    """The document as headings, paragraphs and list items, in order."""
+    if text.startswith("---\n"):
+        end = text.find("\n---", 4)
+        text = text[end + 4:] if end > 0 else text
+    out: list[Block] = []
+    for part in re.split(r"\n\s*\n", text):
+        lines = [line.strip() for line in part.strip().splitlines() if line.strip()]
+        if not lines:
+            continue
+        if len(lines) == 1 and (lines[0].startswith("#") or (
+                len(lines[0].split()) <= 12 and not lines[0].endswith((".", ";", ",", ":")))):
+            kind = "title" if not out else "heading"
+            out.append((kind, lines[0].lstrip("#").strip().strip("*")))
+            continue
+        para: list[str] = []
+        for line in lines:
+            if _LIST.match(line):
+                if para:
+                    out.append(("para", " ".join(para)))
+                    para = []
+                out.append(("item", _LIST.sub("", line)))
+            else:
+                para.append(line)
+        if para:
+            out.append(("para", " ".join(para)))
+    return out
+
+
+def printable(blocks: list[Block]) -> bool:
+    try:
+        "".join(t for _, t in blocks).encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def write_formats(blocks: list[Block], folder: Path) -> dict[str, Path]:
+    from docx import Document
+    from fpdf import FPDF
+
+    txt: list[str] = []
+    md: list[str] = []
+    word = Document()
+    for kind, text in blocks:
+        if kind in ("title", "heading"):
+            txt += ["", text, ""]
+            md += ["", ("# " if kind == "title" else "## ") + text, ""]
+            word.add_heading(text, level=0 if kind == "title" else 1)
+        elif kind == "item":
+            txt += [f"- {text}"]
+            md += [f"- {text}"]
+            word.add_paragraph(text, style="List Bullet")
+        else:
+            txt += ["", text, ""]
+            md += ["", text, ""]
+            word.add_paragraph(text)
+    files = {ext: folder / f"draft.{ext}" for ext in ("txt", "md", "docx")}
+    files["txt"].write_text("\n".join(txt), encoding="utf-8")
+    files["md"].write_text("\n".join(md), encoding="utf-8")
+    word.save(str(files["docx"]))
+    if printable(blocks):
+        pdf = FPDF()
+        pdf.add_page()
+        for kind, text in blocks:
+            if kind in ("title", "heading"):
+                pdf.set_font("Helvetica", "B", 18 if kind == "title" else 14)
+                pdf.multi_cell(0, 9, text)
+                pdf.ln(2)
+            else:
+                pdf.set_font("Helvetica", "", 11)
+                pdf.multi_cell(0, 6, f"- {text}" if kind == "item" else text)
+                pdf.ln(1 if kind == "item" else 3)
+        files["pdf"] = folder / "draft.pdf"
+        pdf.output(str(files["pdf"]))
     return files

@@ -205,3 +205,29 @@ def test_plain_text_headings_and_list_items():
     headings = [b.text for b in doc.blocks if b.kind == "heading"]
     assert headings[:3] == ["1. Background", "2. Objectives", "3. Participants"]
     assert any(b.text.startswith("- to make participants aware") for b in doc.blocks)
+
+
+def test_markdown_list_items_are_blocks_of_their_own():
+    """A Markdown list (items on consecutive lines) is read item by item, as the same list in a text file or a
+    DOCX: the real contribution's lead-in and its three items, not one run-on paragraph."""
+    doc = load_file(SAMPLE / "saudi-arabia-gcf-child-protection-in-cyberspace.md")
+    texts = [b.text for b in doc.blocks]
+    lead = texts.index("Working with ITU, the GCF Institute has:")
+    items = texts[lead + 1:lead + 4]
+    assert [t[:14] for t in items] == ["- contributed ", "- implemented ", "- supported tr"]
+    assert all(b.kind == "paragraph" for b in doc.blocks[lead + 1:lead + 4])
+
+
+def test_pdf_style_headings_after_a_full_line_are_headings():
+    """Lines as a PDF in large type for headings gives them: a heading after a paragraph that ended at the
+    margin, a heading with a year in it, a heading in sentence case; a short last line is still text."""
+    from ingest.textclean import lines_to_blocks
+
+    full = "Each stakeholder has a part to play: governments set the rules and companies run services well."
+    lines = [full, "and law enforcement investigates and prosecutes the offenders it can identify in time.",
+             "Expected Trends for 2024", "Based on our threat research, we expect the following to affect children.",
+             full, "Global alliances", "Canada takes part in the WePROTECT Global Alliance and in the Virtual Task.",
+             full, "and this sentence ends short.", "Another paragraph starts here and runs on to the margin of it."]
+    blocks = lines_to_blocks(lines, 1)
+    assert [b.text for b in blocks if b.kind == "heading"] == ["Expected Trends for 2024", "Global alliances"]
+    assert any(b.text.endswith("prosecutes the offenders it can identify in time.") for b in blocks)

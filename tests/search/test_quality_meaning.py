@@ -101,3 +101,20 @@ def test_a_list_of_organisations_is_not_partners(encode):
         assert not next(r for r in assess(listed, None, None, *reader).signals if r.id == "partners").found
     partners = next(r for r in assess(worked, None, None, encode, model).signals if r.id == "partners")
     assert partners.found and "together with UNICEF" in partners.evidence.text  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", ["saudi-arabia-gcf-child-protection-in-cyberspace.md",
+                                  "kaspersky-protecting-children-online-2024-trends.md",
+                                  "swgfl-legal-measures-end-to-end-encryption.md"])
+def test_a_real_contribution_reads_the_same_in_every_format(name: str, encode, tmp_path: Path):
+    """Real contributions with lists and headings, written again as .txt, .md, .docx and .pdf and read by meaning
+    as the index reads them: the same signals in each. Each differed in one format before: a Markdown list read
+    as one run-on sentence (partners), a PDF heading run into its paragraph (evaluation, partners)."""
+    from tests.ingest.drafts import blocks_of, write_formats
+
+    files = write_formats(blocks_of((SAMPLE / name).read_text(encoding="utf-8")), tmp_path)
+    assert set(files) == {"txt", "md", "docx", "pdf"}
+    found = {ext: {s.id for s in assess(prepare_document(path).text, None, None, encode, load_model()).signals
+                   if s.found} for ext, path in files.items()}
+    assert all(f == found["md"] for f in found.values()), found
+    assert len(found["md"]) >= 4
