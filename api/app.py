@@ -71,7 +71,7 @@ def create_app(settings: Settings, folder: IndexFolder | None = None, *, prepare
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        opened = folder or IndexFolder.open(settings.index, dtype=settings.dtype)
+        opened = folder or IndexFolder.open(settings.index, dtype=settings.dtype, vector_search=settings.vector_search)
         to_thread.current_default_thread_limiter().total_tokens = request_threads(settings)
         try:
             app.state.service = await run_in_threadpool(Service.start, settings, opened)

@@ -54,7 +54,8 @@ def print_json(data: object) -> None:
 def open_index(args: argparse.Namespace, settings: Settings, **kwargs: object) -> IndexFolder:
     """The index of `--index` (the settings' default filled in by the CLI), at the precision asked."""
     dtype = getattr(args, "dtype", None) or settings.dtype
-    return IndexFolder.open(args.index, dtype=dtype, **kwargs)  # type: ignore[arg-type]
+    return IndexFolder.open(args.index, dtype=dtype, vector_search=settings.vector_search,  # type: ignore[arg-type]
+                            **kwargs)
 
 
 def write_output(out: Path | None, data: str | bytes, *, binary_needs: str = "binary output needs --out FILE") -> None:

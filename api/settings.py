@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from index.folder import index_location
+from index.pg_vectors import VECTOR_SEARCHES
 from ingest.errors import CwgError
 from ingest.limits import DEFAULT_MAX_PARSE_SECONDS, DEFAULT_MAX_UNPACKED_MB, MB, ReadLimits
 from ingest.ocr import DEFAULT_MAX_PAGES, DEFAULT_PAGE_SECONDS, UN_LANGUAGES, OcrSettings
@@ -36,6 +37,7 @@ class SettingsError(CwgError):
 class Settings:
     index: Path | str = Path(DEFAULT_INDEX)  # a folder, or a postgresql:// URI
     dtype: str = "bfloat16"
+    vector_search: str = "memory"  # CWG_VECTOR_SEARCH: a PostgreSQL index's vector search, memory or pgvector
     api_keys: tuple[str, ...] = ()
     curator_keys: tuple[str, ...] = ()  # CWG_CURATOR_KEYS: who may set curation statuses (not uploaders)
     read_keys: tuple[str, ...] = ()  # CWG_READ_KEYS: who may only read, when reads need a key
@@ -76,12 +78,16 @@ class Settings:
         dtype = env.get("CWG_DTYPE", "bfloat16").strip().lower() or "bfloat16"
         if dtype not in DTYPES:
             raise _bad("CWG_DTYPE", env, f"one of {', '.join(DTYPES)}")
+        vector_search = env.get("CWG_VECTOR_SEARCH", "memory").strip().lower() or "memory"
+        if vector_search not in VECTOR_SEARCHES:
+            raise _bad("CWG_VECTOR_SEARCH", env, f"one of {', '.join(VECTOR_SEARCHES)}")
         llm_url = env.get("CWG_LLM_URL", "").strip()
         if llm_url and (urlparse(llm_url).scheme not in ("http", "https") or not urlparse(llm_url).netloc):
             raise _bad("CWG_LLM_URL", env, "an http:// or https:// address")
         return cls(
             index=index_location(env.get("CWG_INDEX", "").strip() or DEFAULT_INDEX),
             dtype=dtype,
+            vector_search=vector_search,
             api_keys=keys,
             curator_keys=_keys("CWG_CURATOR_KEYS", env),
             read_keys=_keys("CWG_READ_KEYS", env),

@@ -58,11 +58,14 @@ class IndexFolder:
 
     @classmethod
     def open(cls, path: Path | str, *, model: str | None = None, create: bool = False,
-             embedders: dict[str, Embedder] | None = None, dtype: str = "bfloat16") -> IndexFolder:
+             embedders: dict[str, Embedder] | None = None, dtype: str = "bfloat16",
+             vector_search: str = "memory") -> IndexFolder:
         """Open (or, with `create`, make) the index at `path` (a folder, or a PostgreSQL URI), checking its
-        format and model."""
+        format and model. `vector_search`: how a PostgreSQL index answers vector searches (index/pg_vectors.py
+        VECTOR_SEARCHES); a folder always searches its FAISS index."""
         if is_database_uri(path):
-            return cls._open_database(str(path), model=model, create=create, embedders=embedders, dtype=dtype)
+            return cls._open_database(str(path), model=model, create=create, embedders=embedders, dtype=dtype,
+                                      vector_search=vector_search)
         path = Path(path)
         if not (path / MANIFEST_NAME).exists():
             if not create:
@@ -81,8 +84,8 @@ class IndexFolder:
 
     @classmethod
     def _open_database(cls, uri: str, *, model: str | None, create: bool, embedders: dict[str, Embedder] | None,
-                       dtype: str) -> IndexFolder:
-        store = PostgresStore(uri)  # migrates the schema on first open (under an advisory lock)
+                       dtype: str, vector_search: str) -> IndexFolder:
+        store = PostgresStore(uri, vector_search)  # migrates the schema on first open (under an advisory lock)
         try:
             manifest = _database_manifest(store, model, create, embedders, dtype)
             _check_encoders(uri, manifest, embedders)

@@ -48,7 +48,7 @@ from index.records import (
 from index.sql_dialect import POSTGRESQL
 from index.state_caches import StateCaches
 from index.store_tables import AlreadyIndexed, StoreTables, WritePlan, export_rows
-from index.vectors import VectorIndex
+from index.vectors import VectorIndex, local_search
 from ingest.errors import IndexOpenError, IndexUnavailable
 from ingest.quality import QualityProfile
 from ingest.records import PreparedDocument
@@ -68,9 +68,12 @@ class PostgresStore:
 
     dialect = POSTGRESQL
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, vector_search: str = "memory") -> None:
         require_driver()
+        if vector_search not in pg_vectors.VECTOR_SEARCHES:
+            raise ValueError(f"vector_search must be one of {', '.join(pg_vectors.VECTOR_SEARCHES)}")
         self.uri = uri
+        self.vector_search = vector_search
         self._placed = threading.local()  # per thread: the originals its write transaction kept
         self._terms = FtsTerms()
         self._word_terms: dict[str, list[str]] = {}
@@ -412,8 +415,12 @@ class PostgresStore:
 
     def nearest_soon(self, space: str, query: np.ndarray | Future[np.ndarray], k: int, allowed: np.ndarray | None,
                      local_index: Callable[[str], VectorIndex]) -> Future[Matches]:
-        """pgvector (the process's FAISS index is not asked), started now on a connection of its own in this
-        thread's snapshot, so that the caller's next reads (its lexical search) run beside it."""
+        """With `vector_search="memory"` (the default): this process's FAISS copy of the vectors (kept up to date
+        from the database's log of vector changes, as `similar` keeps it), exact, as the embedded store answers.
+        With "pgvector": pgvector, started now on a connection of its own in this thread's snapshot, so that the
+        caller's next reads (its lexical search) run beside it."""
+        if self.vector_search == "memory":
+            return local_search(local_index, space, query, k, allowed)
         total = self.vector_count(space)
         return self._connections.beside(lambda raw: _top_k(raw, space, _value(query), k, allowed, total))
 

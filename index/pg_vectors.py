@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+# How a PostgreSQL index answers a vector search: "memory", each process's FAISS copy of the vectors (exact, as
+# the embedded store; the copy is the one `similar` keeps, so it costs no more memory), or "pgvector" (below).
+VECTOR_SEARCHES = ("memory", "pgvector")
 MIN_EF_SEARCH = 200  # 40 (pgvector's default) gave recall@10 0.6 without a filter on 20k vectors; 200 gave 1.0
 MAX_EF_SEARCH = 1000  # pgvector's limit
 EXACT_UP_TO = 20_000  # allowed chunks scored exactly (a few ms of distances in the server)

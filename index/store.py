@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 
@@ -37,7 +37,7 @@ from index.sql_dialect import SQLITE
 from index.sqlite_connections import SqliteConnections
 from index.state_caches import StateCaches
 from index.store_tables import AlreadyIndexed, StoreTables, WritePlan, export_rows
-from index.vectors import VectorIndex
+from index.vectors import VectorIndex, local_search
 from ingest.quality import QualityProfile
 from ingest.records import PreparedDocument
 
@@ -389,8 +389,7 @@ class SqliteStore:
     def nearest_soon(self, space: str, query: np.ndarray | Future[np.ndarray], k: int, allowed: np.ndarray | None,
                      local_index: Callable[[str], VectorIndex]) -> Future[tuple[np.ndarray, np.ndarray]]:
         """FAISS in this process, computed when the result is asked for (too short to hand to a thread)."""
-        return Deferred(lambda: local_index(space).search(query.result() if isinstance(query, Future) else query,
-                                                          k, allowed))
+        return local_search(local_index, space, query, k, allowed)
 
     # --- the log of vector changes (migration 5: triggers) ------------------------------------------------------
     def vector_seq(self) -> int:
@@ -446,19 +445,3 @@ class SqliteStore:
             conn.execute("DELETE FROM vectors WHERE space = ?", (space,))
             if matrix is not None:
                 self.import_vectors(conn, space, np.asarray(ids, dtype=np.int64), matrix)
-
-
-class Deferred(Future):  # type: ignore[type-arg]
-    """A future computed in the thread that asks for its result (work too short to hand to another thread)."""
-
-    def __init__(self, compute: Callable[[], Any]) -> None:
-        super().__init__()
-        self._compute = compute
-
-    def result(self, timeout: float | None = None) -> Any:
-        if not self.done():
-            try:
-                self.set_result(self._compute())
-            except BaseException as exc:  # noqa: BLE001 - delivered by result(), as a pool's future does
-                self.set_exception(exc)
-        return super().result(timeout)

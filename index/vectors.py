@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -397,3 +398,27 @@ def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
         return np.argsort(-scores, kind="stable")
     part = np.argpartition(-scores, k)[:k]
     return part[np.argsort(-scores[part], kind="stable")]
+
+
+class Deferred(Future):  # type: ignore[type-arg]
+    """A future computed in the thread that asks for its result (work too short to hand to another thread)."""
+
+    def __init__(self, compute: Callable[[], Any]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def result(self, timeout: float | None = None) -> Any:
+        if not self.done():
+            try:
+                self.set_result(self._compute())
+            except BaseException as exc:  # noqa: BLE001 - delivered by result(), as a pool's future does
+                self.set_exception(exc)
+        return super().result(timeout)
+
+
+def local_search(local_index: Callable[[str], VectorIndex], space: str, query: np.ndarray | Future[np.ndarray], k: int,
+                 allowed: np.ndarray | None) -> Future[tuple[np.ndarray, np.ndarray]]:
+    """The `k` nearest chunks among `allowed` in this process's index of `space` (FAISS, exact), computed when
+    the result is asked for. `query` may be the encoder's future."""
+    return Deferred(lambda: local_index(space).search(query.result() if isinstance(query, Future) else query,
+                                                      k, allowed))

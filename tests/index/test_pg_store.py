@@ -310,11 +310,13 @@ def test_reindex_says_how_to_do_it_for_a_database(pg_index: IndexFolder) -> None
         reindex(pg_index, "english")
 
 
-def test_vector_searches_on_other_connections_see_the_callers_snapshot(pg_index: IndexFolder, tmp_path: Path) -> None:
-    """Vector searches run on connections of their own (beside the lexical search) in the caller's snapshot:
-    a document committed after the snapshot began is in no list of that search, and in the next one."""
+@pytest.mark.parametrize("vector_search", ["memory", "pgvector"])
+def test_vector_searches_see_the_callers_snapshot(pg_index: IndexFolder, tmp_path: Path, vector_search: str) -> None:
+    """Vector searches (pgvector: on connections of their own, beside the lexical search; memory: the process's
+    FAISS copy, caught up from the log of vector changes as the snapshot sees it) answer in the caller's
+    snapshot: a document committed after the snapshot began is in no list of that search, and in the next one."""
     seed(pg_index, tmp_path / "seed")
-    with _opened(pg_index.location, embedders={"minilm": FakeEmbedder("minilm")}) as other:
+    with _opened(pg_index.location, embedders={"minilm": FakeEmbedder("minilm")}, vector_search=vector_search) as other:
         engine = SearchEngine(other)
         query = "cyberbullying text message helpline"
         with other.store.snapshot():
@@ -419,3 +421,20 @@ def test_no_nul_character_reaches_postgresql(pg_index: IndexFolder, tmp_path: Pa
             store.document("unicef-law\x00")
     with pytest.raises(QueryError, match="NUL"):
         store.document_text("unicef-law\x00")  # a statement outside any snapshot
+
+
+def test_vector_search_in_memory_answers_as_pgvector(pg_index: IndexFolder, tmp_path: Path) -> None:
+    """The two ways a PostgreSQL index searches vectors (CWG_VECTOR_SEARCH) give the same dense and hybrid hits,
+    with and without a filter, and an unknown way is refused."""
+    seed(pg_index, tmp_path / "seed")
+    hits = {}
+    for way in ("memory", "pgvector"):
+        with _opened(pg_index.location, embedders={"minilm": FakeEmbedder("minilm")}, vector_search=way) as folder:
+            assert folder.store.vector_search == way
+            engine = SearchEngine(folder)
+            hits[way] = [[(h.chunk_id, round(h.score, 4)) for h in engine.search(query, k=10, mode=mode, filters=f)]
+                         for query in ("helpline cyberbullying", "teachers trained in schools")
+                         for mode in ("dense", "hybrid") for f in (None, Filters.parse(["country=Fiji"]))]
+    assert hits["memory"] == hits["pgvector"] and any(hits["memory"])
+    with pytest.raises(ValueError, match="memory, pgvector"):
+        IndexFolder.open(pg_index.location, embedders={"minilm": FakeEmbedder("minilm")}, vector_search="faiss")
