@@ -37,9 +37,18 @@ def shared_id(stem: str) -> str:
 
 
 def texts() -> dict[str, tuple[str, list[tuple[int, int, int | None]]]]:
-    """document id → (text, page spans), as the project's loader reads it (cached in bench/out)."""
+    """document id → (text, page spans), as the project's loader reads it (cached in bench/out, keyed by the
+    loaders' code: a change to how files are read reads them again)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in ("loaders.py", "textclean.py", "pdf_text.py"):
+        digest.update((ROOT / "ingest" / name).read_bytes())
+    key = digest.hexdigest()[:16]
     if CACHE.exists():
-        return pickle.loads(CACHE.read_bytes())
+        cached = pickle.loads(CACHE.read_bytes())
+        if isinstance(cached, dict) and cached.get("key") == key:
+            return cached["texts"]
     files = {p.stem: p for p in SAMPLE.iterdir() if p.suffix in (".md", ".txt", ".docx", ".pdf", ".html")}
     files.update({shared_id(p.stem): p for p in SHARED.rglob("*.pdf")})
     out = {}
@@ -56,7 +65,7 @@ def texts() -> dict[str, tuple[str, list[tuple[int, int, int | None]]]]:
             pos += len(block.text) + 2
         out[doc_id] = ("\n\n".join(parts), pages)
     CACHE.parent.mkdir(parents=True, exist_ok=True)
-    CACHE.write_bytes(pickle.dumps(out))
+    CACHE.write_bytes(pickle.dumps({"key": key, "texts": out}))
     return out
 
 
