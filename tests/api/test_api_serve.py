@@ -181,3 +181,38 @@ def _wait_until_healthy(base: str, seconds: float = 300) -> None:
         except httpx.HTTPError:
             time.sleep(0.5)
     raise AssertionError(f"the server at {base} did not start within {seconds:.0f} s")
+
+
+def test_the_listener_handed_to_worker_processes_gives_connections_tcp_nodelay() -> None:
+    """`cwg serve --workers N` hands its processes a socket bound by uvicorn, which says protocol 0: asyncio then
+    leaves Nagle's algorithm on for the connections it accepts (every kept-alive answer after the first waited
+    for the client's delayed acknowledgement). Marked as TCP (`tcp_listener`), accepted connections get
+    TCP_NODELAY; unmarked, they do not (what the test would see without the fix)."""
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    from api.commands import tcp_listener
+
+    def nodelay_of_accepted(listener: socket.socket) -> int:
+        async def run() -> int:
+            seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+            def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                sock = writer.get_extra_info("socket")
+                seen.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                writer.close()
+
+            server = await asyncio.start_server(accepted, sock=listener)
+            _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            value = await asyncio.wait_for(seen, 30)
+            writer.close()
+            server.close()
+            return value
+
+        return asyncio.run(run())
+
+    config = uvicorn.Config("api.app:serving_app", host="127.0.0.1", port=0)
+    assert nodelay_of_accepted(config.bind_socket()) == 0  # uvicorn's own listener: Nagle stays on
+    assert nodelay_of_accepted(tcp_listener(config.bind_socket())) == 1
