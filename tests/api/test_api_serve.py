@@ -190,6 +190,7 @@ def test_the_listener_handed_to_worker_processes_gives_connections_tcp_nodelay()
     TCP_NODELAY; unmarked, they do not (what the test would see without the fix)."""
     import asyncio
     import socket
+    from concurrent.futures import ThreadPoolExecutor
 
     import uvicorn
 
@@ -211,7 +212,8 @@ def test_the_listener_handed_to_worker_processes_gives_connections_tcp_nodelay()
             server.close()
             return value
 
-        return asyncio.run(run())
+        with ThreadPoolExecutor(1) as pool:  # a thread of its own: an earlier test may leave a loop running here
+            return pool.submit(asyncio.run, run()).result(timeout=60)
 
     config = uvicorn.Config("api.app:serving_app", host="127.0.0.1", port=0)
     assert nodelay_of_accepted(config.bind_socket()) == 0  # uvicorn's own listener: Nagle stays on
