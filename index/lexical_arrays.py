@@ -41,7 +41,6 @@ class LexicalArrays:
         self.max_postings = max_postings
         self._lock = threading.Lock()
         self._tokenizer = FtsTerms()
-        self._words: dict[str, list[str]] = {}  # query word → the terms FTS5 indexes for it
         self._key: tuple[int, tuple[float, ...]] | None = None
         self._terms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._held = 0  # postings held
@@ -55,12 +54,7 @@ class LexicalArrays:
         asked twice counts twice); None when a word is not one term (FTS5 matches it as a phrase)."""
         terms = []
         for word in words:
-            found = self._words.get(word)
-            if found is None:
-                found = self._tokenizer.terms(word)
-                if len(self._words) > 100_000:
-                    self._words.clear()
-                self._words[word] = found
+            found = self._tokenizer.word_terms(word)
             if len(found) != 1:
                 return None
             terms.append(found[0])

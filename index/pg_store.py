@@ -76,7 +76,6 @@ class PostgresStore:
         self.vector_search = vector_search
         self._placed = threading.local()  # per thread: the originals its write transaction kept
         self._terms = FtsTerms()
-        self._word_terms: dict[str, list[str]] = {}
         self._spaces: dict[str, bool] = {}  # vector spaces whose table exists
         self._vector_counts: dict[str, tuple[int, int]] = {}  # space → (generation, vectors)
         try:
@@ -328,19 +327,8 @@ class PostgresStore:
         return self._tables.sample_chunk_texts(limit)
 
     # --- lexical: FTS5's BM25 over our own postings ---------------------------------------------------------
-    def _tokens(self, word: str) -> list[str]:
-        """The terms FTS5 indexes for a query word (a word the tokenizer splits gives several); kept, as
-        running the tokenizer costs ~0.5 ms a word and query words recur."""
-        found = self._word_terms.get(word)
-        if found is None:
-            found = self._terms.terms(word)
-            if len(self._word_terms) > 100_000:
-                self._word_terms.clear()
-            self._word_terms[word] = found
-        return found
-
     def fts_row_counts(self, words: list[str]) -> dict[str, int]:
-        tokens = {w: self._tokens(w) for w in dict.fromkeys(words)}
+        tokens = {w: self._terms.word_terms(w) for w in dict.fromkeys(words)}
         with self._reading() as raw:
             counts = pg_lexical.row_counts(raw, sorted({t for ts in tokens.values() for t in ts}))
         # a word FTS5 would match as a phrase of several terms is in at most as many rows as its rarest term
@@ -348,7 +336,7 @@ class PostgresStore:
 
     def bm25_candidates(self, terms: list[str], weights: tuple[float, ...], limit: int, *,
                         allowed: np.ndarray | None = None, filters: Filters | None = None) -> Matches:
-        tokens = [t for word in terms for t in self._tokens(word)]
+        tokens = [t for word in terms for t in self._terms.word_terms(word)]
         if allowed is None and filters is not None and not filters.is_empty():
             allowed = self.chunk_ids(filters)
         with self._reading() as raw:
