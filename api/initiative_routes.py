@@ -13,7 +13,8 @@ from api.auth import ServiceDep, require_curator_key
 from api.schemas import ErrorResponse, FilterParams, InitiativeCorrected, InitiativeCorrection, InitiativeList
 from api.service import Service
 from index.filters import Filters
-from search.characterization.initiatives import correct, correction_history, select
+from search.characterization.initiative_corrections import correct
+from search.characterization.initiatives import correction_history, select
 from search.characterization.tagging import taxonomy_for
 
 router = APIRouter(tags=["initiatives"])

@@ -74,7 +74,8 @@ def cmd_matrix(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_initiatives(args: argparse.Namespace, settings: Settings) -> int:
-    from search.characterization.initiatives import correct, render, select, split_where, stored_initiatives
+    from search.characterization.initiative_corrections import correct
+    from search.characterization.initiatives import render, select, split_where, stored_initiatives
     from search.characterization.tagging import taxonomy_for
 
     folder = open_index(args, settings)

@@ -39,11 +39,8 @@ from index.filters import Filters  # noqa: E402
 from index.folder import IndexFolder  # noqa: E402
 from index.writer import IndexWriter, expand_paths  # noqa: E402
 from ingest.metadata import read_manifest  # noqa: E402
-from search.characterization.initiatives import (  # noqa: E402
-    SHORT_DOCUMENT,  # noqa: E402
-    stored_initiatives,
-    write_initiatives,
-)
+from search.characterization.initiative_extraction import SHORT_DOCUMENT  # noqa: E402
+from search.characterization.initiatives import stored_initiatives, write_initiatives  # noqa: E402
 from search.characterization.tag_eval import read_gold, score_facets  # noqa: E402
 from search.characterization.tagging import CHILD_CONTEXT, ScoreWeights, Tagger, taxonomy_for  # noqa: E402
 from search.characterization.taxonomy import FACETS  # noqa: E402

@@ -27,13 +27,8 @@ import numpy as np
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.store_api import Store
-from search.characterization.initiatives import (
-    SHORT_DOCUMENT,
-    Initiative,
-    extract_all,
-    facet_labels,
-    write_initiatives,
-)
+from search.characterization.initiative_extraction import SHORT_DOCUMENT, extract_all, facet_labels
+from search.characterization.initiatives import Initiative, write_initiatives
 from search.characterization.phrases import label_regex, phrase_pattern  # noqa: F401 - also imported from here
 from search.characterization.taxonomy import FACETS, Label, Taxonomy, load_taxonomy
 
@@ -196,7 +191,7 @@ class Tagger:
 
     def initiatives(self, document_ids: list[str] | None = None) -> list[Initiative]:
         """The initiatives each document describes, from its stored passages and vectors (per-passage scores of
-        the initiative_type, audience and risk labels; search/characterization/initiatives.py)."""
+        the initiative_type, audience and risk labels; search/characterization/initiative_extraction.py)."""
         labels = facet_labels(self.taxonomy)
         space = self._space()
         label_vecs = self.label_vectors(labels, space)

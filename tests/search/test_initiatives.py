@@ -15,12 +15,11 @@ from api.settings import Settings
 from index.folder import IndexFolder
 from index.writer import IndexWriter
 from ingest.errors import NotFound, QueryError
+from search.characterization.initiative_corrections import correct
+from search.characterization.initiative_names import kind_stated_in, names_in
 from search.characterization.initiatives import (
     STATUSES,
-    correct,
     correction_history,
-    kind_stated_in,
-    names_in,
     render,
     select,
     split_where,

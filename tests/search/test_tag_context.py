@@ -8,7 +8,7 @@ from pathlib import Path
 
 from index.folder import IndexFolder
 from index.writer import IndexWriter
-from search.characterization.initiatives import SHORT_DOCUMENT
+from search.characterization.initiative_extraction import SHORT_DOCUMENT
 from search.characterization.tagging import Tagger
 from search.characterization.taxonomy import load_taxonomy
 
