@@ -64,10 +64,11 @@ def _documents(hits: list[Any]) -> list[str]:
     return list(dict.fromkeys(h.document_id for h in hits))
 
 
-def questions(folder: IndexFolder, split: str) -> dict:
+def questions(folder: IndexFolder, split: str, engine: Any = None) -> dict:
+    """`engine`: rank with this one (bench/multilingual_e5.py's variants), else the default `SearchEngine`."""
     from search.retrieval.engine import SearchEngine
 
-    engine = SearchEngine(folder)
+    engine = engine or SearchEngine(folder)
     collections = {d.id: getattr(d, "collection", "") for d in folder.store.documents()}
     rows: list[dict] = []
     for q in load("questions.jsonl", split):
