@@ -14,10 +14,13 @@ from search.characterization.initiatives import Evidence
 from search.characterization.phrases import label_regex
 from search.characterization.taxonomy import Label
 
-_YEAR = re.compile(r"\b(19[89]\d|20[0-3]\d)\b")
+# a year stands apart from Latin letters and digits (Chinese writes "2024年", a word of its own there)
+_YEAR = re.compile(r"(?<![0-9A-Za-z])(19[89]\d|20[0-3]\d)(?![0-9A-Za-z])")
 _YEAR_CUE = re.compile(
-    r"\b(?:launched|established|created|introduced|adopted|enacted|started|began|founded|set up|since|in|from|"
-    r"lancée?|créée?|depuis|en|desde|lanzad[oa]|em)\s+(?:\w+\s+){0,2}?(19[89]\d|20[0-3]\d)\b", re.IGNORECASE)
+    r"(?:\b(?:launched|established|created|introduced|adopted|enacted|started|began|founded|set up|since|in|from|"
+    r"lancée?|créée?|depuis|en|desde|lanzad[oa]|em|с|в|начиная с|منذ|عام|بتاريخ)\s+(?:\w+\s+){0,2}?|于|自|从)"
+    r"(19[89]\d|20[0-3]\d)(?![0-9A-Za-z])", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"\. |\n|[。！？]")  # Chinese ends a sentence with no space after it
 
 
 def slice_of(chunk: ChunkRecord, start: int, end: int) -> Evidence:
@@ -28,12 +31,12 @@ def slice_of(chunk: ChunkRecord, start: int, end: int) -> Evidence:
 def sentence_around(chunk: ChunkRecord, start: int, end: int) -> Evidence:
     """The sentence (or line) of the chunk holding [start, end), as an exact slice."""
     text = chunk.text
-    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
+    ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+    left = max((i for i in ends if i < start), default=-1)
     left = 0 if left < 0 else left + 1
     while left < start and text[left].isspace():
         left += 1
-    right_candidates = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
-    right = min(right_candidates) + 1 if right_candidates else len(text)
+    right = min((i for i in ends if i >= end), default=len(text) - 1) + 1
     right = min(right, left + 400) if right - left > 400 else right
     right = max(right, end)
     while right > end and text[right - 1].isspace():

@@ -2,9 +2,14 @@
 prototypes), with the taxonomy the index is tagged with (`initiative_type`, `audience` and `risk` are its label ids):
 
 - a passage describes an initiative when it reads like one (a cue: "launched", "established", "we run", a named
-  programme, law, helpline or campaign, in English, French, Spanish or Portuguese; initiative_names.py) and one
-  `initiative_type` label scores on it (the tagger's two signals, the label prototypes' cosine to the passage vector
-  and the label's phrases, judged per passage rather than per document);
+  programme, law, helpline or campaign, in English, French, Spanish, Portuguese, Russian, Arabic or Chinese;
+  initiative_names.py) and one `initiative_type` label scores on it (the tagger's two signals, the label
+  prototypes' cosine to the passage vector and the label's phrases, judged per passage rather than per document);
+- a document in a language the label phrases are not written in (`PHRASE_LANGUAGES`: Arabic, Chinese, Russian, …)
+  is scored by the prototypes alone, in the index's multilingual space when the English model does not read its
+  language (MiniLM reads English only: its cosines to an Arabic passage are noise); that space's cosines are put on
+  the English model's scale first, label by label (`calibrated`: the two spaces' cosines of English passages to
+  each prototype matched in mean and spread, which also takes out a label every passage is close to there);
 - a document's initiative passages are grouped by the name they give (SafeSurf, the National Tipline), else by
   kind; a short contribution (up to `SHORT_DOCUMENT` passages) is one initiative unless it names two of different
   kinds; a long report keeps its strongest `MAX_PER_DOCUMENT`;
@@ -16,20 +21,69 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from index.filters import Filters
 from index.records import ChunkRecord, DocumentRecord
 from index.store_api import Store
+from ingest.language import detect_language
 from search.characterization.initiative_evidence import label_evidence, slice_of, status_of, year_of
-from search.characterization.initiative_names import CUE, KIND_HINTS, RUNS_IT, kind_stated_in, names_in
+from search.characterization.initiative_names import KIND_HINTS, RUNS_IT, cue_count, kind_stated_in, names_in
 from search.characterization.initiatives import Evidence, Initiative
 from search.characterization.phrases import label_regex
 from search.characterization.taxonomy import Label, Taxonomy
 
 SHORT_DOCUMENT = 10  # passages: a contribution, judged by what it describes
 MAX_PER_DOCUMENT = 8  # initiatives kept from one long report
+# the languages the cues' fullest wording and the shipped taxonomy's label phrases are written in: a passage in
+# another language gets no phrase hits, and is scored by the label prototypes alone
+PHRASE_LANGUAGES = frozenset({"en", "fr", "es", "pt"})
+# A passage×label cosine s of the multilingual space (USE v3) reads as LABEL_CROSS_SCALE[0] * s + [1] on the English
+# model's (MiniLM) scale: the two spaces' cosines of every English passage of the held-out repository to every
+# initiative_type, audience and risk prototype matched in mean and spread (bench/initiatives_eval.py --parts
+# records prints the fit). Used where an index has too few English passages to fit each label (`calibrated`).
+LABEL_CROSS_SCALE = (1.44, 0.11)
+CALIBRATION_PASSAGES = 2000  # English passages (evenly spread over the index) each label's fit is read on
+CALIBRATION_MIN = 50  # fewer: the one scale above
+
+
+@dataclass(frozen=True)
+class LabelSpace:
+    """A vector space passages are scored in: the label prototypes embedded there, the cosines between which the
+    dense signal rises from 0 to 1, and the languages its encoder reads (None: any)."""
+
+    space: str
+    dimension: int
+    label_vectors: np.ndarray
+    floor: float
+    ceiling: float
+    languages: frozenset[str] | None = None
+    scale: np.ndarray | None = None  # (2, labels): a cosine s here reads as scale[0] * s + scale[1] (None: as is)
+
+    def reads(self, language: str) -> bool:
+        return self.languages is None or language in self.languages
+
+    def cosines(self, vectors: np.ndarray) -> np.ndarray:
+        cos = vectors @ self.label_vectors.T
+        return cos if self.scale is None else cos * self.scale[0] + self.scale[1]
+
+
+def calibrated(store: Store, main: LabelSpace, multilingual: LabelSpace) -> LabelSpace:
+    """`multilingual` with its cosines put on the main space's scale, label by label: over up to
+    `CALIBRATION_PASSAGES` English passages, each label's cosines in the two spaces matched in mean and spread
+    (`LABEL_CROSS_SCALE` for every label where the index has fewer than `CALIBRATION_MIN`)."""
+    ids = store.chunk_ids(Filters({"language": ["en"]}))
+    ids = ids[:: max(1, len(ids) // CALIBRATION_PASSAGES)][:CALIBRATION_PASSAGES].tolist()
+    n = len(multilingual.label_vectors)
+    if len(ids) < CALIBRATION_MIN:
+        a, b = LABEL_CROSS_SCALE
+        return replace(multilingual, scale=np.array([[a] * n, [b] * n], dtype=np.float32))
+    there = store.vectors_for(multilingual.space, ids, multilingual.dimension) @ multilingual.label_vectors.T
+    here = store.vectors_for(main.space, ids, main.dimension) @ main.label_vectors.T
+    a = here.std(axis=0) / np.maximum(there.std(axis=0), 1e-6)
+    return replace(multilingual, scale=np.stack([a, here.mean(axis=0) - a * there.mean(axis=0)]).astype(np.float32))
 
 
 @dataclass(frozen=True)
@@ -55,15 +109,15 @@ class PassageScores:
     hits: np.ndarray  # (passages, labels) phrase hits
 
 
-def score_passages(texts: list[str], vectors: np.ndarray, labels: list[Label], label_vectors: np.ndarray,
-                   weights: InitiativeWeights, floor: float, ceiling: float) -> tuple[np.ndarray, np.ndarray]:
-    """The tagger's two signals per passage: the prototypes' cosine (rescaled between `floor` and `ceiling`)
-    and the label phrases found in the passage (saturating at `weights.lexical_half` hits)."""
+def score_passages(texts: list[str], vectors: np.ndarray, labels: list[Label], space: LabelSpace,
+                   weights: InitiativeWeights) -> tuple[np.ndarray, np.ndarray]:
+    """The tagger's two signals per passage: the prototypes' cosine (on the space's scale, rescaled between its
+    floor and ceiling) and the label phrases found in the passage (saturating at `weights.lexical_half` hits)."""
     regexes = [label_regex(label) for label in labels]
     hits = np.array([[len(rx.findall(t)) for rx in regexes] for t in texts], dtype=np.int64).reshape(len(texts),
                                                                                                    len(labels))
-    dense = np.clip((vectors @ label_vectors.T - floor) / (ceiling - floor), 0.0, 1.0) if len(texts) else \
-        np.zeros((0, len(labels)), dtype=np.float32)
+    dense = np.clip((space.cosines(vectors) - space.floor) / (space.ceiling - space.floor), 0.0, 1.0) \
+        if len(texts) else np.zeros((0, len(labels)), dtype=np.float32)
     lexical = 1.0 - np.power(0.5, hits / weights.lexical_half)
     return (weights.dense_weight * dense + (1 - weights.dense_weight) * lexical).astype(np.float32), hits
 
@@ -81,7 +135,7 @@ def extract(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
     # a passage describes an initiative: a cue or a name, and a kind that scores on it
     candidates: list[tuple[int, int, float, list[tuple[str, int, int]]]] = []  # (passage, kind, strength, names)
     for i, chunk in enumerate(chunks):
-        cues = len(CUE.findall(chunk.text))
+        cues = cue_count(chunk.text)
         names = names_in(chunk.text, doc.source)
         kind = max(kinds, key=lambda j: float(scores[i, j]))
         strength = float(scores[i, kind])
@@ -183,9 +237,13 @@ def _record(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
 # --- the whole index ---------------------------------------------------------------------------------------------
 def extract_all(store: Store, space: str, dimension: int, label_vectors: np.ndarray, labels: list[Label],
                 floor: float, ceiling: float, weights: InitiativeWeights | None = None,
-                document_ids: Iterable[str] | None = None) -> list[Initiative]:
-    """Every document's initiatives (inside the caller's snapshot), reading stored passages and vectors only."""
+                document_ids: Iterable[str] | None = None, languages: frozenset[str] | None = None,
+                multilingual: LabelSpace | None = None) -> list[Initiative]:
+    """Every document's initiatives (inside the caller's snapshot), reading stored passages and vectors only.
+    `languages`: those the encoder of `space` reads (None: any); `multilingual`: the space (floor and ceiling on its
+    main space's scale, `calibrated`) a document in a language `space` does not read is scored in, if any."""
     w = weights or InitiativeWeights()
+    main = LabelSpace(space, dimension, label_vectors, floor, ceiling, languages)
     wanted = set(document_ids) if document_ids is not None else None
     out: list[Initiative] = []
     for doc in store.documents():
@@ -194,10 +252,22 @@ def extract_all(store: Store, space: str, dimension: int, label_vectors: np.ndar
         chunks = store.chunks_of(doc.id)
         if not chunks:
             continue
-        vectors = store.vectors_for(space, [c.id for c in chunks], dimension)
-        scores, hits = score_passages([c.text for c in chunks], vectors, labels, label_vectors, w, floor, ceiling)
+        read, doc_weights = reading_space(doc.language or detect_language(chunks[0].text), main, multilingual, w)
+        vectors = store.vectors_for(read.space, [c.id for c in chunks], read.dimension)
+        scores, hits = score_passages([c.text for c in chunks], vectors, labels, read, doc_weights)
         out.extend(extract(doc, chunks, scores, hits, labels, w))
     return out
+
+
+def reading_space(language: str, main: LabelSpace, multilingual: LabelSpace | None, weights: InitiativeWeights
+                  ) -> tuple[LabelSpace, InitiativeWeights]:
+    """The space a document in `language` is scored in and how: a language the label phrases are written in, or
+    one the main space reads, with both signals there; another, where the multilingual space reads it, there by
+    the prototypes alone (its phrases would find nothing); else the main space as before."""
+    if (multilingual is None or not language or language in PHRASE_LANGUAGES or main.reads(language)
+            or not multilingual.reads(language)):
+        return main, weights
+    return multilingual, replace(weights, dense_weight=1.0)
 
 
 def facet_labels(taxonomy: Taxonomy) -> list[Label]:

@@ -1,6 +1,10 @@
 """What the text says about an initiative in words: the cues that a passage describes one ("launched", "we run",
-a programme, law, helpline or campaign), the names it gives (SafeSurf, the National Tipline, "the Child Protection
+a programme, law, helpline or campaign, in the corpus' languages), the names it gives (SafeSurf, the National Tipline, "the Child Protection
 in Cyberspace (CPC) global initiative") and the kind a name or a title states outright ("… Act" is a law).
+
+Arabic and Chinese words are matched without word boundaries (Chinese writes none; Arabic joins its articles and
+conjunctions to the word: "الحملة", "وعيك"); Russian by stems ("законопроект", "кампании"). A name in quotes may
+begin with a letter of a script without capitals (Arabic, Chinese) or with a Cyrillic capital.
 
 Used per passage by search/characterization/initiative_extraction.py.
 """
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CUE", "KIND_HINTS", "RUNS_IT", "kind_stated_in", "names_in"]
+__all__ = ["CUE", "KIND_HINTS", "RUNS_IT", "cue_count", "kind_stated_in", "names_in"]
 
 # --- cues ----------------------------------------------------------------------------------------------------------
 CUE = re.compile(
@@ -20,7 +24,16 @@ CUE = re.compile(
     r"|action plan|framework|standards?|guidelines?|toolkits?|coalitions?|alliances?|partnerships?|survey|study"
     r"|lanc[ée]e?s?|mis en place|programme national|cr[ée]{2}e?s?|atelier|campagne|ligne d'assistance|loi"
     r"|lanz[óa]|puesto en marcha|creó|programa|campaña|ley|línea de ayuda|implementó|lançou|lançado|programa"
-    r"|projeto|campanha|lei|linha de apoio)\b", re.IGNORECASE)
+    r"|projeto|campanha|lei|linha de apoio"
+    r"|запуст\w*|созда\w*|внедр\w*|реализ\w*|программ\w*|проект\w*|законопроект\w*|инициатив\w*|кампани\w*"
+    r"|закон\w*|поправк\w*|стратеги\w*|концепци\w*|платформ\w*|телефон\w* доверия|горяч\w* лини\w*|обучени\w*"
+    r"|семинар\w*|тренинг\w*|исследовани\w*|опрос\w*)\b", re.IGNORECASE)
+# the same in the scripts whose words take no boundary here (Arabic: article and conjunctions joined; Chinese)
+_CUE_UNSPACED = re.compile(
+    r"أطلق|إطلاق|دشن|تدشين|حمل[ةت]|برنامج|مبادر[ةت]|مشروع|قانون|تشريع|استراتيجي|منص[ةت]|تدريب|ورش[ةت]|خط ساخن"
+    r"|تطبيق|شراك[ةت]|دراس[ةت]"
+    r"|推出|启动|发布|实施|开展|建设|上线|设立|推进|项目|计划|行动|活动|平台|法律|条例|指引|指南|培训|热线|举报|战略|政策"
+    r"|倡议|联盟|调查|研究")
 _KIND_WORDS = (r"Programme|Program|Initiative|Project|Campaign|Strategy|Framework|Act|Law|Bill|Code|Platform|Helpline"
                r"|Hotline|Tipline|Network|Alliance|Coalition|Council|Centre|Center|Fund|Academy|Policy|Plan|Curriculum|Decree"
                r"|Guidelines?|Guide|Standard|Index|Registry|Register|Portal|App|Toolkit|Principles|Taskforce|Task Force"
@@ -37,7 +50,8 @@ _LEADING = {"the", "a", "an", "this", "its", "our", "their", "before", "after", 
 # a capitalised name its text abbreviates: "the Child Protection in Cyberspace (CPC) global initiative"
 _ACRONYMED = re.compile(r"\b((?:[A-Z][\w'’\-]*[ \t]+(?:(?:of|for|on|in|the|and|against|to)[ \t]+)*){1,8}[A-Z][\w'’\-]*)"
                         r"[ \t]*\([A-Z][A-Za-z]{1,9}\)")
-_QUOTED = re.compile(r"[“\"«]\s*([A-Z][^”\"»\n]{2,60}?)\s*[”\"»]")
+# a name in quotes begins with a capital, or with a letter of a script that has none (Arabic, Chinese)
+_QUOTED = re.compile(r"[“\"«]\s*([A-ZА-ЯЁ\u0600-\u06ff\u4e00-\u9fff][^”\"»\n]{2,60}?)\s*[”\"»]")
 _NOT_NAMES = re.compile(
     r"^(the\s+)?(member states?|united nations|information document|working group|the government|government|"
     r"national|international|introduction|conclusion|commitment|platform|project|programme|initiative|framework|"
@@ -56,18 +70,39 @@ KIND_HINTS = {kind: re.compile(pattern, re.IGNORECASE) for kind, pattern in {
     "partnership_alliance": r"\b(alliance|coalition|network|partnership|taskforce|task force|hub)\b",
     "technical_standard": r"\b(standard|iso|ieee|p\d{4})\b",
 }.items()}
+# the same in Arabic and Chinese, matched without word boundaries
+_UNSPACED_KINDS = {
+    "law_regulation": r"قانون|تشريع|مرسوم|لائح[ةت]|法律|法规|条例|保护法|立法",
+    "strategy_policy": r"استراتيجي|سياس[ةت]|战略|政策|规划|指引|指南",
+    "awareness_campaign": r"حمل[ةت]|توعي[ةت]|宣传|专项行动",
+    "training_capacity": r"تدريب|ورش[ةت]|培训",
+    "curriculum": r"منهج|课程",
+    "tool_app": r"تطبيق|منص[ةت]|应用程序|软件",
+    "research_study": r"دراس[ةت]|استطلاع|调查|调研",
+    "helpline_reporting": r"خط ساخن|خط المساعد[ةت]|热线",
+    "partnership_alliance": r"تحالف|شراك[ةت]|联盟",
+    "technical_standard": r"معيار|معايير|标准",
+}
 # the words by which a name or a title says its kind outright, in the corpus' languages (one kind, or none)
-_STATED_KINDS = {kind: re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE) for kind, pattern in {
-    "law_regulation": r"act|law|bill|decree|amendments?|loi|décret|ley|decreto|lei",
+_STATED_KINDS = {kind: re.compile(rf"(?<!\w)(?:{pattern})(?!\w)|{_UNSPACED_KINDS[kind]}", re.IGNORECASE)
+                 for kind, pattern in {
+    "law_regulation": r"act|law|bill|decree|amendments?|loi|décret|ley|decreto|lei|закон\w*|законопроект\w*"
+                      r"|законодательств\w*|поправк\w*|постановлени\w*|кодекс\w*",
     "strategy_policy": r"strategy|action plan|policy|guidance|guidelines|stratégie|politique|lignes directrices"
-                       r"|estrategia|política|directrices|estratégia|diretrizes",
-    "awareness_campaign": r"campaign|campagne|campaña|campanha|awareness|sensibilisation",
-    "training_capacity": r"training|seminars?|workshops?|formation|séminaire|formación|seminario|formação",
-    "curriculum": r"curriculum|programme scolaire|currículo",
-    "tool_app": r"app|application|platform|database|plateforme|plataforma|outil|herramienta|ferramenta",
-    "research_study": r"survey|study|research|consultation|enquête|étude|encuesta|estudio|consulta|pesquisa",
-    "helpline_reporting": r"helpline|tipline|hotline|ligne d'écoute|línea de ayuda|linha de apoio",
-    "partnership_alliance": r"alliance|coalition|network|partnership|council|réseau|alianza|coalición|parceria",
+                       r"|estrategia|política|directrices|estratégia|diretrizes|стратеги\w*|концепци\w*"
+                       r"|политик\w*",
+    "awareness_campaign": r"campaign|campagne|campaña|campanha|awareness|sensibilisation|кампани\w*",
+    "training_capacity": r"training|seminars?|workshops?|formation|séminaire|formación|seminario|formação"
+                         r"|обучени\w*|семинар\w*|тренинг\w*",
+    "curriculum": r"curriculum|programme scolaire|currículo|учебн\w* программ\w*",
+    "tool_app": r"app|application|platform|database|plateforme|plataforma|outil|herramienta|ferramenta"
+                r"|приложени\w*|платформ\w*",
+    "research_study": r"survey|study|research|consultation|enquête|étude|encuesta|estudio|consulta|pesquisa"
+                      r"|исследовани\w*|опрос\w*",
+    "helpline_reporting": r"helpline|tipline|hotline|ligne d'écoute|línea de ayuda|linha de apoio"
+                          r"|телефон\w* доверия|горяч\w* лини\w*",
+    "partnership_alliance": r"alliance|coalition|network|partnership|council|réseau|alianza|coalición|parceria"
+                            r"|альянс\w*|коалици\w*|партнерств\w*",
     "technical_standard": r"standard|norme|ISO|IEEE",
 }.items()}
 
@@ -106,6 +141,11 @@ def names_in(text: str, source: str = "") -> list[tuple[str, int, int]]:
             continue
         out.append(item)
     return out
+
+
+def cue_count(text: str) -> int:
+    """How many words of `text` say that it describes an initiative ("launched", a programme, a law, a campaign)."""
+    return len(CUE.findall(text)) + len(_CUE_UNSPACED.findall(text))
 
 
 def kind_stated_in(text: str) -> str:

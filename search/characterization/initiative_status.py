@@ -1,7 +1,7 @@
 """An initiative's status read from what its text says about it (planned, running, completed, evaluated).
 
 Each sentence of the initiative's passages votes for the statuses whose wording it holds (English, French, Spanish,
-Portuguese): future or proposal wording for `planned`, present operation for `running`, past delivery with an end
+Portuguese, Russian; Arabic and Chinese wording is matched without word boundaries, which those scripts do not mark): future or proposal wording for `planned`, present operation for `running`, past delivery with an end
 for `completed`, an evaluation with a finding (a comparison group, a before/after change) for `evaluated`. A
 sentence naming the initiative (an anchor) weighs most, the one after it next (it usually goes on describing it);
 a strong cue ("will enter into force", "was held", "control group") counts twice a weak one ("will", "launched").
@@ -37,7 +37,7 @@ _CUES: dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]] = {
         rf"{_PERCENT} to|l'évaluation a été (?:conduite|réalisée|menée)|a été évaluée?|groupe témoin"
         rf"|passe de {_PERCENT}[^.;]{{0,60}}à {_PERCENT}|la evaluación (?:mostró|encontró)|fue evaluad[oa]"
         rf"|grupo de control|pas[óa] del? {_PERCENT}|a avaliação (?:mostrou|constatou)|foi avaliad[oa]"
-        rf"|grupo de controle|passou de {_PERCENT}"), None),
+        rf"|grupo de controle|passou de {_PERCENT}|оценка показала|контрольн\w* групп\w*|был[аио]? оценен\w*"), None),
     "planned": (_rx(
         r"will (?:be )?(?:launch(?:ed)?|enter into force|come into force|set up|establish(?:ed)?|introduc(?:e|ed)"
         r"|creat(?:e|ed))|not yet in force|plans? to|planned|is being developed|are being developed|in preparation"
@@ -45,26 +45,38 @@ _CUES: dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]] = {
         r"|intends? to|is preparing|en préparation|projet de (?:loi|décret)|envisagée?s?|prévoit|prévue?s?|futur"
         r"|entamé la préparation|sera (?:lancée?|mise? en place|créée?)|en preparación|proyecto de (?:ley|decreto)"
         r"|prevé|previst[oa]|planea|se lanzará|está preparando|em preparação|projeto de (?:lei|decreto)|prevê"
-        r"|planeja|será lançad[oa]|propõe"), _rx(r"will|would|aims to|sera|seront|será|serán")),
+        r"|planeja|será lançad[oa]|propõe|законопроект\w*|проект\w* закона|планируется|предлагается|предусматривается"
+        r"|находится на рассмотрении|будет (?:запущен\w*|создан\w*|принят\w*)"),
+        _rx(r"will|would|aims to|sera|seront|será|serán|будет|будут|позволит")),
     "completed": (_rx(
         r"completed|concluded|was held|were held|took place|(?:was|were) carried out|carried out an?|were trained"
         r"|have been trained|trained \d[\d,]*|organi[sz]ed (?:an?|the)|was organi[sz]ed|published|(?:has|have) developed"
         r"|ended|finished|a eu lieu|ont été formés|a été (?:organisée?|réalisée?)|a organisé|s'est tenue?|ont suivi"
         r"|a publié|a élaboré|se llevó a cabo|se celebró|celebrado|organizó|realizó|se realizó|publicó"
         r"|ha elaborado|se reunieron|se desarrolló|foi realizad[oa]|realizou|organizou|publicou|foram formados"
-        r"|decorreu"), None),
+        r"|decorreu|был[аио]? проведен\w*|состоял(?:ся|ась|ось|ись)|завершен\w*|опубликован\w*|прошл[иао]"), None),
     "running": (_rx(
         r"operates|is operated|runs|is run|(?:is|are) (?:now )?available|ongoing|continues to|currently"
         r"|(?:since|depuis|desde) (?:\w+ ){0,2}\d{4}"
         r"|in force|brings together|offers|provides|has been running|is active|fonctionne|(?:est|sont) disponibles?"
         r"|en cours|en vigueur|offre|réunit|funciona|está disponible|en curso|en vigor|ofrece|reúne"
-        r"|en marcha|está disponível|em curso|em vigor|oferece"),
-        _rx(r"launched|established|promotes|supports|lancée?|creó|lançou|introduced|invests")),
+        r"|en marcha|está disponível|em curso|em vigor|oferece|действует|функционирует|работает|доступ\w*"),
+        _rx(r"launched|established|promotes|supports|lancée?|creó|lançou|introduced|invests|запущен\w*|создан\w*")),
+}
+# the same in Arabic and Chinese (no word boundaries): status → (strong, weak)
+_UNSPACED: dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]] = {
+    "evaluated": (re.compile(r"أظهر التقييم|مجموع[ةت] ضابط[ةت]|تم تقييم|评估显示|评估表明|对照组"), None),
+    "planned": (re.compile(r"مشروع قانون|من المقرر|تعتزم|يعتزم|سيتم إطلاق|草案|计划于|将于|将推出|正在制定"),
+                re.compile(r"سوف|سيتم|将")),
+    "completed": (re.compile(r"أقيم|اختتم|تم تنفيذ|نظمت|نُظمت|تم نشر|已完成|举办了|召开了|发布了|已发布"), None),
+    "running": (re.compile(r"مستمر[ةت]?|تواصل|متاح[ةت]?|تعمل|يعمل|施行|持续|正在|已上线|运行"),
+                re.compile(r"أطلق|دشن|推出|启动")),
 }
 _AFTERWARDS = re.compile(r"^\W*(?:\d+\.?\s*)?(?:next steps?|future (?:developments?|work|plans)|way forward|follow-up"
                          r"|suite du programme|prochaines étapes|perspectives|próximos pasos|seguimiento|próximos passos"
-                         r")\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+/\s+|\s+-\s+")
+                         r"|дальнейшие шаги)\b|^\W*(?:الخطوات (?:التالية|المقبلة)|(?:[一二三四五六七八九十]+、)?下一步)",
+                         re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；])\s*|\n+|\s+/\s+|\s+-\s+")
 
 
 @dataclass(frozen=True)
@@ -103,7 +115,9 @@ def read_status(texts: list[str], anchors: list[tuple[int, int, int]]) -> Status
             weight = ANCHOR_WEIGHT if anchored else NEXT_WEIGHT if previous_anchor else OTHER_WEIGHT
             previous_anchor = anchored
             for status, (strong, weak) in _CUES.items():
-                score = 2.0 * len(strong.findall(sentence)) + (len(weak.findall(sentence)) if weak else 0)
+                unspaced_strong, unspaced_weak = _UNSPACED[status]
+                score = 2.0 * (len(strong.findall(sentence)) + len(unspaced_strong.findall(sentence))) + sum(
+                    len(cue.findall(sentence)) for cue in (weak, unspaced_weak) if cue is not None)
                 if not score:
                     continue
                 score *= AFTERWARDS_WEIGHT if afterwards and status != "evaluated" else weight

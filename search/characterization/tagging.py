@@ -27,7 +27,13 @@ import numpy as np
 from index.filters import Filters
 from index.folder import IndexFolder
 from index.store_api import Store
-from search.characterization.initiative_extraction import SHORT_DOCUMENT, extract_all, facet_labels
+from search.characterization.initiative_extraction import (
+    SHORT_DOCUMENT,
+    LabelSpace,
+    calibrated,
+    extract_all,
+    facet_labels,
+)
 from search.characterization.initiatives import Initiative, write_initiatives
 from search.characterization.phrases import label_regex, phrase_pattern  # noqa: F401 - also imported from here
 from search.characterization.taxonomy import FACETS, Label, Taxonomy, load_taxonomy
@@ -195,9 +201,18 @@ class Tagger:
         labels = facet_labels(self.taxonomy)
         space = self._space()
         label_vecs = self.label_vectors(labels, space)
+        languages = self.folder.embedder(space).languages
+        wider = [s for s in self.folder.spaces[1:] if self.folder.embedder(s).languages is None
+                 or languages is not None and len(self.folder.embedder(s).languages or ()) > len(languages)]
+        main = LabelSpace(space, self.folder.dimension(space), label_vecs, self.weights.dense_floor,
+                          self.weights.dense_ceiling, languages)
         with self.store.snapshot():
+            multilingual = calibrated(self.store, main, LabelSpace(  # a language the first space does not read
+                wider[0], self.folder.dimension(wider[0]), self.label_vectors(labels, wider[0]), main.floor,
+                main.ceiling, self.folder.embedder(wider[0]).languages)) if wider else None
             return extract_all(self.store, space, self.folder.dimension(space), label_vecs, labels,
-                               self.weights.dense_floor, self.weights.dense_ceiling, document_ids=document_ids)
+                               self.weights.dense_floor, self.weights.dense_ceiling, document_ids=document_ids,
+                               languages=languages, multilingual=multilingual)
 
     def with_initiatives(self, assigned: list[LabelScore], initiatives: list[Initiative],
                          chunks: dict[str, int] | None = None) -> list[LabelScore]:
