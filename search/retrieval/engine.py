@@ -246,7 +246,41 @@ class SearchEngine:
             return self.hits(ranked, k, per_source)
 
     def hits(self, ranked: list[tuple[int, float]], k: int, per_source: int | None) -> list[Hit]:
-        """The first `k` ranked passages as cited hits, at most `per_source` from one source when given."""
+        """The first `k` ranked passages as cited hits, at most `per_source` from one source when given.
+        With `per_source`, the passages are chosen from the chunk → document map and the documents first, and
+        only the chosen passages' rows are read: the library list of every search (one passage per source
+        among 1,000 candidates of few sources) read every candidate's row, ~10 ms of interpreter time a
+        search (py-spy over `cwg serve`, bench/load_test.py)."""
+        if per_source is not None and ranked:
+            chosen = self._per_source(ranked, k, per_source)
+            chunks = self.store.chunks_by_id([cid for cid, _ in chosen])
+            docs = self._documents({c.document_id for c in chunks.values()})
+            if all(cid in chunks and chunks[cid].document_id in docs for cid, _ in chosen):
+                return [Hit.make(docs[chunks[cid].document_id], chunks[cid], score) for cid, score in chosen]
+            # a chunk removed meanwhile (not in this snapshot): choose again from the rows themselves
+        return self._hits_from_rows(ranked, k, per_source)
+
+    def _per_source(self, ranked: list[tuple[int, float]], k: int, per_source: int) -> list[tuple[int, float]]:
+        """The first `k` of `ranked`, at most `per_source` from one source, without reading passage rows."""
+        codes, names = self.store.chunk_documents(np.fromiter((cid for cid, _ in ranked), dtype=np.int64,
+                                                              count=len(ranked)))
+        docs = self._documents({names[c] for c in set(codes.tolist()) if c >= 0})
+        chosen: list[tuple[int, float]] = []
+        per: dict[str, int] = {}
+        for (cid, score), code in zip(ranked, codes.tolist()):
+            doc = docs.get(names[code]) if code >= 0 else None
+            if doc is None:
+                continue  # removed since the vector index was built
+            key = doc.source_key
+            if per.get(key, 0) >= per_source:
+                continue
+            per[key] = per.get(key, 0) + 1
+            chosen.append((cid, score))
+            if len(chosen) == k:
+                break
+        return chosen
+
+    def _hits_from_rows(self, ranked: list[tuple[int, float]], k: int, per_source: int | None) -> list[Hit]:
         hits: list[Hit] = []
         per: dict[str, int] = {}
         docs: dict[str, DocumentRecord] = {}

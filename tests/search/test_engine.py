@@ -58,6 +58,23 @@ def test_per_source_limits_hits_of_one_source(corpus: IndexFolder):
     assert sum(h.source == "BigOrg" for h in hits) == 2
 
 
+def test_per_source_reads_only_the_chosen_passages(corpus: IndexFolder, monkeypatch: pytest.MonkeyPatch):
+    """One passage per source is chosen from the chunk → document map before any passage row is read: the same
+    hits as choosing row by row, and only those rows read (the library list of every search asked for ~1,000)."""
+    engine = SearchEngine(corpus)
+    with corpus.store.snapshot():
+        ranked = engine.rank("helpline reporting", k=1000)
+        assert len(ranked) >= 12  # ten passages of one source ahead of the two others
+        by_rows = engine._hits_from_rows(ranked, 3, 1)
+        asked: list[int] = []
+        read = corpus.store.chunks_by_id
+        monkeypatch.setattr(corpus.store, "chunks_by_id", lambda ids: asked.extend(ids) or read(ids))
+        hits = engine.hits(ranked, 3, 1)
+    assert [h.to_json() for h in hits] == [h.to_json() for h in by_rows]
+    assert len({h.source for h in hits}) == 3
+    assert sorted(asked) == sorted(h.chunk_id for h in hits)
+
+
 @pytest.mark.parametrize("query", ['"unbalanced * NEAR( -quote:', "AND OR NOT", "helpline^2 {x} [y]",
                                    "🙂 child safety 🚸", "x" * 10_000, "reporting " * 3000, "---", "*"])
 def test_any_text_is_a_valid_query(corpus: IndexFolder, query: str):
