@@ -56,9 +56,10 @@ MEDIA_TYPES = {"pdf": "application/pdf",
                "odt": "application/vnd.oasis.opendocument.text", "doc": "application/msword",
                "ppt": "application/vnd.ms-powerpoint"}
 
-def single_values(request: Request) -> None:
+async def single_values(request: Request) -> None:
     """A parameter that takes one value, given twice (`text=a&text=b`), is refused: which one would count?
-    Only the filter fields take several values (alternatives)."""
+    Only the filter fields take several values (alternatives). Async, so it runs on the event loop: a plain
+    function dependency costs every request a trip through the thread pool (see `get_service`)."""
     repeated = sorted({key for key, _ in request.query_params.multi_items()
                        if key not in LIST_FIELDS and len(request.query_params.getlist(key)) > 1})
     if repeated:

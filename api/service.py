@@ -77,5 +77,8 @@ def request_threads(settings: Settings) -> int:
     return settings.request_threads or REQUEST_THREADS_PER_CORE * max(1, cores() // settings.workers)
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
+    """The app's service, for every route (`ServiceDep`). Async: FastAPI runs a plain function dependency in the
+    thread pool, a trip there and back for every request; under 50 clients each trip waits for a pool thread
+    and the interpreter lock behind the busy ones (py-spy over `cwg serve`, bench/load_test.py)."""
     return request.app.state.service  # type: ignore[no-any-return]

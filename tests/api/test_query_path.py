@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 
@@ -106,6 +107,27 @@ def test_one_http_search_does_each_piece_of_work_once(real_index: Path, monkeypa
     assert body["hits"] and body["library"] and body["min_relevance"] is not None  # both lists, the estimate on
     assert body["query_cut"] is False and body["facets"]["source"]
     work.assert_once()
+
+
+def test_one_http_search_takes_one_trip_through_the_thread_pool(real_index: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The route's own work runs in a pool thread; its dependencies (the service, the single-value check) run on
+    the event loop. Each trip wakes a pool thread and hands the answer back: under 50 clients every trip queued
+    behind the busy threads for the interpreter lock (bench/load_test.py, py-spy over `cwg serve`)."""
+    trips: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(getattr(func, "func", func), "__name__", repr(func)))  # starlette wraps it in a partial
+        return await run_sync(func, *args, **kwargs)
+
+    with IndexFolder.open(real_index) as folder:
+        with TestClient(create_app(Settings(index=real_index), folder)) as client:
+            client.get("/search", params={"q": "warm up"})
+            monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+            r = client.get("/search", params={"q": QUESTION})
+    assert r.status_code == 200, r.text
+    assert trips == ["_search"], trips
 
 
 def test_one_cli_search_does_each_piece_of_work_once(real_index: Path, monkeypatch: pytest.MonkeyPatch,
