@@ -6,6 +6,11 @@ with what never counts as shared masked out before they are encoded (country and
 document's source, meeting boilerplate, generic policy words). A document's initiative score is its best pair
 with the query document's initiatives; the result says why (the shared kind, risks and audiences, and the two
 matched passages).
+
+Across languages the passages are compared in the multilingual space (when the finder has one): a pair of
+initiatives whose documents are in two languages scores its text by their cosine there, mapped onto the English
+model's scale (the same linear map as the documents', similar.py's `CROSS_SCALE`); the masking only removes
+English words and the vocabularies' names, which is what the English model would otherwise match on.
 """
 
 from __future__ import annotations
@@ -94,14 +99,17 @@ class InitiativeMatcher:
     """The initiatives of a store, their masked passages encoded once (kept in the text-vector cache)."""
 
     def __init__(self, store: Store, embedder: Embedder, texts: TextVectorCache,
-                 weights: MatchWeights | None = None) -> None:
+                 weights: MatchWeights | None = None, *, cross: Embedder | None = None,
+                 cross_scale: tuple[float, float] = (1.0, 0.0)) -> None:
         self.store = store
         self.embedder = embedder
+        self.cross = cross  # the multilingual encoder two initiatives in two languages are compared with
+        self.cross_scale = cross_scale  # its cosine s reads as cross_scale[0] * s + cross_scale[1]
         self.texts = texts
         self.weights = weights or MatchWeights()
         self._lock = threading.Lock()
         self._state: tuple[tuple[int, int], dict[str, list[Initiative]]] | None = None
-        self._vectors: dict[str, np.ndarray] = {}
+        self._vectors: dict[tuple[str, str], np.ndarray] = {}  # (model id, initiative id) → masked passages
 
     def by_document(self) -> dict[str, list[Initiative]]:
         key = (self.store.generation(), self.store.marks_generation())
@@ -115,8 +123,9 @@ class InitiativeMatcher:
             self._state = (key, grouped)
         return grouped
 
-    def _encode(self, items: list[Initiative]) -> None:
-        missing = [i for i in items if i.id not in self._vectors]
+    def _encode(self, embedder: Embedder, items: list[Initiative]) -> None:
+        model = embedder.model_id
+        missing = [i for i in items if (model, i.id) not in self._vectors]
         if not missing:
             return
         chunks = self.store.chunks_by_id(sorted({c for i in missing for c in i.chunk_ids[:2]}))
@@ -124,18 +133,42 @@ class InitiativeMatcher:
         for item in missing:
             said = " ".join(chunks[c].text for c in item.chunk_ids[:2] if c in chunks)
             texts.append(mask(said, item.source, item.country)[:MASKED_CHARS] or item.initiative_type)
-        vectors = self.texts.encode(self.embedder, texts)
+        vectors = self.texts.encode(embedder, texts)
         with self._lock:
             for item, vector in zip(missing, vectors):
-                self._vectors[item.id] = vector
+                self._vectors[(model, item.id)] = vector
 
-    def best(self, query: list[Initiative], candidates: dict[str, list[Initiative]]) -> dict[str, Match]:
-        """Each candidate document's best-matching initiative pair with the query's initiatives."""
+    def vectors(self, embedder: Embedder, items: list[Initiative]) -> np.ndarray:
+        """The masked passages of `items` encoded by `embedder` (what `cross_scale` is fitted on)."""
+        self._encode(embedder, items)
+        return np.array([self._vectors[(embedder.model_id, i.id)] for i in items], dtype=np.float32)
+
+    def _text(self, mine: Initiative, theirs: Initiative, cross: bool) -> float:
+        if not cross:
+            model = self.embedder.model_id
+            return float(self._vectors[(model, mine.id)] @ self._vectors[(model, theirs.id)])
+        assert self.cross is not None
+        model = self.cross.model_id
+        a, b = self.cross_scale
+        return a * float(self._vectors[(model, mine.id)] @ self._vectors[(model, theirs.id)]) + b
+
+    def best(self, query: list[Initiative], candidates: dict[str, list[Initiative]],
+             languages: dict[str, str] | None = None) -> dict[str, Match]:
+        """Each candidate document's best-matching initiative pair with the query's initiatives. `languages`
+        (document id → language) marks the pairs in two languages, whose texts are compared in the multilingual
+        space when the matcher has one."""
         if not query:
             return {}
         w = self.weights
+        languages = languages or {}
+        mine_language = languages.get(query[0].document_id, "")
+        across = {doc_id for doc_id in candidates if self.cross is not None and mine_language
+                  and languages.get(doc_id, "") not in ("", mine_language)}
         if w.text:
-            self._encode(query + [i for items in candidates.values() for i in items])
+            self._encode(self.embedder, query + [i for d, items in candidates.items() if d not in across for i in items])
+            if across:
+                assert self.cross is not None
+                self._encode(self.cross, query + [i for d in across for i in candidates[d]])
         out: dict[str, Match] = {}
         for doc_id, items in candidates.items():
             best: Match | None = None
@@ -144,7 +177,7 @@ class InitiativeMatcher:
                     kinds = [mine.initiative_type] if mine.initiative_type == theirs.initiative_type else []
                     risks = sorted(set(mine.risk) & set(theirs.risk))
                     audiences = sorted(set(mine.audience) & set(theirs.audience))
-                    text = float(self._vectors[mine.id] @ self._vectors[theirs.id]) if w.text else 0.0
+                    text = self._text(mine, theirs, doc_id in across) if w.text else 0.0
                     score = (w.kind * bool(kinds) + w.risk * _cosine(mine, theirs, "risk")
                              + w.audience * _cosine(mine, theirs, "audience") + w.text * text)
                     if best is None or score > best.score:

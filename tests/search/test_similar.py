@@ -124,3 +124,19 @@ def test_a_finder_sees_documents_added_and_removed_after_its_first_answer(fake_i
     IndexWriter(fake_index).remove("a")
     fake_index.refresh_vectors()
     assert [r.source for r in finder.similar(document_id="q", k=5)] == ["Ghana"]
+
+
+def test_a_spanish_contribution_finds_what_its_english_version_finds(real_sample_index: IndexFolder) -> None:
+    """Across languages (the bundled models): UNICEF's guide in Spanish is compared with the English contributions
+    in the multilingual space, its scores mapped onto MiniLM's. It finds most of what its English version finds
+    (with MiniLM alone it found nothing: every English document scored under the floor), and never UNICEF's own
+    documents (its English version is the same contribution)."""
+    finder = SimilarFinder(real_sample_index)
+    spanish = finder.similar(document_id="unicef-guia-legislativa-es", k=5)
+    english = finder.similar(document_id="unicef-legislative-guidance", k=5)
+    assert len(spanish) == 5 and all(r.source != "UNICEF" for r in spanish)
+    shared = {r.document_id for r in spanish} & {r.document_id for r in english}
+    assert len(shared) >= 3, ([r.document_id for r in spanish], [r.document_id for r in english])
+    assert all(real_sample_index.store.document(r.document_id).language == "en" for r in spanish)
+    french = finder.similar(document_id="maroc-ateliers-protection-en-ligne-fr", k=5)
+    assert french and all(r.source != "Morocco" for r in french)
