@@ -39,7 +39,7 @@ from index.filters import Filters  # noqa: E402
 from index.folder import IndexFolder  # noqa: E402
 from index.writer import IndexWriter, expand_paths  # noqa: E402
 from ingest.metadata import read_manifest  # noqa: E402
-from search.characterization.initiative_extraction import SHORT_DOCUMENT  # noqa: E402
+from search.characterization.initiative_extraction import SHORT_DOCUMENT, facet_labels  # noqa: E402
 from search.characterization.initiatives import stored_initiatives, write_initiatives  # noqa: E402
 from search.characterization.tag_eval import read_gold, score_facets  # noqa: E402
 from search.characterization.tagging import CHILD_CONTEXT, ScoreWeights, Tagger, taxonomy_for  # noqa: E402
@@ -244,6 +244,19 @@ def records(folder: IndexFolder, split: str) -> dict:
     return out
 
 
+def label_scale(folder: IndexFolder) -> dict:
+    """The multilingual space's passage×label cosines put on MiniLM's scale (LABEL_CROSS_SCALE of
+    search/characterization/initiative_extraction.py): both spaces' cosines of every English passage to every
+    initiative_type, audience and risk prototype, matched in mean and spread."""
+    tagger = Tagger(folder, taxonomy_for(folder.store))
+    labels = facet_labels(tagger.taxonomy)
+    ids = folder.store.chunk_ids(Filters({"language": ["en"]})).tolist()
+    cos = {s: folder.store.vectors_for(s, ids, folder.dimension(s)) @ tagger.label_vectors(labels, s).T
+           for s in ("minilm", "use")}
+    a = float(cos["minilm"].std() / cos["use"].std())
+    return {"passages": len(ids), "a": round(a, 3), "b": round(float(cos["minilm"].mean() - a * cos["use"].mean()), 3)}
+
+
 def _mean(values) -> float:  # type: ignore[no-untyped-def]
     values = [float(v) for v in values]
     return round(sum(values) / len(values), 3) if values else 0.0
@@ -286,6 +299,9 @@ def main() -> None:
                 read_initiatives_again(folder)
             report[f"records {args.split}"] = records(folder, args.split)
             print(f"records {args.split}: {json.dumps(report[f'records {args.split}'])}")
+            if "use" in folder.spaces:
+                report["label cross scale"] = label_scale(folder)
+                print(f"multilingual label cosines on MiniLM's scale: {json.dumps(report['label cross scale'])}")
         finally:
             folder.close()
     if "heldout" in parts:  # the annotator's labels (bench/labels/initiatives): never tuned on, dev and test
