@@ -1,6 +1,6 @@
 """Initiatives (issue 24): similar by what they do, tags on short contributions and long reports, record fields.
 
-    .venv/bin/python bench/initiatives_eval.py [--split dev|test] [--parts similar,tags,long,heldout,records] [--retag]
+    .venv/bin/python bench/initiatives_eval.py [--split dev|test] [--parts similar,calibrate,tags,long,heldout,records] [--retag]
 
 The repository is the mixed one of bench/answers_eval.py (the 33 contributions of examples/cwg-cop-20 and the
 policy PDFs and texts of ../shared/data as library), copied once from bench/out/answers-index-default to
@@ -8,13 +8,18 @@ bench/out/initiatives-index and tagged there (initiatives are computed by `cwg t
 
 - similar: for each labelled pair (bench/labels/similar_pairs.jsonl), is the partner in the first 3 results
   (both directions); P@3: the share of the first 3 results labelled similar; look-alikes: how often a pair of
-  bench/labels/not_similar.jsonl is in the first 3. Before: the passage-only ranking (initiative weight 0);
-  after: with initiatives. Default scope (the group's contributions) and `--scope all` (contributions and library).
+  bench/labels/not_similar.jsonl is in the first 3. Before: the passage-only ranking with the English model
+  (initiative weight 0); english only: with initiatives, every pair compared with the English model (as before
+  `similar` crossed languages); after: a pair in two languages compared in the multilingual space. Default scope
+  (the group's contributions) and `--scope all` (contributions and library).
+- calibrate: the linear maps from the multilingual space's scores to MiniLM's (similar.py's CROSS_SCALE,
+  INITIATIVE_CROSS_SCALE), fitted on the English contribution pairs of the mixed repository.
 - tags: precision / recall per facet on the sample's short contributions (tests/data/sample_labels.csv, its
   dev/test split), before (document scores only) and after (a short contribution's initiatives count).
 - long: theme and risk labels on the library's long reports without and with the child-context rule.
-- heldout (the annotator's labels of bench/labels/initiatives, never tuned on; the repository gains the 18
-  contributions of bench/corpus/cwg-cop-21, in bench/out/initiatives-index-heldout): similar on its pairs, field
+- heldout (the annotator's labels of bench/labels/initiatives; the cross-language choices of `similar` were made on
+  its dev split, test read once; the repository gains the 18 contributions of bench/corpus/cwg-cop-21, in
+  bench/out/initiatives-index-heldout): similar on its pairs of `--split` (both with `--split all`), field
   accuracy of the records, and document kind / audience / risk labels against its initiatives, per split.
 - records: the field accuracy of the records on the held-out labels of `--split` only (what to tune on: dev);
   with `--retag` the held-out repository's initiatives are read again first (after a change to their code).
@@ -164,6 +169,36 @@ def similar(folder: IndexFolder, split: str, weights: SimilarWeights, scope: str
             "negatives": len(negatives)}
 
 
+def calibrate(folder: IndexFolder) -> dict:
+    """The linear map from the multilingual space's scores to MiniLM's (similar.py's CROSS_SCALE and
+    INITIATIVE_CROSS_SCALE): mean and spread matched over the pairs of English contributions of two sources, where
+    both spaces read both documents; passage scores (documents) and masked-passage cosines (initiatives)."""
+    import numpy as np
+
+    finder = SimilarFinder(folder)
+    docs = {d.id: d for d in folder.store.documents()}
+    english = sorted(d for d, doc in docs.items() if doc.collection == "contributions" and doc.language == "en")
+    pairs: list[tuple[float, float]] = []
+    for doc_id in english:
+        mine, theirs = finder.passage_scores(doc_id, "minilm"), finder.passage_scores(doc_id, "use")
+        pairs += [(mine[o], theirs[o]) for o in english
+                  if o in mine and o in theirs and docs[o].source_key != docs[doc_id].source_key]
+    matcher = finder._initiatives()
+    items = [i for d, found in matcher.by_document().items() if d in english for i in found]
+    a, b = matcher.vectors(folder.embedder("minilm"), items), matcher.vectors(folder.embedder("use"), items)
+    upper = np.triu_indices(len(items), 1)
+    apart = np.array([items[i].source != items[j].source for i, j in zip(*upper)], dtype=bool)
+    text = list(zip((a @ a.T)[upper][apart].tolist(), (b @ b.T)[upper][apart].tolist()))
+    finder.close()
+    out = {}
+    for name, rows in (("documents", pairs), ("initiatives", text)):
+        y, x = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+        scale = float(y.std() / x.std())
+        out[name] = {"pairs": len(rows), "scale": round(scale, 3), "shift": round(float(y.mean() - scale * x.mean()), 3),
+                     "correlation": round(float(np.corrcoef(x, y)[0, 1]), 3)}
+    return out
+
+
 def tags(folder: IndexFolder, split: str) -> dict:
     """Per facet P/R on the sample's contributions (the mixed index holds them under the same ids)."""
     taxonomy = taxonomy_for(folder.store)
@@ -273,13 +308,17 @@ def main() -> None:
     report: dict[str, object] = {"split": args.split}
     try:
         if "similar" in parts:
-            before = replace(SimilarWeights(), initiatives=0.0)
+            before = replace(SimilarWeights(), initiatives=0.0, cross_language=0.0)
             for scope in ("contributions", "all"):
-                for name, weights in (("before", before), ("after", SimilarWeights())):
+                for name, weights in (("before", before), ("english only", replace(SimilarWeights(), cross_language=0.0)),
+                                      ("after", SimilarWeights())):
                     key = f"similar {scope} {name}"
                     report[key] = similar(folder, args.split, weights, scope, LABELS / "similar_pairs.jsonl",
                                           LABELS / "not_similar.jsonl")
                     print(f"{key:32} {json.dumps(report[key])}")
+        if "calibrate" in parts:
+            report["calibrate"] = calibrate(folder)
+            print(f"calibrate {json.dumps(report['calibrate'])}")
         if "tags" in parts:
             report["tags"] = tags(folder, args.split)
             for f in FACETS:
@@ -304,17 +343,18 @@ def main() -> None:
                 print(f"multilingual label cosines on MiniLM's scale: {json.dumps(report['label cross scale'])}")
         finally:
             folder.close()
-    if "heldout" in parts:  # the annotator's labels (bench/labels/initiatives): never tuned on, dev and test
+    if "heldout" in parts:  # the annotator's labels (bench/labels/initiatives): similar on --split (both: all)
         folder = heldout_index()
         try:
             for scope in ("contributions", "all"):
-                for name, weights in (("before", replace(SimilarWeights(), initiatives=0.0)),
+                for name, weights in (("before", replace(SimilarWeights(), initiatives=0.0, cross_language=0.0)),
+                                      ("english only", replace(SimilarWeights(), cross_language=0.0)),
                                       ("after", SimilarWeights())):
-                    for split in ("dev", "test"):
+                    for split in (("dev", "test") if args.split == "all" else (args.split,)):
                         key = f"held-out {split} {scope} {name}"
                         report[key] = similar(folder, split, weights, scope, HELD_OUT / "similar_pairs.jsonl",
                                               HELD_OUT / "not_similar.jsonl")
-                        print(f"{key:36} {json.dumps(report[key])}")
+                        print(f"{key:50} {json.dumps(report[key])}")
             for split in ("dev", "test"):
                 report[f"records {split}"] = records(folder, split)
                 print(f"records {split}: {json.dumps(report[f'records {split}'])}")
