@@ -20,6 +20,7 @@ _YEAR_CUE = re.compile(
     r"(?:\b(?:launched|established|created|introduced|adopted|enacted|started|began|founded|set up|since|in|from|"
     r"lancée?|créée?|depuis|en|desde|lanzad[oa]|em|с|в|начиная с|منذ|عام|بتاريخ)\s+(?:\w+\s+){0,2}?|于|自|从)"
     r"(19[89]\d|20[0-3]\d)(?![0-9A-Za-z])", re.IGNORECASE)
+MIN_SENTENCE = 24  # characters: a shorter line of a passage is a heading or a list item, no evidence of a label
 _SENTENCE_END = re.compile(r"\. |\n|[。！？]")  # Chinese ends a sentence with no space after it
 
 
@@ -82,9 +83,20 @@ def status_of(chunks: list[ChunkRecord], rows: list[int], name: str, evidence: d
 
 
 def label_evidence(chunk: ChunkRecord, label: Label) -> Evidence:
-    """The sentence of the passage where the label's phrase occurs (else the passage's first sentence)."""
+    """The sentence of the passage where the label's phrase occurs, else (the label scored by its prototypes alone,
+    as in a language its phrases are not written in) the passage's first sentence that is more than a heading."""
     match = label_regex(label).search(chunk.text)
     if match:
         return sentence_around(chunk, match.start(), match.end())
     stripped = len(chunk.text) - len(chunk.text.lstrip())
-    return sentence_around(chunk, stripped, stripped)
+    first = sentence_around(chunk, stripped, stripped)
+    at = first.char_end - chunk.char_start
+    while len(first.text) < MIN_SENTENCE and at < len(chunk.text):
+        start = at + len(chunk.text[at:]) - len(chunk.text[at:].lstrip(" \n\t.。"))
+        if start >= len(chunk.text):
+            break
+        candidate = sentence_around(chunk, start, start)
+        if len(candidate.text) >= MIN_SENTENCE:
+            return candidate
+        at = max(candidate.char_end - chunk.char_start, start + 1)
+    return first
