@@ -34,7 +34,7 @@ from api import (
     write_routes,
 )
 from api.heavy import RefuseWhenBusy
-from api.service import Service, request_threads
+from api.service import Service, keep_out_of_collections, request_threads
 from api.settings import Settings
 from api.uploads import CHECK_ROUTES, UPLOAD_ROUTES, UploadGuard
 from index.folder import IndexFolder
@@ -76,6 +76,7 @@ def create_app(settings: Settings, folder: IndexFolder | None = None, *, prepare
         try:
             app.state.service = await run_in_threadpool(Service.start, settings, opened)
             if prepare:
+                keep_out_of_collections()
                 app.state.service.prepare_in_background()
             yield
         finally:
