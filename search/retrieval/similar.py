@@ -298,15 +298,19 @@ class SimilarFinder:
     def prepare(self, limit: int | None = None) -> int:
         """Read the query units of the documents `similar` reads sentence by sentence, encoding the sentences
         no process has encoded yet (run in the background when a server starts). Returns how many documents
-        it prepared."""
-        space = self._space()
+        it prepared; in the multilingual space too where the index has one (a document in another language than
+        any of its candidates is compared there)."""
+        cross = self._cross_space() if self.weights.cross_language else None
+        spaces = [self._space()] + ([cross] if cross else [])
         done = 0
         with self.store.snapshot():
             docs = [d for d in self.store.documents() if 0 < d.chunks <= SENTENCE_UNITS_UP_TO]
         for doc in docs[:limit]:
             with self.store.snapshot():
                 try:
-                    self._document_units(self.store.document(doc.id), space)
+                    record = self.store.document(doc.id)
+                    for space in spaces:
+                        self._document_units(record, space)
                 except NotFound:
                     continue  # removed meanwhile
             done += 1
