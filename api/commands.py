@@ -164,7 +164,8 @@ def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
     folder = open_index(args, settings)
     try:
         finder = SimilarFinder(folder, query_chars=settings.query_chars)
-        results = finder.similar(document_id=args.document, text=args.text, k=args.k, filters=filters)
+        results = finder.similar(document_id=args.document, text=args.text, chunk_id=args.passage,
+                                 initiative_id=args.initiative, k=args.k, filters=filters)
     finally:
         folder.close()
     if args.json:
@@ -388,6 +389,8 @@ def _similar_arguments(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--document", metavar="DOC_ID")
     group.add_argument("--text", metavar="TEXT")
+    group.add_argument("--passage", metavar="CHUNK_ID", type=int, help="a passage, as a hit's chunk_id names it")
+    group.add_argument("--initiative", metavar="ID", help="an initiative record (`cwg initiatives`)")
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE")
     p.add_argument("--json", action="store_true")

@@ -108,20 +108,23 @@ def _search(params: SearchParams, service: Service) -> dict[str, Any]:
 
 
 @router.get("/similar", response_model=SimilarResponse, responses={**NOT_FOUND, **HEAVY_ERRORS}, tags=["search"],
-            summary="Similar initiatives from other sources, like a document or a description",
-            description="Give exactly one of `document_id` and `text` (400 otherwise). A text is read up to "
-                        f"CWG_QUERY_CHARS characters; one longer than {LONG_QUERY_CHARS} is a heavy request.")
+            summary="Similar initiatives from other sources, like a document, a description, a passage or an "
+                    "initiative",
+            description="Give exactly one of `document_id`, `text`, `chunk_id` and `initiative_id` (400 otherwise). "
+                        "A text is read up to CWG_QUERY_CHARS characters; one longer than "
+                        f"{LONG_QUERY_CHARS} is a heavy request.")
 async def similar(params: Annotated[SimilarParams, Query()], request: Request, service: ServiceDep) -> dict[str, Any]:
-    if (params.document_id is None) == (params.text is None):
-        raise QueryError("give either document_id or text (one of the two)")
+    given = (params.document_id, params.text, params.chunk_id, params.initiative_id)
+    if sum(x is not None for x in given) != 1:
+        raise QueryError("give exactly one of document_id, text, chunk_id and initiative_id")
     if is_long(params.text):
         return await service.heavy.run(request, lambda _checkpoint: _similar(params, service))
     return await run_in_threadpool(_similar, params, service)
 
 
 def _similar(params: SimilarParams, service: Service) -> dict[str, Any]:
-    results = service.similar.similar(document_id=params.document_id, text=params.text, k=params.k,
-                                      filters=to_filters(params))
+    results = service.similar.similar(document_id=params.document_id, text=params.text, chunk_id=params.chunk_id,
+                                      initiative_id=params.initiative_id, k=params.k, filters=to_filters(params))
     contributions(service.folder.store).mark(r.passage for r in results)  # the contribution's status and quality
     cut = params.text is not None and query_is_cut(params.text, service.similar.query_chars)
     return {"results": [r.to_json() for r in results], "query_cut": cut}

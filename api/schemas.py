@@ -112,8 +112,11 @@ class SearchParams(FilterParams):
 class SimilarParams(FilterParams):
     document_id: DocumentId | None = Field(None, description="find initiatives like this document")
     text: str | None = Field(None, min_length=1, max_length=MAX_QUERY_CHARS, pattern=QUERY_TEXT,
-                             description="or like this description (give one of the two)",
+                             description="or like this description",
                              examples=["a helpline for children who meet sexual extortion online"])
+    chunk_id: int | None = Field(None, ge=0, le=2**62, description="or like this passage (a hit's `chunk_id`)")
+    initiative_id: DocumentId | None = Field(None, description="or like this initiative record (`GET /initiatives`); "
+                                                               "give exactly one of the four")
     k: int = Field(10, ge=1, le=50)
 
 

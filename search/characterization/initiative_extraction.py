@@ -153,7 +153,11 @@ def extract(doc: DocumentRecord, chunks: list[ChunkRecord], scores: np.ndarray, 
     groups = _group(candidates, short)
     out = []
     for ordinal, members in enumerate(groups[: (2 if short else MAX_PER_DOCUMENT)]):
-        out.append(_record(doc, chunks, scores, labels, members, kinds, audiences, risks, w, ordinal))
+        record = _record(doc, chunks, scores, labels, members, kinds, audiences, risks, w, ordinal)
+        base, n = record.id, 1
+        while any(r.id == record.id for r in out):  # one name, two kinds (SafeSurf's tool and its campaign)
+            record.id, n = (f"{base}-{record.initiative_type}" if n == 1 else f"{base}-{n}"), n + 1
+        out.append(record)
     return out
 
 

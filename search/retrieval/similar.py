@@ -40,6 +40,7 @@ from ingest.chunking import chunk_blocks, split_sentences
 from ingest.errors import NotFound, QueryError
 from ingest.language import detect_language
 from ingest.records import Block, Chunk
+from search.characterization.initiatives import Initiative
 from search.retrieval.engine import QUERY_CHARS, Hit, validate_query
 from search.retrieval.initiative_match import InitiativeMatcher, Match, mask
 from search.retrieval.scope import in_scope
@@ -172,24 +173,50 @@ class SimilarFinder:
         """The vector space documents are compared in (`similar_to_passages` takes vectors of this space)."""
         return self._space()
 
-    def similar(self, *, document_id: str | None = None, text: str | None = None, k: int = 10,
-                filters: Filters | None = None) -> list[SimilarResult]:
-        if (document_id is None) == (text is None):
-            raise QueryError("give either a document id or a text, not both")
+    def similar(self, *, document_id: str | None = None, text: str | None = None, chunk_id: int | None = None,
+                initiative_id: str | None = None, k: int = 10, filters: Filters | None = None) -> list[SimilarResult]:
+        """Documents of other sources like one of: a document, a text, one passage of a document (`chunk_id`, as
+        a hit names it) or one initiative record (`initiative_id`, as `cwg initiatives` names it). A passage or an
+        initiative is compared by its own text and, for what it does, by the initiatives it describes only."""
+        if sum(x is not None for x in (document_id, text, chunk_id, initiative_id)) != 1:
+            raise QueryError("give exactly one of a document id, a text, a passage (chunk id) or an initiative id")
         _check_k(k)
         space = self._space()
         with self.store.snapshot():
-            query_doc = self.store.document(document_id) if document_id is not None else None
-            if query_doc is not None:
-                units, language = self._document_units(query_doc, space), _language(query_doc.language)
-                def other(s: str) -> _Units:
-                    return self._document_units(query_doc, s)
-            else:
-                text = validate_query(text or "", self.query_chars)
-                units, language = self._text_units(text, space), _language(detect_language(text))
-                def other(s: str) -> _Units:
+            if text is not None:
+                text = validate_query(text, self.query_chars)
+                def units_in(s: str) -> _Units:
                     return self._text_units(text, s)
-            return self._similar_to(units, query_doc, space, k, filters, language, other)
+                return self._similar_to(units_in(space), None, space, k, filters,
+                                        _language(detect_language(text)), units_in)
+            if document_id is not None:
+                query_doc = self.store.document(document_id)
+                def units_in(s: str) -> _Units:
+                    return self._document_units(query_doc, s)
+                return self._similar_to(units_in(space), query_doc, space, k, filters,
+                                        _language(query_doc.language), units_in)
+            query_doc, chunks, initiatives = self._part_of(chunk_id, initiative_id)
+            def units_in(s: str) -> _Units:
+                return self._read_units(query_doc, chunks, s)
+            return self._similar_to(units_in(space), query_doc, space, k, filters,
+                                    _language(query_doc.language), units_in, initiatives)
+
+    def _part_of(self, chunk_id: int | None, initiative_id: str | None
+                 ) -> tuple[DocumentRecord, list[ChunkRecord], list[Initiative]]:
+        """The document, passages and initiatives of a query that is one passage or one initiative record."""
+        grouped = self._initiatives().by_document()
+        if chunk_id is not None:
+            chunk = self.store.chunks_by_id([chunk_id]).get(chunk_id)
+            if chunk is None:
+                raise NotFound(f"no passage {chunk_id} in this index (a hit's chunk_id)")
+            doc = self.store.document(chunk.document_id)
+            return doc, [chunk], [i for i in grouped.get(doc.id, []) if chunk_id in i.chunk_ids]
+        found = [i for items in grouped.values() for i in items if i.id == initiative_id]
+        if not found:
+            raise NotFound(f"no initiative {initiative_id!r} in this index (see `cwg initiatives`)")
+        chunks = self.store.chunks_by_id(found[0].chunk_ids)
+        return (self.store.document(found[0].document_id), [chunks[c] for c in found[0].chunk_ids if c in chunks],
+                found)
 
     def similar_to_passages(self, passages: list[Chunk], vectors: np.ndarray, *, k: int = 10,
                             filters: Filters | None = None) -> list[SimilarResult]:
@@ -202,7 +229,8 @@ class SimilarFinder:
 
     def _similar_to(self, units: _Units, query_doc: DocumentRecord | None, space: str, k: int,
                     filters: Filters | None, language: str = "",
-                    other: Callable[[str], _Units] | None = None) -> list[SimilarResult]:
+                    other: Callable[[str], _Units] | None = None,
+                    initiatives: list[Initiative] | None = None) -> list[SimilarResult]:
         """Rank the documents like `units` (inside the caller's snapshot)."""
         if not units.texts:
             return []
@@ -221,7 +249,7 @@ class SimilarFinder:
         if not eligible.any():
             return []
         cross = self._cross(candidates, language, other)
-        return self._rank(units, query_doc, index, candidates, eligible, k, cross)
+        return self._rank(units, query_doc, index, candidates, eligible, k, cross, initiatives)
 
     def _cross(self, candidates: _Candidates, language: str,
                other: Callable[[str], _Units] | None) -> _Cross | None:
@@ -363,10 +391,12 @@ class SimilarFinder:
 
     # --- ranking ----------------------------------------------------------------------------------
     def _rank(self, units: _Units, query_doc: DocumentRecord | None, index: VectorIndex, candidates: _Candidates,
-              eligible: np.ndarray, k: int, cross: _Cross | None = None) -> list[SimilarResult]:
+              eligible: np.ndarray, k: int, cross: _Cross | None = None,
+              initiatives: list[Initiative] | None = None) -> list[SimilarResult]:
         """Score the eligible candidate documents (a mask over `candidates.names`); with `cross`, each candidate's
         scores are its share of the multilingual space's (mapped onto this space's scale) and the rest of this
-        space's."""
+        space's. `initiatives`: the query's own (a passage's or one record; None: the query document's; its labels
+        then count too)."""
         w = self.weights
         centroid_sim = _centroid_sims(units, candidates, w.hubness)
         if cross is not None:
@@ -378,12 +408,12 @@ class SimilarFinder:
         shortlist = np.concatenate([_top(centroid_sim, group, size) for group in groups])
         names = candidates.names
         labels = self.store.labels_of([names[d] for d in shortlist] + ([query_doc.id] if query_doc else []))
-        mine = labels.get(query_doc.id, set()) if query_doc else set()
+        mine = labels.get(query_doc.id, set()) if query_doc and initiatives is None else set()
         matches: dict[str, Match] = {}
         if query_doc is not None and w.initiatives:  # what the two do: their initiatives, names masked
             matcher = self._initiatives()
             grouped = matcher.by_document()
-            matches = matcher.best(grouped.get(query_doc.id, []),
+            matches = matcher.best(grouped.get(query_doc.id, []) if initiatives is None else initiatives,
                                    {names[d]: grouped[names[d]] for d in shortlist.tolist() if names[d] in grouped},
                                    {names[d]: candidates.languages[d] for d in shortlist.tolist()}
                                    | {query_doc.id: _language(query_doc.language)})
@@ -405,15 +435,18 @@ class SimilarFinder:
                            chunk_id, qi, found))
         scored.sort(key=lambda t: -t[0])
         docs = self.store.documents_by_id(sorted({t[2] for t in scored}))
-        return self._results(scored, units, query_doc, docs, k)
+        # the floor was measured on whole documents and texts; a passage or one initiative scores lower against
+        # a document (no labels, one passage's centroid) and is ranked without one
+        return self._results(scored, units, query_doc, docs, k, self.floor if initiatives is None else float("-inf"))
 
     def _results(self, scored: list[tuple[float, float, str, int, int, Match | None]], units: _Units,
-                 query_doc: DocumentRecord | None, docs: dict[str, DocumentRecord], k: int) -> list[SimilarResult]:
+                 query_doc: DocumentRecord | None, docs: dict[str, DocumentRecord], k: int,
+                 floor: float) -> list[SimilarResult]:
         results: dict[str, SimilarResult] = {}
         chunks = self.store.chunks_by_id([t[3] for t in scored])
         for score, base, doc_id, chunk_id, qi, found in scored:
             doc = docs[doc_id]
-            if base < self.floor:  # a cross-language score is mapped onto the scale the floor was measured on
+            if base < floor:  # a cross-language score is mapped onto the scale the floor was measured on
                 continue  # not similar by its passages (the floor measured on them), whatever it does
             if doc.source_key in results:  # one result per source; its other documents listed under it
                 results[doc.source_key].also.append({"document_id": doc.id, "title": doc.title,

@@ -33,7 +33,8 @@ CHECK_SETTINGS = dict(deadline=None, database=None, derandomize=True,
 
 
 # What OpenAPI cannot say, told to the fuzzer here (and in each operation's description):
-# - /similar takes exactly one of `document_id` and `text` (there is no "one of these parameters");
+# - /similar takes exactly one of `document_id`, `text`, `chunk_id` and `initiative_id` (there is no "one of these
+#   parameters");
 # - an upload's file *content* can be something no loader reads (a schema cannot describe a valid
 #   PDF), which is answered 400 with each file's reason, so 400 is an expected answer to valid requests.
 # - a multipart form field is text whatever it holds: a "negative" case that sends a JSON object or a
@@ -58,7 +59,7 @@ CONFIG = SchemathesisConfig.from_dict({"auth": {"openapi": {"HTTPBearer": {"bear
 
 def one_of_document_or_text(case) -> bool:  # type: ignore[no-untyped-def]
     query = case.query or {}
-    return (query.get("document_id") is None) != (query.get("text") is None)
+    return sum(query.get(k) is not None for k in ("document_id", "text", "chunk_id", "initiative_id")) == 1
 
 
 def fuzz(app, method: str, path: str, max_examples: int) -> None:  # type: ignore[no-untyped-def]

@@ -103,6 +103,14 @@ def test_similar_by_document_and_by_text(client: TestClient) -> None:
     assert client.get("/similar").status_code == 400
     assert client.get("/similar", params={"document_id": "x", "text": "y"}).status_code == 400
     assert client.get("/similar", params={"document_id": "no-such-doc"}).status_code == 404
+    # like one passage of a document (a hit's chunk_id): other sources only, matched inside that passage
+    hit = client.get("/search", params={"q": "teachers", "source": "Malawi"}).json()["hits"][0]
+    r = client.get("/similar", params={"chunk_id": hit["chunk_id"], "k": 5}).json()["results"]
+    assert r and all(x["source"] != "Malawi" for x in r)
+    assert all(x["matched"]["chunk_id"] == hit["chunk_id"] for x in r)
+    assert client.get("/similar", params={"chunk_id": 10**12}).status_code == 404
+    assert client.get("/similar", params={"chunk_id": hit["chunk_id"], "document_id": "x"}).status_code == 400
+    assert client.get("/similar", params={"initiative_id": "no-such~record"}).status_code == 404
 
 
 def test_missing_documents_are_404_json(client: TestClient) -> None:

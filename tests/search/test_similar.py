@@ -140,3 +140,38 @@ def test_a_spanish_contribution_finds_what_its_english_version_finds(real_sample
     assert all(real_sample_index.store.document(r.document_id).language == "en" for r in spanish)
     french = finder.similar(document_id="maroc-ateliers-protection-en-ligne-fr", k=5)
     assert french and all(r.source != "Morocco" for r in french)
+
+
+def test_like_one_initiative_or_one_passage(tagged_sample_index: IndexFolder) -> None:
+    """`similar` from one initiative record or one passage (issue 24), on the real sample: Bahrain's SafeSurf
+    outreach passage (school roadshows, a television commercial, workshops) finds Egypt's awareness programme
+    (a labelled pair, bench/labels/similar_pairs.jsonl p-12); each initiative of a document is its own query, and
+    every result explains itself by that initiative; ids name one record each."""
+    import pytest
+
+    from ingest.errors import NotFound, QueryError
+    from search.characterization.initiatives import stored_initiatives
+
+    store = tagged_sample_index.store
+    finder = SimilarFinder(tagged_sample_index)
+    records = stored_initiatives(store)
+    assert len({i.id for i in records}) == len(records)
+    safesurf = [i for i in records if i.document_id == "bahrain-safesurf"]
+    assert safesurf
+    for record in safesurf:
+        results = finder.similar(initiative_id=record.id, k=5)
+        assert results and all(r.source != "Bahrain" for r in results)
+        assert all(r.why["matched_initiative"]["id"] == record.id for r in results if r.why)  # type: ignore[index]
+        assert all(r.matched.chunk_id in record.chunk_ids for r in results)
+    outreach = next(c for c in store.chunks_of("bahrain-safesurf") if "roadshows" in c.text)
+    results = finder.similar(chunk_id=outreach.id, k=5)
+    assert "egypt-digital-citizenship-initiative" in [r.document_id for r in results]
+    for r in results:
+        assert r.source != "Bahrain" and r.matched.chunk_id == outreach.id
+        assert r.matched.text in outreach.text
+    with pytest.raises(NotFound):
+        finder.similar(chunk_id=10**12)
+    with pytest.raises(NotFound):
+        finder.similar(initiative_id="bahrain-safesurf~nothing")
+    with pytest.raises(QueryError):
+        finder.similar(chunk_id=outreach.id, document_id="bahrain-safesurf")

@@ -3,6 +3,7 @@ rank first, each result says why, and names never count as shared."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,12 @@ def test_same_kind_first_and_why(tmp_path: Path, capsys: pytest.CaptureFixture[s
     folder.close()
     assert cli_main(["similar", "--index", str(tmp_path / "ix"), "--document", "kenya", "-k", "1"]) == 0
     assert "why: helpline_reporting" in capsys.readouterr().out  # the CLI says why too
+    kenya = why["matched_initiative"]["id"]  # like one initiative record, from the CLI
+    assert cli_main(["similar", "--index", str(tmp_path / "ix"), "--initiative", kenya, "-k", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["results"]
+    assert out[0]["document_id"] == "canada" and out[0]["why"]["matched_initiative"]["id"] == kenya
+    assert cli_main(["similar", "--index", str(tmp_path / "ix"), "--initiative", "kenya~none"]) == 1
+    assert "no initiative 'kenya~none'" in capsys.readouterr().err
 
 
 def test_mask_drops_names_boilerplate_and_generic_words():
