@@ -128,6 +128,15 @@ def test_one_http_search_takes_one_trip_through_the_thread_pool(real_index: Path
             r = client.get("/search", params={"q": QUESTION})
     assert r.status_code == 200, r.text
     assert trips == ["_search"], trips
+    with IndexFolder.open(real_index) as folder:
+        with TestClient(create_app(Settings(index=real_index), folder)) as client:
+            document_id = client.get("/documents").json()["documents"][0]["document_id"]
+            trips.clear()
+            for path, params in (("/documents", {"limit": 50}), (f"/documents/{document_id}", {}),
+                                 ("/facets", {"language": "en"})):
+                r = client.get(path, params=params)
+                assert r.status_code == 200, (path, r.text)
+    assert trips == ["_list_documents", "_get_document", "_facets"], trips  # the answer checked on the event loop
 
 
 def test_one_cli_search_does_each_piece_of_work_once(real_index: Path, monkeypatch: pytest.MonkeyPatch,
