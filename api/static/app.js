@@ -301,7 +301,8 @@ function toggleFilter(name, value, on) {
 }
 
 // --- similar initiatives ------------------------------------------------------------------------------
-async function openSimilar(documentId, title) {
+// like a document (by its id), or like one initiative record (`by` "initiative_id") or one passage ("chunk_id")
+async function openSimilar(documentId, title, by = "document_id") {
   show("similar");
   $("similar-heading").textContent = `Similar initiatives to “${title}”`;
   const status = $("similar-status");
@@ -310,7 +311,7 @@ async function openSimilar(documentId, title) {
   status.textContent = "Looking for similar initiatives…";
   $("similar-heading").focus();
   try {
-    const data = await api("/similar", [["document_id", documentId], ["k", "10"]]);
+    const data = await api("/similar", [[by, documentId], ["k", "10"]]);
     status.textContent = data.results.length
       ? `${data.results.length} initiatives from other sources`
       : "No similar initiatives from other sources.";

@@ -1,7 +1,7 @@
 // The repository mechanism on the page: curation badges, the contribution card in the document view
 // (quality signals with evidence or hints, labels, similar contributions, what is new), curating with a
 // curator key (a status, or one quality signal), and the reading list of the best content for the current filters. Uses the helpers of
-// app.js (el, clear, api, $, state, filterParams, openDocument); every text goes in as a text node.
+// app.js (el, clear, api, $, state, filterParams, openDocument, openSimilar); every text goes in as a text node.
 "use strict";
 
 const BADGES = { best_practice: "Best practice", promising: "Promising", noted: "Noted" };
@@ -148,7 +148,10 @@ async function renderCard(documentId) {
             .filter(Boolean).join(" · ");
           return el("li", {}, el("strong", {}, i.name || "(unnamed)"), ` · ${facts}`,
             quote ? el("p", { class: "snippet" }, el("q", {}, quote.text.replace(/\s+/g, " ")),
-                       quote.page ? ` (p. ${quote.page})` : "") : null);
+                       quote.page ? ` (p. ${quote.page})` : "") : null,
+            el("button", { type: "button", class: "secondary",
+                           onclick: () => openSimilar(i.id, i.name || i.initiative_type, "initiative_id") },
+               "Similar initiatives"));
         })));
     }
     if (card.labels.length) {

@@ -1,0 +1,41 @@
+"""The card lists a document's initiative records, and each finds the initiatives like it (issue 24), in Debian's
+chromium with the bundled model: Kenya's tipline record finds Canada's tipline, and says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from api.app import create_app
+from api.settings import Settings
+from index.folder import IndexFolder
+from index.writer import IndexWriter
+from search.characterization.tagging import Tagger
+from search.characterization.taxonomy import load_taxonomy
+from tests.api.conftest import live_server
+from tests.search.test_similar_initiatives import DOCS
+
+
+def test_an_initiative_on_the_card_finds_its_likes(page: Page, tmp_path: Path) -> None:
+    folder = IndexFolder.open(tmp_path / "ix", create=True)
+    files, entries = [], {}
+    for name, (text, country) in DOCS.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        files.append(tmp_path / name)
+        entries[(tmp_path / name).resolve()] = {"source": country, "country": country, "doc_type": "contribution"}
+    assert not IndexWriter(folder).ingest(files, entries).failed
+    folder.refresh_vectors()
+    Tagger(folder, load_taxonomy()).tag()
+    with live_server(create_app(Settings(index=tmp_path / "ix"), folder)) as base:
+        page.goto(f"{base}/?document=kenya")
+        record = page.locator("#document-card ul.initiatives li").first
+        expect(record).to_contain_text("helpline_reporting")
+        record.get_by_role("button", name="Similar initiatives").click()
+        expect(page.locator("#similar-section")).to_be_visible()
+        first = page.locator("#similar .card").first
+        expect(first).to_contain_text("Canada")
+        expect(first).to_contain_text("Why: helpline_reporting")
+        sources = page.locator("#similar .card .cite").all_inner_texts()
+        assert sources and not any("Kenya" in s for s in sources)  # other sources only
+    folder.close()
