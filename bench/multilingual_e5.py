@@ -94,7 +94,13 @@ def encode(index: Path, model: Any, claims: int = 0, batch: int = 64) -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = CACHE / f"{index.name}.partial.npz"
     done_ids, done = np.zeros(0, np.int64), np.zeros((0, 384), np.float32)
-    if partial.exists():
+    if cache_path(index).exists():  # a smaller pool encoded before: only the passages it lacks are encoded
+        with np.load(cache_path(index)) as saved:
+            done_ids, done = saved["ids"], saved["vectors"]
+        known = set(done_ids.tolist())
+        new = [i for i, c in enumerate(ids.tolist()) if c not in known]
+        ids, texts = np.concatenate([done_ids, ids[new]]), [""] * len(done_ids) + [texts[i] for i in new]
+    elif partial.exists():
         with np.load(partial) as saved:
             done_ids, done = saved["ids"], saved["vectors"]
     start, began = len(done_ids), time.perf_counter()
