@@ -9,24 +9,12 @@ from playwright.sync_api import Page, expect
 
 from api.app import create_app
 from api.settings import Settings
-from index.folder import IndexFolder
-from index.writer import IndexWriter
-from search.characterization.tagging import Tagger
-from search.characterization.taxonomy import load_taxonomy
 from tests.api.conftest import live_server
-from tests.search.test_similar_initiatives import DOCS
+from tests.search.test_similar_initiatives import tagged_index
 
 
 def test_an_initiative_on_the_card_finds_its_likes(page: Page, tmp_path: Path) -> None:
-    folder = IndexFolder.open(tmp_path / "ix", create=True)
-    files, entries = [], {}
-    for name, (text, country) in DOCS.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-        files.append(tmp_path / name)
-        entries[(tmp_path / name).resolve()] = {"source": country, "country": country, "doc_type": "contribution"}
-    assert not IndexWriter(folder).ingest(files, entries).failed
-    folder.refresh_vectors()
-    Tagger(folder, load_taxonomy()).tag()
+    folder = tagged_index(tmp_path)
     with live_server(create_app(Settings(index=tmp_path / "ix"), folder)) as base:
         page.goto(f"{base}/?document=kenya")
         record = page.locator("#document-card ul.initiatives li").first

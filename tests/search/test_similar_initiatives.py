@@ -26,7 +26,8 @@ DOCS = {
 }
 
 
-def test_same_kind_first_and_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def tagged_index(tmp_path: Path) -> IndexFolder:
+    """DOCS ingested into `tmp_path / "ix"` with the bundled model, tagged (so their initiatives are read)."""
     folder = IndexFolder.open(tmp_path / "ix", create=True)
     files, entries = [], {}
     for name, (text, country) in DOCS.items():
@@ -36,6 +37,11 @@ def test_same_kind_first_and_why(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert not IndexWriter(folder).ingest(files, entries).failed
     folder.refresh_vectors()
     Tagger(folder, load_taxonomy()).tag()
+    return folder
+
+
+def test_same_kind_first_and_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    folder = tagged_index(tmp_path)
     finder = SimilarFinder(folder, floor=0.0)
     results = finder.similar(document_id="kenya", k=2)
     assert results[0].document_id == "canada"
