@@ -16,7 +16,9 @@ bench/out/initiatives-index and tagged there (initiatives are computed by `cwg t
   INITIATIVE_CROSS_SCALE), fitted on the English contribution pairs of the mixed repository.
 - tags: precision / recall per facet on the sample's short contributions (tests/data/sample_labels.csv, its
   dev/test split), before (document scores only) and after (a short contribution's initiatives count).
-- long: theme and risk labels on the library's long reports without and with the child-context rule.
+- long: theme and risk labels on the library's long reports without and with the child-context rule; with
+  bench/labels/initiatives/long_reports.jsonl (an annotator's labels of what each report is about), precision /
+  recall per facet, per split (`long_split`), before and after the rule.
 - heldout (the annotator's labels of bench/labels/initiatives; the cross-language choices of `similar` were made on
   its dev split, test read once; the repository gains the 18 contributions of bench/corpus/cwg-cop-21, in
   bench/out/initiatives-index-heldout): similar on its pairs of `--split` (both with `--split all`), field
@@ -28,6 +30,7 @@ bench/out/initiatives-index and tagged there (initiatives are computed by `cwg t
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import shutil
@@ -241,6 +244,36 @@ def long_reports(folder: IndexFolder) -> dict:
     return out
 
 
+def long_split(document_id: str) -> str:
+    """A long report's side (bench/labels/initiatives/README.md): sha256("long-reports-2026:" + id) mod 2, 1: test."""
+    return "test" if int(hashlib.sha256(f"long-reports-2026:{document_id}".encode()).hexdigest(), 16) % 2 else "dev"
+
+
+def long_labels(folder: IndexFolder) -> dict:
+    """Per facet precision / recall of the long reports' labels against the annotator's (long_reports.jsonl: what
+    each report is about), without and with the child-context rule, per split; micro-averaged over documents."""
+    taxonomy = taxonomy_for(folder.store)
+    rows = load(HELD_OUT / "long_reports.jsonl", "all")
+    known = {d.id for d in folder.store.documents()}
+    rows = [r for r in rows if r["document_id"] in known]
+    out: dict[str, object] = {"documents": {s: sum(long_split(r["document_id"]) == s for r in rows)
+                                            for s in ("dev", "test")}}
+    for name, on in (("before", False), ("after", True)):
+        tagger = Tagger(folder, taxonomy, replace(ScoreWeights(), child_context=on))
+        got = {(a.document_id, a.facet, a.label) for a in tagger.assign(tagger.score_table())}
+        for split in ("dev", "test"):
+            mine = [r for r in rows if long_split(r["document_id"]) == split]
+            ids = {r["document_id"] for r in mine}
+            for facet in FACETS:
+                gold = {(r["document_id"], facet, lb) for r in mine for lb in r.get(facet) or []}
+                given = {x for x in got if x[0] in ids and x[1] == facet}
+                out[f"{split} {name} {facet}"] = {
+                    "P": round(len(gold & given) / len(given), 3) if given else 0.0,
+                    "R": round(len(gold & given) / len(gold), 3) if gold else 0.0,
+                    "labels given": len(given), "labels gold": len(gold)}
+    return out
+
+
 def records(folder: IndexFolder, split: str) -> dict:
     """Field accuracy of the records against an annotator's labels (documents in the index only): for each labelled
     initiative, the record of its document that matches it best (same kind first, then shared risks)."""
@@ -329,6 +362,10 @@ def main() -> None:
             for name in ("before", "after"):
                 row = {k: v for k, v in report["long"][name].items() if k != "documents"}  # type: ignore[index]
                 print(f"long reports {name}: {json.dumps(row)}")
+            if (HELD_OUT / "long_reports.jsonl").exists():
+                report["long labels"] = long_labels(folder)
+                for key, value in report["long labels"].items():  # type: ignore[union-attr]
+                    print(f"long reports' labels {key}: {json.dumps(value)}")
     finally:
         folder.close()
     if "records" in parts:  # the records' fields against the annotator's labels, this split only (tune on dev)
