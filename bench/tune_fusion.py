@@ -27,10 +27,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
+from tune_ranking import to_documents  # type: ignore[import-not-found]  # noqa: E402
 
 from index.folder import IndexFolder  # noqa: E402
 from search.retrieval.engine import SearchEngine  # noqa: E402
@@ -106,14 +108,9 @@ NORMS = {"z-score": convex_columns, "min-max": minmax_columns, "z-score of the t
 def documents(ids: np.ndarray, scores: np.ndarray, doc_of: dict[int, str], second: float = 0.0,
               depth: int = 100) -> list[str]:
     """Documents by their best passage, plus `second` times their second best (scores shifted to be >= 0)."""
-    order = np.argsort(-scores, kind="stable")
     if second == 0.0:
-        out: dict[str, None] = {}
-        for i in order.tolist():
-            out.setdefault(doc_of[int(ids[i])], None)
-            if len(out) == depth:
-                break
-        return list(out)
+        return to_documents(ids, scores, doc_of, depth)
+    order = np.argsort(-scores, kind="stable")
     floor = float(scores.min())
     best: dict[str, list[float]] = {}
     for i in order.tolist():
