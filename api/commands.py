@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 from api.cli_support import EXIT_FAILED, EXIT_OK, Command, UsageError, open_index, print_json, printable
@@ -321,12 +322,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.service import serving_processes
 
     if not 0 < args.port < 65536:
         raise UsageError("--port must be between 1 and 65535")
-    workers = settings.workers if args.workers is None else args.workers
-    if not 1 <= workers <= 64:
+    if args.workers is not None and not 1 <= args.workers <= 64:
         raise UsageError("--workers must be between 1 and 64")
+    workers = serving_processes(replace(settings, workers=args.workers or settings.workers))
+    settings = replace(settings, workers=workers)
     folder = open_index(args, settings)
     if workers > 1:
         # Each worker process opens the index itself (app from the environment); they share the store
@@ -437,7 +440,7 @@ def _serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=int, default=None,
-                   help="server processes sharing the port (default: CWG_WORKERS, else 1; see README: Serving many users)")
+                   help="server processes sharing the port (default: CWG_WORKERS, else one per core, memory allowing)")
 
 
 COMMANDS = (

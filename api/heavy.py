@@ -55,7 +55,7 @@ class WorkStopped(Exception):
 def heavy_concurrency(settings: Settings) -> int:
     """Heavy requests at once in one process: the setting, else half the process's share of the cores (at
     least 1), so that the other half keeps answering searches."""
-    return settings.heavy_concurrency or max(1, cores() // settings.workers // 2)
+    return settings.heavy_concurrency or max(1, cores() // max(1, settings.workers) // 2)
 
 
 def is_long(text: str | None) -> bool:

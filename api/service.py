@@ -20,6 +20,12 @@ from search.retrieval.similar import SimilarFinder
 
 log = logging.getLogger("cwg.api")
 REQUEST_THREADS_PER_CORE = 16
+# `cwg serve` without --workers: one process per core, as many as the memory holds at this much each (a process
+# peaks at 1.0-1.4 GB serving the load test's index, bench/load_test.py), at most MAX_PROCESSES. A search holds
+# the interpreter lock for most of its CPU, so one process keeps ~1.15 of 2 cores busy; on 2 cores two processes
+# answered 70.9 requests/s to 50 clients against 38.9, and a lone client 45.0 against 37.3 (docs/measurements.md).
+PROCESS_MEMORY_BYTES = 2 * 1024**3
+MAX_PROCESSES = 8
 
 
 @dataclass
@@ -77,15 +83,27 @@ def keep_out_of_collections() -> None:
     gc.freeze()
 
 
+def serving_processes(settings: Settings) -> int:
+    """How many processes `cwg serve` runs: the setting (CWG_WORKERS, --workers), else one per core, as many as
+    the machine's memory holds (PROCESS_MEMORY_BYTES each), at most MAX_PROCESSES."""
+    if settings.workers:
+        return settings.workers
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system that says
+        return 1
+    return max(1, min(cores(), MAX_PROCESSES, memory // PROCESS_MEMORY_BYTES))
+
+
 def encoder_threads(settings: Settings, spaces: int) -> int:
     """Each query encoder's forward-pass threads: the setting, else sized to the cores (index/batching.py)."""
-    return settings.encoder_threads or sized_encoder_threads(spaces, max(1, cores() // settings.workers))
+    return settings.encoder_threads or sized_encoder_threads(spaces, max(1, cores() // max(1, settings.workers)))
 
 
 def request_threads(settings: Settings) -> int:
     """Threads serving requests. Most of a search's time is spent waiting for its encoder batch, so there
     are enough threads for a batch of many queries; more only time-slice the GIL (bench/load_test.py)."""
-    return settings.request_threads or REQUEST_THREADS_PER_CORE * max(1, cores() // settings.workers)
+    return settings.request_threads or REQUEST_THREADS_PER_CORE * max(1, cores() // max(1, settings.workers))
 
 
 async def get_service(request: Request) -> Service:

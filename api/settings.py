@@ -53,9 +53,9 @@ class Settings:
     # reads and the Python work of each request) and each query encoder's forward-pass threads.
     request_threads: int = 0
     encoder_threads: int = 0
-    # `cwg serve` processes sharing the port (CWG_WORKERS / --workers); the threads above are sized to
-    # each one's share of the cores
-    workers: int = 1
+    # `cwg serve` processes sharing the port (CWG_WORKERS / --workers; 0: one per core, memory allowing, see
+    # api/service.py's serving_processes); the threads above are sized to each one's share of the cores
+    workers: int = 0
     # Bounds on anonymous heavy work (api/heavy.py): the part of a query or text that is read, the passages
     # of a draft that `/check` and `cwg check` compare, the seconds a heavy request may take, and how many
     # run at once in each process (0: half its share of the cores, at least 1)
@@ -100,7 +100,7 @@ class Settings:
             llm_key=env.get("CWG_LLM_KEY", "").strip(),
             request_threads=_count("CWG_REQUEST_THREADS", env),
             encoder_threads=_count("CWG_ENCODER_THREADS", env),
-            workers=_count("CWG_WORKERS", env, most=64) or 1,
+            workers=_count("CWG_WORKERS", env, most=64),
             query_chars=_count("CWG_QUERY_CHARS", env, most=MAX_QUERY_CHARS, least=MIN_QUERY_CHARS) or QUERY_CHARS,
             check_max_passages=_count("CWG_CHECK_MAX_PASSAGES", env, most=100_000) or CHECK_MAX_PASSAGES,
             heavy_seconds=_positive("CWG_HEAVY_SECONDS", env, DEFAULT_HEAVY_SECONDS),

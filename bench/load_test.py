@@ -105,11 +105,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(index: Path | str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+def start_server(index: Path | str, port: int, workers: int | None = 1) -> subprocess.Popen[bytes]:
+    """`cwg serve` on `port` with `workers` processes (None: the server's default, one per core)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     env.pop("CWG_READ_REQUIRES_KEY", None)
     log = (OUT / "load_test_server.log").open("wb")  # the server's own account of any failure
-    proc = subprocess.Popen([*CWG, "serve", "--index", str(index), "--port", str(port), "--workers", str(workers)], env=env,
+    count = [] if workers is None else ["--workers", str(workers)]
+    proc = subprocess.Popen([*CWG, "serve", "--index", str(index), "--port", str(port), *count], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -238,7 +240,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60, help="seconds per client count (default 60)")
     parser.add_argument("--index", type=Path, default=OUT / "load-index")
     parser.add_argument("--out", type=Path, default=OUT / "load_test.json")
-    parser.add_argument("--workers", type=int, default=1, help="`cwg serve --workers` (default 1)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="`cwg serve --workers` (default: none given, so the server's own: one process per core)")
     args = parser.parse_args()
     levels = [int(c) for c in str(args.clients).split(",") if c.strip()]
     OUT.mkdir(parents=True, exist_ok=True)
@@ -265,7 +268,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    report = {"seconds": args.seconds, "workers": args.workers, "documents": health["documents"], "chunks": health["chunks"],
+    report = {"seconds": args.seconds, "workers": args.workers or "default", "documents": health["documents"], "chunks": health["chunks"],
               "spaces": health.get("spaces"), "cpu_count": os.cpu_count(),
               "distinct_queries": len(queries.queries), "searches_sent": len(queries.sent),
               "distinct_queries_sent": len(set(queries.sent)), "rss_start_mb": round(rss_start / 2**20, 1),

@@ -44,6 +44,27 @@ def test_serve_refuses_a_worker_count_out_of_range(tmp_path: Path, capsys) -> No
     assert "--workers" in capsys.readouterr().err
 
 
+def test_serve_runs_one_process_per_core_unless_told(monkeypatch) -> None:
+    """Without --workers or CWG_WORKERS, `cwg serve` runs one process per core (a search holds the interpreter
+    lock for most of its CPU, so one process cannot use a second core), as many as the memory holds."""
+    from api import service
+    from api.settings import Settings
+
+    gib = 1024**3
+    monkeypatch.setattr(service, "cores", lambda: 2)
+    monkeypatch.setattr(service.os, "sysconf", lambda name: 4096 if name == "SC_PAGE_SIZE" else 24 * gib // 4096)
+    assert service.serving_processes(Settings.from_env({})) == 2
+    assert service.serving_processes(Settings.from_env({"CWG_WORKERS": "1"})) == 1
+    assert service.serving_processes(Settings.from_env({"CWG_WORKERS": "3"})) == 3
+    monkeypatch.setattr(service, "cores", lambda: 64)
+    assert service.serving_processes(Settings()) == service.MAX_PROCESSES
+    monkeypatch.setattr(service.os, "sysconf", lambda name: 4096 if name == "SC_PAGE_SIZE" else 3 * gib // 4096)
+    assert service.serving_processes(Settings()) == 1  # 3 GiB holds one process of PROCESS_MEMORY_BYTES
+    monkeypatch.setattr(service, "cores", lambda: 1)
+    monkeypatch.setattr(service.os, "sysconf", lambda name: 4096 if name == "SC_PAGE_SIZE" else 24 * gib // 4096)
+    assert service.serving_processes(Settings()) == 1
+
+
 @pytest.mark.slow
 def test_two_worker_processes_serve_one_index_and_see_each_others_writes(tmp_path: Path) -> None:
     """`cwg serve --workers 2`: each process opens the index; a document uploaded through one is found by
@@ -118,7 +139,7 @@ def test_two_replicas_on_one_postgresql_database(postgres_uri: str, tmp_path: Pa
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             ports.append(s.getsockname()[1])
-    servers = [subprocess.Popen([*cwg, "serve", "--index", uri, "--port", str(port)], env=env,
+    servers = [subprocess.Popen([*cwg, "serve", "--index", uri, "--port", str(port), "--workers", "1"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
     first, second = (f"http://127.0.0.1:{port}" for port in ports)
     auth = {"Authorization": "Bearer k1"}
