@@ -219,6 +219,14 @@ class PgConnections:
     def writing(self) -> bool:
         return bool(getattr(self._local, "writing", False))
 
+    def memo(self) -> dict[object, object] | None:
+        """What this thread's snapshot has read that cannot change inside it (its state's counters, …); None
+        outside a snapshot or inside a write transaction."""
+        local = self._local
+        if getattr(local, "depth", 0) and not getattr(local, "writing", False):
+            return local.memo  # type: ignore[no-any-return]
+        return None
+
     def current(self) -> Any | None:
         """The connection of this thread's write transaction or snapshot; None outside both."""
         local = self._local
@@ -287,7 +295,7 @@ class PgConnections:
                 local.depth -= 1
             return
         reader = self._begun(READ_BEGIN)
-        local.reader, local.depth = reader, 1
+        local.reader, local.depth, local.memo = reader, 1, {}
         try:
             yield reader
         except BaseException as exc:
@@ -296,7 +304,7 @@ class PgConnections:
                 raise unavailable(exc) from exc
             raise
         finally:
-            local.depth, local.reader, local.exported = 0, None, None
+            local.depth, local.reader, local.exported, local.memo = 0, None, None, None
             try:
                 if usable(reader) and in_transaction(reader):
                     reader.execute("ROLLBACK")  # read only: nothing to commit

@@ -83,7 +83,7 @@ class PostgresStore:
         except Exception as exc:  # noqa: BLE001 - any failure to connect is said in full, as an open error
             raise IndexOpenError(f"cannot open the PostgreSQL index {safe_location(uri)}: {exc}") from exc
         self._connections = PgConnections(uri, raw)
-        self._caches = StateCaches(POSTGRESQL, self._connections.read, self._connections.writing)
+        self._caches = StateCaches(POSTGRESQL, self._connections.read, self._connections.writing, self._connections.memo)
         self._tables = StoreTables(POSTGRESQL, self._caches, self.transaction)
         try:
             migrate(raw)  # once, under an advisory lock, whichever replica comes first

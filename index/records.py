@@ -6,6 +6,7 @@ them; `DOCUMENT_COLUMNS` and `COPIED_TABLES` name the columns the two stores' ta
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, fields
 from typing import Any
@@ -56,13 +57,14 @@ class DocumentRecord(DocumentMeta):
     @classmethod
     def from_row(cls, values: dict[str, Any]) -> DocumentRecord:
         """From a row of `DOCUMENT_COLUMNS` plus `chunks`, `quality` and `curation` (by name). JSON fields come
-        as text from SQLite, already decoded from PostgreSQL's jsonb."""
+        as text from SQLite, already decoded from PostgreSQL's jsonb (copied: a row may be kept and read again,
+        index/state_caches.py)."""
         values = dict(values)
         values["chunks"] = values.get("chunks") or 0
         values["curation"] = values.get("curation") or "none"
         for key in ("extra", "entry", "warnings"):
-            if isinstance(values[key], str):
-                values[key] = json.loads(values[key])
+            value = values[key]
+            values[key] = json.loads(value) if isinstance(value, str) else copy.deepcopy(value)
         return cls(**values)
 
     def to_json(self) -> dict[str, object]:

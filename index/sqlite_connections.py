@@ -47,6 +47,13 @@ class SqliteConnections:
     def writing(self) -> bool:
         return bool(getattr(self._local, "writing", False))
 
+    def memo(self) -> dict[object, object] | None:
+        """What this thread's snapshot has read that cannot change inside it (its state's counters, …); None
+        outside a snapshot or inside a write transaction."""
+        if getattr(self._local, "depth", 0) and not self.writing():
+            return self._local.memo  # type: ignore[no-any-return]
+        return None
+
     def close(self) -> None:
         with self._lock:
             for reader in self._readers:
@@ -91,11 +98,11 @@ class SqliteConnections:
             return
         reader = self._reader()
         reader.execute("BEGIN")
-        local.depth = 1
+        local.depth, local.memo = 1, {}
         try:
             yield reader
         finally:
-            local.depth = 0
+            local.depth, local.memo = 0, None
             if reader.in_transaction:
                 reader.execute("COMMIT")
 

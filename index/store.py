@@ -58,7 +58,7 @@ class SqliteStore:
         self._counts: dict[str, int] = {}
         self._counts_generation = -1
         self._postings = FtsPostings()  # FTS5's postings read back (index/fts_postings.py)
-        self._caches = StateCaches(SQLITE, self._read, self._connections.writing)
+        self._caches = StateCaches(SQLITE, self._read, self._connections.writing, self._connections.memo)
         self._tables = StoreTables(SQLITE, self._caches, self.transaction)
         self._tables.backfill_actor_types(read_only=(sqlite3.OperationalError,))
         self._tables.backfill_quality(read_only=(sqlite3.OperationalError,))

@@ -97,20 +97,26 @@ class StoreTables:
 
     # --- documents -----------------------------------------------------------------------------------------
     def select_documents(self, where: str = "1 = 1", params: Sequence[object] = ()) -> list[DocumentRecord]:
+        return [DocumentRecord.from_row(dict(zip(SELECTED, r))) for r in self._document_rows(where, params)]
+
+    def _document_rows(self, where: str, params: Sequence[object]) -> list[Any]:
         cols = ", ".join(f"d.{c}" for c in DOCUMENT_COLUMNS)
-        rows = self.rows(f"SELECT {cols}, (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id), d.quality, "
+        return self.rows(f"SELECT {cols}, (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id), d.quality, "
                          f"({CURRENT_CURATION}) FROM documents d WHERE {where} ORDER BY {DOCUMENT_ORDER}", params)
-        return [DocumentRecord.from_row(dict(zip(SELECTED, r))) for r in rows]
 
     def documents(self, filters: Filters | None) -> list[DocumentRecord]:
         return self.select_documents(*self.caches.filter_sql(filters))
 
     def documents_by_id(self, ids: list[str]) -> dict[str, DocumentRecord]:
-        out: dict[str, DocumentRecord] = {}
-        for start in range(0, len(ids), BATCH):
-            part = ids[start:start + BATCH]
-            out.update((d.id, d) for d in self.select_documents(f"d.id IN ({self.dialect.marks(len(part))})", part))
-        return out
+        def read(wanted: list[str]) -> dict[str, Sequence[object]]:
+            out: dict[str, Sequence[object]] = {}
+            for start in range(0, len(wanted), BATCH):
+                part = wanted[start:start + BATCH]
+                out.update((r[0], r) for r in self._document_rows(f"d.id IN ({self.dialect.marks(len(part))})", part))
+            return out
+
+        rows = self.caches.document_rows(ids, read)
+        return {i: DocumentRecord.from_row(dict(zip(SELECTED, rows[i]))) for i in dict.fromkeys(ids) if i in rows}
 
     def document(self, document_id: str) -> DocumentRecord:
         found = self.select_documents(f"d.id = {self.dialect.mark}", (document_id,))

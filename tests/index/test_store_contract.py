@@ -253,3 +253,55 @@ def test_filtered_chunk_ids_are_kept_per_state_of_the_index(contract_store: Stor
     with store.snapshot():
         again = store.chunk_ids(Filters.parse(["country=kenya"]))
     assert again is not first and again.tolist() == first.tolist()
+
+
+def test_documents_by_id_are_kept_per_state_and_a_write_is_seen(contract_store: Store) -> None:
+    """Documents are read once per state (generation, marks) inside snapshots, and every kind of write that
+    changes one is seen by the next snapshot: curation (marks), a metadata write (generation), a removal."""
+    store = contract_store
+    with store.snapshot():
+        first = store.documents_by_id(["kenya", "fiji", "nowhere"])
+        assert sorted(first) == ["fiji", "kenya"] and first["kenya"].curation == "none"
+        first["kenya"].warnings.append("changed by a caller")  # a caller's copy: the kept row is not changed
+        first["kenya"].entry["note"] = "changed by a caller"
+        again = store.documents_by_id(["kenya"])["kenya"]
+        assert again.warnings == [] and "note" not in again.entry and again == store.document("kenya")
+    store.curate("kenya", "best_practice", "evaluated", "curator-1")
+    with store.snapshot():
+        assert store.documents_by_id(["kenya"])["kenya"].curation == "best_practice"
+    _set_documents(store, "title", {"kenya": "Kenya's teachers"})
+    with store.snapshot():
+        assert store.documents_by_id(["kenya", "fiji"])["kenya"].title == "Kenya's teachers"
+    store.remove_document("fiji")
+    with store.snapshot():
+        assert sorted(store.documents_by_id(["kenya", "fiji"])) == ["kenya"]
+    assert store.documents_by_id(["kenya"])["kenya"].title == "Kenya's teachers"  # outside a snapshot: read now
+
+
+def test_a_snapshot_reads_its_counters_and_documents_once(contract_store: Store) -> None:
+    """Inside one snapshot the state's counters and the documents' rows cannot change: they are read once
+    (a search asked for them ~10 and 3 times), and a snapshot taken after a write reads them again."""
+    store = contract_store
+    statements: list[str] = []
+    caches = store._caches  # type: ignore[attr-defined]
+    read = caches.read
+    caches.read = lambda work: (statements.append("read"), read(work))[1]
+    try:
+        with store.snapshot():
+            generation = store.generation()
+            for _ in range(5):
+                assert store.generation() == generation
+                store.marks_generation()
+                store.documents_by_id(["kenya", "ghana"])
+        assert len(statements) <= 3  # generation, (generation, marks), the two documents' rows
+        statements.clear()
+        with store.snapshot():
+            store.documents_by_id(["kenya", "ghana"])
+        assert len(statements) == 1  # the state; the rows are kept for it
+        statements.clear()
+        store.curate("ghana", "noted", "seen", "curator-1")
+        with store.snapshot():
+            assert store.documents_by_id(["kenya", "ghana"])["ghana"].curation == "noted"
+        assert len(statements) == 2  # a new state: its rows are read again
+    finally:
+        caches.read = read
