@@ -90,7 +90,7 @@ class BatchingEncoder:
                 continue
             distinct = list(dict.fromkeys(text for text, _ in live))  # the same question asked twice: encoded once
             try:
-                vectors = self.embedder.encode(distinct, batch_size=PASS_SIZE)
+                vectors = self.embedder.encode_queries(distinct, batch_size=PASS_SIZE)
             except BaseException as exc:  # every waiting request hears of the failure; the worker goes on
                 for _, future in live:
                     future.set_exception(exc)

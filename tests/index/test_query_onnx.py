@@ -89,3 +89,32 @@ def test_search_with_onnx_query_encoder_finds_the_same_top_hits(real_sample_inde
     for question in questions:  # the same best hit; the next two among the first five (near-ties may swap)
         assert after[question][0] == before[question][0], (question, before[question], after[question])
         assert set(after[question][:3]) <= set(before[question]), (question, before[question], after[question])
+
+
+@pytest.mark.slow
+def test_queries_arriving_together_run_in_the_chosen_onnx_encoder(tmp_path, monkeypatch):
+    """With CWG_QUERY_ENCODER=onnx-float32 the server's query encoder runs every pass of queries in ONNX, not only
+    a lone one (under load queries arrive together and went to torch, which the setting was meant to spare): the
+    same vectors as passages' float32 encoder, and torch is never loaded; passages still take `encode`'s path."""
+    from index.batching import BatchingEncoder
+    from index.embedders import MiniLMEmbedder
+
+    claims = _claims(16)
+    reference = MiniLMEmbedder(dtype="float32").encode(claims)
+    monkeypatch.setenv("CWG_CACHE", str(tmp_path))
+    monkeypatch.setenv("CWG_QUERY_ENCODER", "onnx-float32")
+    embedder = MiniLMEmbedder(dtype="float32")
+    vectors = embedder.encode_queries(claims, batch_size=16)
+    assert embedder._onnx is not None and embedder._model is None  # ONNX ran the pass of 16; torch never loaded
+    assert np.sum(vectors * reference, 1).min() >= 0.9999
+    encoder = BatchingEncoder(embedder)
+    try:
+        assert float(encoder.encode(claims[3]) @ reference[3]) >= 0.9999
+    finally:
+        encoder.close()
+    assert embedder._model is None
+    monkeypatch.setenv("CWG_QUERY_ENCODER", "onnx-int8")
+    passages = MiniLMEmbedder(dtype="float32")
+    short = passages.encode(["Helplines answer children day and night."])  # a short passage: numpy float32
+    assert passages._onnx is None  # an int8 query encoder never writes a passage's vector
+    assert float(short[0] @ MiniLMEmbedder(dtype="float32").encode(["Helplines answer children day and night."])[0]) >= 0.9999
