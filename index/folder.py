@@ -150,6 +150,22 @@ class IndexFolder:
         disk cache, or a full build; see index/vector_sync.py)."""
         return self._vectors.index(space)
 
+    def stored_vectors(self, space: str, chunk_ids: list[int]) -> np.ndarray:
+        """The stored vectors of `chunk_ids` in `space` (zeros for a chunk that has none), in that order: from the
+        vector index this process holds, which a search has just brought up to date, and the store for any it
+        lacks (a search's passages' vectors were 8.5% of a server's CPU under load, read row by row from the
+        store)."""
+        out = np.zeros((len(chunk_ids), self.dimension(space)), dtype=np.float32)
+        held = self._vectors.held(space)
+        missing = np.arange(len(chunk_ids))
+        if held is not None and len(chunk_ids):
+            found, rows = held.rows_of(np.asarray(chunk_ids, dtype=np.int64))
+            out[found] = rows
+            missing = np.flatnonzero(~found)
+        if len(missing):
+            out[missing] = self.store.vectors_for(space, [chunk_ids[i] for i in missing], self.dimension(space))
+        return out
+
     def dense_search(self, space: str, query: np.ndarray | Future[np.ndarray], k: int,
                      allowed: np.ndarray | None = None) -> Future[tuple[np.ndarray, np.ndarray]]:
         """The `k` chunks nearest to `query` in `space` among `allowed` (filters apply before top-k), as

@@ -65,6 +65,14 @@ class VectorIndexes:
             self._compact_later(space)
         return current[1]
 
+    def held(self, space: str) -> VectorIndex | None:
+        """The index of `space` this process holds, when it is loaded and holds every vector of the store now (or
+        of this thread's snapshot); None otherwise (this never builds, reads nor catches up: one row read)."""
+        current = self._versions.get(space)
+        if current is None or not current[1].base.loaded or current[0] < self.store.vector_seq():
+            return None
+        return current[1]
+
     def refresh(self, space: str, load: bool = True) -> None:
         """Bring `space` up to date, compact it if due, and save the cache. `load=False` (a process that
         only writes): the base index file is not read unless a compaction needs it."""

@@ -205,6 +205,15 @@ class VectorIndex:
         pos = pos[live_ids[pos] == chunk_ids]
         return pos if live_pos is None else live_pos[pos]
 
+    def rows_of(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of `chunk_ids` the index holds, their vectors in that order): copies out of FAISS's storage."""
+        live_ids, live_pos = self._live
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(live_ids, wanted), max(len(live_ids) - 1, 0))
+        held = (live_ids[pos] == wanted) if len(live_ids) else np.zeros(len(wanted), dtype=bool)
+        pos = pos[held] if live_pos is None else live_pos[pos[held]]
+        return held, np.asarray(self.matrix[pos], dtype=np.float32)
+
     # --- search -------------------------------------------------------------------------------------
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (chunk ids, scores) for one query vector, among `allowed` chunk ids if given; equal scores

@@ -219,7 +219,7 @@ def _relevance(engine: SearchEngine, view: QueryView, model: RelevanceModel, hit
         return np.zeros(0)
     ids = [h.chunk_id for h in hits]
     folder = engine.folder
-    vectors = {s: engine.store.vectors_for(s, ids, folder.dimension(s)) for s in view.vectors}
+    vectors = {s: folder.stored_vectors(s, ids) for s in view.vectors}
     passages = [PassageView(h.text, h.language, {s: vectors[s][n] for s in vectors}) for n, h in enumerate(hits)]
     return model.probabilities(features(view, passages))
 

@@ -401,3 +401,34 @@ def test_a_search_in_an_older_snapshot_takes_the_newer_version(fake_index: Index
         index = fake_index.vector_index(SPACE)
     assert calls == [] and index is fake_index._vectors._versions[SPACE][1] and index.base.handed_out
     assert set(_chunk_ids(fake_index, "b")) <= set(index.ids.tolist())
+
+
+def test_stored_vectors_are_read_from_the_held_index_and_equal_the_stores(fake_index: IndexFolder, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search's passages' vectors come from the vector index the process holds (no row reads) when it holds
+    the store's every vector; after a write it holds an older state, so they come from the store until a search
+    catches up. Either way they equal the stored rows, with zeros for a chunk that has none."""
+    folder, store, dim = fake_index, fake_index.store, fake_index.dimension(SPACE)
+    writer = IndexWriter(folder)
+    writer.ingest([_write(tmp_path / f"{t}.md", t) for t in ("alpha", "beta", "gamma")])
+    folder.vector_index(SPACE)  # what a search does first
+    ids = [int(i) for i in folder.vector_index(SPACE).ids]
+    assert len(ids) >= 4
+    asked: list[list[int]] = []
+    read = store.vectors_for
+    monkeypatch.setattr(store, "vectors_for", lambda space, wanted, d: (asked.append(list(wanted)), read(space, wanted, d))[1])
+    wanted = [ids[2], 10**9, ids[0], ids[-1]]
+    assert np.array_equal(folder.stored_vectors(SPACE, wanted), read(SPACE, wanted, dim))
+    assert asked == [[10**9]]  # only the chunk the index does not hold was read
+    assert not folder.stored_vectors(SPACE, [10**9]).any()
+    writer.ingest([_write(tmp_path / "delta.md", "delta")])
+    writer.remove("alpha")
+    asked.clear()
+    now = [int(i) for i in _rebuilt(folder).ids]
+    wanted = [*ids[:2], *now[-2:]]
+    assert np.array_equal(folder.stored_vectors(SPACE, wanted), read(SPACE, wanted, dim))
+    assert asked == [wanted]  # the held index is behind the store: every row from the store
+    folder.vector_index(SPACE)
+    asked.clear()
+    assert np.array_equal(folder.stored_vectors(SPACE, wanted), read(SPACE, wanted, dim))
+    assert asked == [ids[:2]]  # caught up: alpha's chunks are gone (zeros), the rest from the index
