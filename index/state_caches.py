@@ -59,7 +59,7 @@ class StateCaches:
 
     def counter(self, key: str) -> int:
         """A counter of the store's state (generation, marks, the vector log's floor; 0 before its first bump),
-        read once per snapshot (a search asked for them ~10 times: 5-7% of a server's CPU under load)."""
+        read once per snapshot (a search asked for them ~10 times)."""
         memo = self.memo()
         if memo is not None and ("counter", key) in memo:
             return memo["counter", key]  # type: ignore[return-value]
@@ -84,8 +84,8 @@ class StateCaches:
                       ) -> dict[str, Sequence[object]]:
         """The documents' rows (`read` reads those of some ids) kept per state (generation, marks: any write of a
         document, its chunks, curation or quality changes one), filled and used inside snapshots only, where the
-        state and the rows are read in one view. A search's cited documents were read three times a search,
-        8-9% of a server's CPU under load."""
+        state and the rows are read in one view. A search read its cited documents three times (py-spy put 8-9%
+        of a loaded server's samples there; one search's CPU fell ~2%, bench/search_cpu.py)."""
         if self.memo() is None:  # outside a snapshot, or inside a write: read what this thread sees now
             return read(list(dict.fromkeys(ids)))
         state = self.state_key()
