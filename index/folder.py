@@ -153,8 +153,7 @@ class IndexFolder:
     def stored_vectors(self, space: str, chunk_ids: list[int]) -> np.ndarray:
         """The stored vectors of `chunk_ids` in `space` (zeros for a chunk that has none), in that order: from the
         vector index this process holds, which a search has just brought up to date, and the store for any it
-        lacks (a search's passages' vectors were 8.5% of a server's CPU under load, read row by row from the
-        store)."""
+        lacks (read row by row from the store, 50 passages' vectors in two spaces took 0.74 ms of CPU; 0.15 now)."""
         out = np.zeros((len(chunk_ids), self.dimension(space)), dtype=np.float32)
         held = self._vectors.held(space)
         missing = np.arange(len(chunk_ids))

@@ -224,7 +224,7 @@ class PgConnections:
         outside a snapshot or inside a write transaction."""
         local = self._local
         if getattr(local, "depth", 0) and not getattr(local, "writing", False):
-            return local.memo  # type: ignore[no-any-return]
+            return getattr(local, "memo", None)  # type: ignore[no-any-return]
         return None
 
     def current(self) -> Any | None:

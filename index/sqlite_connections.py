@@ -51,7 +51,7 @@ class SqliteConnections:
         """What this thread's snapshot has read that cannot change inside it (its state's counters, …); None
         outside a snapshot or inside a write transaction."""
         if getattr(self._local, "depth", 0) and not self.writing():
-            return self._local.memo  # type: ignore[no-any-return]
+            return getattr(self._local, "memo", None)  # type: ignore[no-any-return]
         return None
 
     def close(self) -> None:
