@@ -138,7 +138,8 @@ class MiniLMEmbedder:
 
     def warm(self) -> None:
         self._encode_short(self._tokens(["warm"]))
-        self.encode_queries(["warm"])
+        if QUERY_ENCODERS[self.query_encoder] is not None:  # an ONNX query encoder: load (or build) it now too
+            self.encode_queries(["warm"])
         self._load()
 
     def _encode_short(self, sequences: list[list[int]]) -> np.ndarray:

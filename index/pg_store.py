@@ -414,9 +414,13 @@ class PostgresStore:
 
     # --- the log of vector changes (each space's trigger writes it) ---------------------------------------------
     def vector_seq(self) -> int:
-        """The number of the last committed change (writers take turns, so numbers commit in order)."""
-        row = self._caches.one("SELECT MAX(seq) FROM vector_changes")
-        return int(row[0]) if row and row[0] is not None else self.vector_log_floor()
+        """The number of the last committed change (writers take turns, so numbers commit in order; read once per
+        snapshot)."""
+        def read() -> int:
+            row = self._caches.one("SELECT MAX(seq) FROM vector_changes")
+            return int(row[0]) if row and row[0] is not None else self.vector_log_floor()
+
+        return self._caches.memoized(("vector_seq",), read)
 
     def vector_log_floor(self) -> int:
         return self._caches.counter("vector_log_floor")

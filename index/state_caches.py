@@ -60,14 +60,21 @@ class StateCaches:
     def counter(self, key: str) -> int:
         """A counter of the store's state (generation, marks, the vector log's floor; 0 before its first bump),
         read once per snapshot (a search asked for them ~10 times)."""
+        def read() -> int:
+            row = self.one(f"SELECT value FROM state WHERE key = {self.dialect.mark}", (key,))
+            return int(row[0]) if row else 0
+
+        return self.memoized(("counter", key), read)
+
+    def memoized(self, key: tuple[str, ...], read: Callable[[], T]) -> T:
+        """`read()` once per snapshot under `key` (for what cannot change inside one: counters, the vector log's
+        head); every time outside a snapshot or inside a write."""
         memo = self.memo()
-        if memo is not None and ("counter", key) in memo:
-            return memo["counter", key]  # type: ignore[return-value]
-        row = self.one(f"SELECT value FROM state WHERE key = {self.dialect.mark}", (key,))
-        value = int(row[0]) if row else 0
-        if memo is not None:
-            memo["counter", key] = value
-        return value
+        if memo is None:
+            return read()
+        if key not in memo:
+            memo[key] = read()
+        return memo[key]  # type: ignore[return-value]
 
     def state_key(self) -> tuple[int, int]:
         """(generation, marks) in one statement: what the caches of filters and facets are kept by."""

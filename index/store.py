@@ -393,9 +393,12 @@ class SqliteStore:
 
     # --- the log of vector changes (migration 5: triggers) ------------------------------------------------------
     def vector_seq(self) -> int:
-        """One row read: the log's AUTOINCREMENT counter."""
-        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'").fetchone()
-        return int(row[0]) if row else 0
+        """One row read (once per snapshot): the log's AUTOINCREMENT counter."""
+        def read() -> int:
+            row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'").fetchone()
+            return int(row[0]) if row else 0
+
+        return self._caches.memoized(("vector_seq",), read)
 
     def vector_log_floor(self) -> int:
         return self._caches.counter("vector_log_floor")

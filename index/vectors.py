@@ -198,21 +198,23 @@ class VectorIndex:
 
     def positions(self, chunk_ids: np.ndarray) -> np.ndarray:
         """Positions in the index of those `chunk_ids` it holds."""
-        live_ids, live_pos = self._live
-        pos = np.searchsorted(live_ids, chunk_ids)
-        inside = pos < len(live_ids)
-        pos, chunk_ids = pos[inside], chunk_ids[inside]
-        pos = pos[live_ids[pos] == chunk_ids]
-        return pos if live_pos is None else live_pos[pos]
+        return self._held(chunk_ids)[1]
 
     def rows_of(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of `chunk_ids` the index holds, their vectors in that order): copies out of FAISS's storage."""
+        held, pos = self._held(chunk_ids)
+        return held, np.asarray(self.matrix[pos], dtype=np.float32)
+
+    def _held(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of `chunk_ids` the index holds, the positions of those it holds, in order): a binary search."""
         live_ids, live_pos = self._live
         wanted = np.asarray(chunk_ids, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(live_ids, wanted), max(len(live_ids) - 1, 0))
-        held = (live_ids[pos] == wanted) if len(live_ids) else np.zeros(len(wanted), dtype=bool)
-        pos = pos[held] if live_pos is None else live_pos[pos[held]]
-        return held, np.asarray(self.matrix[pos], dtype=np.float32)
+        if not len(live_ids):
+            return np.zeros(len(wanted), dtype=bool), np.zeros(0, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(live_ids, wanted), len(live_ids) - 1)
+        held = live_ids[pos] == wanted
+        pos = pos[held]
+        return held, (pos if live_pos is None else live_pos[pos])
 
     # --- search -------------------------------------------------------------------------------------
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -296,6 +296,11 @@ def test_a_snapshot_reads_its_counters_and_documents_once(contract_store: Store)
         assert len(statements) <= 3  # generation, (generation, marks), the two documents' rows
         statements.clear()
         with store.snapshot():
+            seq = store.vector_seq()
+            assert [store.vector_seq() for _ in range(3)] == [seq] * 3
+        assert len(statements) <= 1  # the vector log's head, once (SQLite reads it on its own connection)
+        statements.clear()
+        with store.snapshot():
             store.documents_by_id(["kenya", "ghana"])
         assert len(statements) == 1  # the state; the rows are kept for it
         statements.clear()
